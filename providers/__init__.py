@@ -1,0 +1,1 @@
+"""Organisations (commissioners and providers), contracts, people and roles."""

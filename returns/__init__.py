@@ -1,0 +1,1 @@
+"""Reporting periods, providers' quarterly returns, their answers and evidence."""

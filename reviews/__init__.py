@@ -1,0 +1,1 @@
+"""RAG status, dashboards, review acts and assurance reports."""

@@ -1,0 +1,1 @@
+"""The standards catalogue: frameworks, their standards and assurance criteria, metrics and thresholds."""
