@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "axes",
+    "assurance",
     "standards",
     "providers",
     "returns",
@@ -113,6 +114,7 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+AXES_VERBOSE = False
 
 # django-guardian: no anonymous user object; anonymous people see nothing.
 ANONYMOUS_USER_NAME = None

@@ -137,8 +137,9 @@ class Framework(models.Model):
                     "effective_from": (
                         f"Version {clash.version} of this framework is already in force between "
                         f"{clash.effective_from:%d %B %Y} and "
-                        f"{clash.effective_to:%d %B %Y}." if clash.effective_to else
-                        f"Version {clash.version} of this framework is already in force from "
+                        f"{clash.effective_to:%d %B %Y}."
+                        if clash.effective_to
+                        else f"Version {clash.version} of this framework is already in force from "
                         f"{clash.effective_from:%d %B %Y} with no end date; end it before this one starts."
                     )
                 }
@@ -181,12 +182,12 @@ class Standard(models.Model):
     def __str__(self):
         return f"{self.number}. {self.short_title}"
 
+    def get_absolute_url(self):
+        return reverse("standards:standard_detail", args=[self.pk])
+
     @property
     def short_title(self) -> str:
         return self.title if len(self.title) <= 90 else self.title[:87].rstrip() + "…"
-
-    def get_absolute_url(self):
-        return reverse("standards:standard_detail", args=[self.pk])
 
     def clean(self):
         if self.parent_id and self.framework_id and self.parent.framework_id != self.framework_id:
@@ -343,9 +344,7 @@ class Metric(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["framework", "code"], name="metric_code_unique_in_framework"),
             models.CheckConstraint(condition=~Q(code=""), name="metric_code_not_empty"),
-            models.CheckConstraint(
-                condition=Q(kind__in=RequirementKind.values), name="metric_kind_known"
-            ),
+            models.CheckConstraint(condition=Q(kind__in=RequirementKind.values), name="metric_kind_known"),
             models.CheckConstraint(
                 condition=Q(sample_size__isnull=True) | Q(kind=RequirementKind.AUDIT, sample_size__gte=1),
                 name="metric_sample_size_only_for_audits",
@@ -438,9 +437,7 @@ class Threshold(models.Model):
     class Meta:
         ordering = ["metric", "provider_type__position"]
         constraints = [
-            models.UniqueConstraint(
-                fields=["metric", "provider_type"], name="threshold_one_per_provider_type"
-            ),
+            models.UniqueConstraint(fields=["metric", "provider_type"], name="threshold_one_per_provider_type"),
             models.UniqueConstraint(
                 fields=["metric"],
                 condition=Q(provider_type__isnull=True),
@@ -478,9 +475,7 @@ class SourceNote(models.Model):
     """A visible note where the source document is inconsistent, lost text or needed reading."""
 
     framework = models.ForeignKey(Framework, on_delete=models.CASCADE, related_name="source_notes")
-    standard = models.ForeignKey(
-        Standard, on_delete=models.CASCADE, null=True, blank=True, related_name="source_notes"
-    )
+    standard = models.ForeignKey(Standard, on_delete=models.CASCADE, null=True, blank=True, related_name="source_notes")
     criterion = models.ForeignKey(
         AssuranceCriterion, on_delete=models.CASCADE, null=True, blank=True, related_name="source_notes"
     )
