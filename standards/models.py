@@ -32,6 +32,8 @@ class ProviderType(models.Model):
     name = models.CharField(max_length=120, unique=True)
     position = models.PositiveSmallIntegerField(default=0)
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["position", "name"]
 
@@ -45,6 +47,8 @@ class Service(models.Model):
     code = models.SlugField(primary_key=True, max_length=40)
     name = models.CharField(max_length=120, unique=True)
     position = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["position", "name"]
