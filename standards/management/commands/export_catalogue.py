@@ -19,14 +19,18 @@ def document_text(document: dict) -> str:
 class Command(BaseCommand):
     help = (
         "Export framework versions as catalogue documents (JSON, see docs/catalogue-format.md) into a folder, "
-        "one file per version, or one document to standard output with --stdout."
+        "one file per version, or print one document with --print."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--output-dir", default="fixtures/catalogue", help="Folder to write into.")
         parser.add_argument("--code", help="Only this framework code.")
-        parser.add_argument("--framework-version", dest="framework_version", help="Only this version (with --code), e.g. 2019/20.")
-        parser.add_argument("--stdout", dest="to_stdout", action="store_true", help="Write one document to standard output.")
+        parser.add_argument(
+            "--framework-version", dest="framework_version", help="Only this version (with --code), e.g. 2019/20."
+        )
+        parser.add_argument(
+            "--print", dest="to_stdout", action="store_true", help="Print one document instead of writing files."
+        )
 
     def handle(self, *args, output_dir, code=None, framework_version=None, to_stdout=False, **options):
         frameworks = Framework.objects.order_by("position", "code", "effective_from")
@@ -39,7 +43,7 @@ class Command(BaseCommand):
             raise CommandError("No framework matches; `manage.py load_catalogue` loads the shipped catalogue.")
         if to_stdout:
             if len(frameworks) > 1:
-                raise CommandError("--stdout writes one document: name it with --code (and --framework-version).")
+                raise CommandError("--print prints one document: name it with --code (and --framework-version).")
             self.stdout.write(document_text(export_framework(frameworks[0])), ending="")
             return
         folder = Path(output_dir)
