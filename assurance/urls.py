@@ -6,11 +6,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
 from standards import api as standards_api
+from standards import views as standards_views
 
 router = DefaultRouter()
 standards_api.register(router)
 
 urlpatterns = [
+    path("", standards_views.home, name="home"),
+    path("accounts/", include("assurance.account_urls")),
     path("", include("standards.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
