@@ -1,0 +1,348 @@
+"""Organisations (commissioners and providers), their contracts, and the people who act for them.
+
+Who may see and do what is decided in one place, :mod:`providers.scoping`, from each person's
+:class:`Membership` of organisations. A membership's role grants object permissions on its organisation through
+django-guardian's direct foreign-key tables (:class:`OrganisationUserObjectPermission`), so the permission table
+grows with people × organisations, never with returns or answers; everything else a person may see is reached
+from those organisations by a join.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from simple_history.models import HistoricalRecords
+
+from standards.models import Framework, ProviderType, Service
+
+ODS_CODE = re.compile(r"^[A-Z0-9]{3,6}$")
+
+
+def normalise_ods_code(value: str) -> str:
+    return (value or "").strip().upper()
+
+
+def validate_ods_code(value: str) -> None:
+    """An NHS Organisation Data Service code: 3 to 6 capital letters and digits (RF4, 07T, F82001)."""
+    if not ODS_CODE.match(value or ""):
+        raise ValidationError(
+            "Enter an ODS code of 3 to 6 letters and digits, like RF4, 07T or F82001.", code="invalid_ods_code"
+        )
+
+
+class OrganisationKind(models.TextChoices):
+    COMMISSIONER = "commissioner", "Commissioner (CCG or ICB)"
+    PROVIDER = "provider", "Provider"
+
+
+class OrganisationQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        """The organisations ``user`` may see (or act on, for ``action``); see :mod:`providers.scoping`."""
+        from .scoping import restrict_organisations
+
+        return restrict_organisations(self, user, action)
+
+    def commissioners(self):
+        return self.filter(kind=OrganisationKind.COMMISSIONER)
+
+    def providers(self):
+        return self.filter(kind=OrganisationKind.PROVIDER)
+
+
+class Organisation(models.Model):
+    """A commissioner (the tenant) or a provider organisation, identified by its NHS ODS code."""
+
+    name = models.CharField(max_length=200)
+    ods_code = models.CharField(
+        "ODS code",
+        max_length=6,
+        unique=True,
+        validators=[validate_ods_code],
+        help_text="The NHS Organisation Data Service code, e.g. RF4 or 07T.",
+        error_messages={"unique": "Another organisation already has this ODS code."},
+    )
+    kind = models.CharField(max_length=20, choices=OrganisationKind.choices)
+    provider_type = models.ForeignKey(
+        ProviderType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="organisations",
+        help_text="Providers only: decides which thresholds and metrics apply.",
+    )
+    services = models.ManyToManyField(
+        Service, blank=True, related_name="organisations", help_text="Providers only: the services it runs."
+    )
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[services])
+    objects = OrganisationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        permissions = [
+            ("edit_return", "Draft and save the organisation's returns"),
+            ("submit_return", "Sign off and submit the organisation's returns"),
+            ("review_returns", "Review the returns of providers the organisation commissions"),
+            ("view_assurance", "See dashboards and reports of the providers the organisation commissions"),
+            ("manage_members", "Invite people to the organisation and change their roles"),
+            ("manage_contracts", "Manage contracts the organisation co-ordinates"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(kind=OrganisationKind.PROVIDER, provider_type__isnull=False)
+                    | Q(kind=OrganisationKind.COMMISSIONER, provider_type__isnull=True)
+                ),
+                name="organisation_provider_type_for_providers_only",
+                violation_error_message="A provider needs a provider type; a commissioner has none.",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="organisation_name_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.ods_code})"
+
+    def get_absolute_url(self):
+        return reverse("providers:organisation_detail", args=[self.pk])
+
+    @property
+    def is_commissioner(self) -> bool:
+        return self.kind == OrganisationKind.COMMISSIONER
+
+    @property
+    def is_provider(self) -> bool:
+        return self.kind == OrganisationKind.PROVIDER
+
+    def clean(self):
+        self.ods_code = normalise_ods_code(self.ods_code)
+        if self.kind == OrganisationKind.PROVIDER and not self.provider_type_id:
+            raise ValidationError({"provider_type": "Choose the provider's type."})
+        if self.kind == OrganisationKind.COMMISSIONER and self.provider_type_id:
+            raise ValidationError({"provider_type": "A commissioner has no provider type; leave it empty."})
+
+
+class OrganisationUserObjectPermission(UserObjectPermissionBase):
+    """A person's permission on one organisation (django-guardian, direct foreign key)."""
+
+    content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+
+
+class OrganisationGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Organisation, on_delete=models.CASCADE)
+
+
+class ContractQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        from .scoping import restrict_contracts
+
+        return restrict_contracts(self, user, action)
+
+    def in_force_on(self, day):
+        return self.filter(starts_on__lte=day, ends_on__gte=day)
+
+
+class Contract(models.Model):
+    """An NHS Standard Contract: one provider, a co-ordinating commissioner, any associates, and frameworks."""
+
+    reference = models.CharField(
+        max_length=60, unique=True, error_messages={"unique": "Another contract already has this reference."}
+    )
+    title = models.CharField(max_length=200)
+    provider = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="contracts_as_provider",
+        limit_choices_to={"kind": OrganisationKind.PROVIDER},
+    )
+    commissioners = models.ManyToManyField(
+        Organisation, through="ContractCommissioner", related_name="commissioned_contracts"
+    )
+    frameworks = models.ManyToManyField(
+        Framework,
+        related_name="contracts",
+        help_text="Frameworks of the catalogue that apply; each period uses the version then in force.",
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords(m2m_fields=[frameworks])
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["provider__name", "-starts_on"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__gte=models.F("starts_on")),
+                name="contract_ends_after_it_starts",
+                violation_error_message="The contract cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference}: {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("providers:contract_detail", args=[self.pk])
+
+    @property
+    def coordinating_commissioner(self):
+        for link in self.commissioner_links.all():
+            if link.role == CommissionerRole.COORDINATING:
+                return link.commissioner
+        return None
+
+    @property
+    def associate_commissioners(self):
+        return [link.commissioner for link in self.commissioner_links.all() if link.role == CommissionerRole.ASSOCIATE]
+
+    @property
+    def framework_codes(self) -> set[str]:
+        return {framework.code for framework in self.frameworks.all()}
+
+
+class CommissionerRole(models.TextChoices):
+    COORDINATING = "coordinating", "Co-ordinating commissioner"
+    ASSOCIATE = "associate", "Associate commissioner"
+
+
+class ContractCommissioner(models.Model):
+    """A commissioner on a contract. One row per commissioner, so none is both co-ordinating and associate."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="commissioner_links")
+    commissioner = models.ForeignKey(
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="contract_links",
+        limit_choices_to={"kind": OrganisationKind.COMMISSIONER},
+    )
+    role = models.CharField(max_length=20, choices=CommissionerRole.choices)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["contract", "role", "commissioner__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "commissioner"],
+                name="contract_commissioner_once",
+                violation_error_message="A commissioner can be on a contract only once: co-ordinating or associate.",
+            ),
+            models.UniqueConstraint(
+                fields=["contract"],
+                condition=Q(role=CommissionerRole.COORDINATING),
+                name="contract_one_coordinating_commissioner",
+                violation_error_message="A contract has one co-ordinating commissioner.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commissioner.name}: {self.get_role_display()}"
+
+
+class Role(models.TextChoices):
+    PROVIDER_CONTRIBUTOR = "provider_contributor", "Provider contributor"
+    PROVIDER_LEAD = "provider_lead", "Provider safeguarding lead"
+    DESIGNATED_PROFESSIONAL = "designated_professional", "Designated professional"
+    COMMITTEE_MEMBER = "committee_member", "Quality committee member"
+    COMMISSIONER_ADMIN = "commissioner_admin", "Commissioner admin"
+
+
+PROVIDER_ROLES = frozenset({Role.PROVIDER_CONTRIBUTOR, Role.PROVIDER_LEAD})
+COMMISSIONER_ROLES = frozenset({Role.DESIGNATED_PROFESSIONAL, Role.COMMITTEE_MEMBER, Role.COMMISSIONER_ADMIN})
+
+#: What each role may do on its own organisation, as permissions of :class:`Organisation`.
+ROLE_PERMISSIONS = {
+    Role.PROVIDER_CONTRIBUTOR: {"view_organisation", "edit_return"},
+    Role.PROVIDER_LEAD: {"view_organisation", "edit_return", "submit_return", "manage_members"},
+    Role.DESIGNATED_PROFESSIONAL: {"view_organisation", "review_returns", "view_assurance"},
+    Role.COMMITTEE_MEMBER: {"view_organisation", "view_assurance"},
+    Role.COMMISSIONER_ADMIN: {"view_organisation", "view_assurance", "manage_members", "manage_contracts"},
+}
+
+
+def roles_for(kind: str) -> list[tuple[str, str]]:
+    allowed = PROVIDER_ROLES if kind == OrganisationKind.PROVIDER else COMMISSIONER_ROLES
+    return [(value, label) for value, label in Role.choices if value in allowed]
+
+
+class MembershipQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view"):
+        from .scoping import restrict_memberships
+
+        return restrict_memberships(self, user, action)
+
+
+class Membership(models.Model):
+    """A person acting for an organisation in a role. Saving or deleting one updates their permissions."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=40, choices=Role.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "user__last_name", "user__first_name", "role"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"],
+                name="membership_role_once",
+                violation_error_message="This person already has this role in this organisation.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user.get_full_name() or self.user.username}: {self.get_role_display()}, {self.organisation.name}"
+
+    def clean(self):
+        if self.organisation_id and self.role:
+            kind = self.organisation.kind
+            if (kind == OrganisationKind.PROVIDER) != (self.role in PROVIDER_ROLES):
+                where = "a provider" if kind == OrganisationKind.PROVIDER else "a commissioner"
+                raise ValidationError({"role": f"“{self.get_role_display()}” is not a role in {where}."})
+
+
+class Invitation(models.Model):
+    """An e-mailed invitation to join an organisation in a role; the invitee sets a password from its link."""
+
+    email = models.EmailField()
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="invitations")
+    role = models.CharField(max_length=40, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="invitations_sent"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["email", "organisation"],
+                condition=Q(accepted_at__isnull=True),
+                name="invitation_one_open_per_email_and_organisation",
+                violation_error_message="This address already has an open invitation to this organisation.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} to {self.organisation.name} as {self.get_role_display()}"
