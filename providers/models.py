@@ -36,6 +36,16 @@ def validate_ods_code(value: str) -> None:
         )
 
 
+class ODSCodeField(models.CharField):
+    """An ODS code, stored in capitals whatever case it was typed in, and validated for format."""
+
+    default_validators = [validate_ods_code]
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        return normalise_ods_code(value) if value is not None else value
+
+
 class OrganisationKind(models.TextChoices):
     COMMISSIONER = "commissioner", "Commissioner (CCG or ICB)"
     PROVIDER = "provider", "Provider"
@@ -59,11 +69,10 @@ class Organisation(models.Model):
     """A commissioner (the tenant) or a provider organisation, identified by its NHS ODS code."""
 
     name = models.CharField(max_length=200)
-    ods_code = models.CharField(
+    ods_code = ODSCodeField(
         "ODS code",
         max_length=6,
         unique=True,
-        validators=[validate_ods_code],
         help_text="The NHS Organisation Data Service code, e.g. RF4 or 07T.",
         error_messages={"unique": "Another organisation already has this ODS code."},
     )
@@ -123,7 +132,6 @@ class Organisation(models.Model):
         return self.kind == OrganisationKind.PROVIDER
 
     def clean(self):
-        self.ods_code = normalise_ods_code(self.ods_code)
         if self.kind == OrganisationKind.PROVIDER and not self.provider_type_id:
             raise ValidationError({"provider_type": "Choose the provider's type."})
         if self.kind == OrganisationKind.COMMISSIONER and self.provider_type_id:

@@ -1,0 +1,108 @@
+"""Django admin for organisations, contracts, people's roles and invitations, each with its change history."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
+from django.forms.models import BaseInlineFormSet
+from simple_history.admin import SimpleHistoryAdmin
+
+from .models import (
+    CommissionerRole,
+    Contract,
+    ContractCommissioner,
+    Invitation,
+    Membership,
+    Organisation,
+)
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user", "organisation"]
+    fields = ["user", "organisation", "role", "created_at"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "ods_code", "kind", "provider_type", "is_active"]
+    list_filter = ["kind", "provider_type", "services", "is_active"]
+    search_fields = ["name", "ods_code"]
+    filter_horizontal = ["services"]
+    inlines = [MembershipInline]
+    fields = ["name", "ods_code", "kind", "provider_type", "services", "is_active"]
+
+
+class CommissionerLinkFormSet(BaseInlineFormSet):
+    """A contract has exactly one co-ordinating commissioner, and no commissioner twice."""
+
+    def clean(self):
+        super().clean()
+        if any(self.errors):
+            return
+        kept = [f.cleaned_data for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        coordinating = [c for c in kept if c.get("role") == CommissionerRole.COORDINATING]
+        if len(coordinating) != 1:
+            raise ValidationError("Name exactly one co-ordinating commissioner.")
+        commissioners = [c.get("commissioner") for c in kept]
+        if len(commissioners) != len(set(commissioners)):
+            raise ValidationError(
+                "A commissioner can be on a contract only once: the co-ordinating commissioner cannot also be an "
+                "associate."
+            )
+
+
+class ContractCommissionerInline(admin.TabularInline):
+    model = ContractCommissioner
+    formset = CommissionerLinkFormSet
+    extra = 1
+    autocomplete_fields = ["commissioner"]
+
+
+@admin.register(Contract)
+class ContractAdmin(SimpleHistoryAdmin):
+    list_display = ["reference", "title", "provider", "starts_on", "ends_on"]
+    list_filter = ["frameworks", "commissioner_links__commissioner", "provider__provider_type"]
+    search_fields = ["reference", "title", "provider__name", "provider__ods_code"]
+    list_select_related = ["provider"]
+    autocomplete_fields = ["provider"]
+    filter_horizontal = ["frameworks"]
+    inlines = [ContractCommissionerInline]
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "provider":
+            kwargs["queryset"] = Organisation.objects.providers()
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+@admin.register(Membership)
+class MembershipAdmin(SimpleHistoryAdmin):
+    list_display = ["user", "organisation", "role", "created_at"]
+    list_filter = ["role", "organisation__kind"]
+    search_fields = ["user__username", "user__email", "user__first_name", "user__last_name", "organisation__name"]
+    list_select_related = ["user", "organisation"]
+    autocomplete_fields = ["user", "organisation"]
+
+
+@admin.register(Invitation)
+class InvitationAdmin(SimpleHistoryAdmin):
+    list_display = ["email", "organisation", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
+    list_filter = ["role", "organisation__kind"]
+    search_fields = ["email", "organisation__name"]
+    list_select_related = ["organisation", "invited_by"]
+    readonly_fields = ["invited_by", "created_at", "accepted_at", "accepted_by"]
+    autocomplete_fields = ["organisation"]
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PersonAdmin(UserAdmin):
+    """Django's user admin, with the person's organisations and roles alongside."""
+
+    inlines = [MembershipInline]
+    list_display = ["username", "email", "first_name", "last_name", "is_active", "is_staff"]
