@@ -33,7 +33,7 @@ class FrameworkViewSet(viewsets.ReadOnlyModelViewSet):
         return FrameworkDetailSerializer if self.action == "retrieve" else FrameworkSerializer
 
     @action(detail=True, methods=["get"])
-    def export(self, request, pk=None):
+    def export(self, request, pk=None, format=None):
         """The framework version as a catalogue document (``docs/catalogue-format.md``), to download."""
         framework = self.get_object()
         filename = f"{framework.code}-{framework.version}.json".replace("/", "-")
