@@ -1,11 +1,13 @@
 """``manage.py seed_demo``: the demo commissioners, providers, contracts and people, and what each person sees."""
 
 import io
+from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 
 from providers.management.commands.seed_demo import LOGIN_URL, PASSWORD, SEED_ADMIN
 from providers.models import (
@@ -89,17 +91,23 @@ def test_creates_a_dozen_fictional_providers_of_every_type(demo):
     }  # fmt: skip
 
 
-def test_every_role_has_a_person_who_signs_in_with_the_printed_password(demo):
+def test_every_role_has_a_person_who_signs_in_with_the_printed_password(demo, client):
     memberships = Membership.objects.select_related("user")
 
     assert set(memberships.values_list("role", flat=True)) == set(Role.values)
     for membership in memberships:
         assert "@" in membership.user.username
-        assert membership.user.check_password(PASSWORD)
         assert membership.user.get_full_name()
         assert membership.user.username in demo
     assert PASSWORD in demo
     assert LOGIN_URL in demo
+    assert urlsplit(LOGIN_URL).path == reverse("login")
+
+    response = client.post(reverse("login"), {"username": "amara.okafor@newham-ccg.example", "password": PASSWORD})
+
+    assert response.status_code == 302
+    assert response.wsgi_request.user.username == "amara.okafor@newham-ccg.example"
+    assert all(m.user.check_password(PASSWORD) for m in memberships)
 
 
 def test_contracts_run_from_april_2025_to_march_2028_on_the_latest_frameworks(demo):
