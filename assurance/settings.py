@@ -115,6 +115,7 @@ AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.5)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+AXES_LOCKOUT_CALLABLE = "assurance.views.locked_out"
 
 # django-guardian: no anonymous user object; anonymous people see nothing.
 ANONYMOUS_USER_NAME = None

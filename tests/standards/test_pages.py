@@ -89,7 +89,7 @@ def test_signing_in_with_a_wrong_password_shows_the_error_summary(client, reader
     page = text_of(response)
     assert page.startswith("Error: Sign in")
     assert "There is a problem" in page
-    assert "Please enter a correct username and password" in page
+    assert "Enter a correct username and password" in page
     assert 'href="#id_username"' in response.content.decode()
     assert "_auth_user_id" not in client.session
 
