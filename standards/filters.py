@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from .kinds import RequirementKind
 from .models import Framework, Frequency, Metric, ProviderType, Service
@@ -13,6 +15,11 @@ def metric_groups() -> list[tuple[str, str]]:
     """The headings metrics are listed under, for the group filter's choices."""
     groups = Metric.objects.exclude(group="").order_by("group").values_list("group", flat=True).distinct()
     return [(group, group) for group in groups]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class CodeChoiceFilter(django_filters.ModelChoiceFilter):
+    """A choice of a vocabulary row (provider type, service) by its code, which the API schema shows as text."""
 
 
 class MetricFilter(django_filters.FilterSet):
@@ -34,14 +41,14 @@ class MetricFilter(django_filters.FilterSet):
         empty_label="Any frequency",
         error_messages={"invalid_choice": "Choose a frequency from the list."},
     )
-    provider_type = django_filters.ModelChoiceFilter(
+    provider_type = CodeChoiceFilter(
         queryset=ProviderType.objects.all(),
         method="applies_to_provider_type",
         label="Applies to provider type",
         empty_label="Any provider type",
         error_messages={"invalid_choice": "Choose a provider type from the list."},
     )
-    service = django_filters.ModelChoiceFilter(
+    service = CodeChoiceFilter(
         queryset=Service.objects.all(),
         method="applies_to_service",
         label="Applies to service",

@@ -1,0 +1,43 @@
+# Safeguard Assure: one image for the web server (gunicorn), the Celery worker and Celery beat.
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PRIVATE_STORAGE_ROOT=/data/private
+
+# The libraries WeasyPrint needs to lay out and render PDF reports, and a font for them.
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends \
+        libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+    && rm -rf /var/lib/apt/lists/*
+
+WORKDIR /app
+
+# Dependencies first, so that a code change does not reinstall them.
+COPY pyproject.toml README.md ./
+RUN pip install .
+
+# Only what the app runs on: not .venv, var/ or anything else a working copy may hold.
+COPY manage.py ./
+COPY assurance ./assurance
+COPY standards ./standards
+COPY providers ./providers
+COPY returns ./returns
+COPY reviews ./reviews
+COPY templates ./templates
+COPY static ./static
+COPY fixtures ./fixtures
+
+# Static files are collected with production settings, so that WhiteNoise's manifest matches what it serves.
+RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-not-used-at-run-time \
+    python manage.py collectstatic --noinput
+
+RUN useradd --system --create-home --uid 1000 safeguard \
+    && mkdir -p "$PRIVATE_STORAGE_ROOT" \
+    && chown safeguard "$PRIVATE_STORAGE_ROOT"
+USER safeguard
+
+EXPOSE 8000
+CMD ["gunicorn", "assurance.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]

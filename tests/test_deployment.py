@@ -1,0 +1,189 @@
+"""The deployment files describe a working system, production settings pass Django's deployment checks, and
+the local admin account with its known password cannot be made on a production system.
+
+No Docker engine runs where the tests run, so docker-compose.yml and the Dockerfile are checked as text.
+"""
+
+import io
+import os
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.core.management.utils import get_random_secret_key
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+APP_SERVICES = ("web", "worker", "beat")
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return yaml.safe_load((REPO_ROOT / "docker-compose.yml").read_text())
+
+
+@pytest.fixture(scope="module")
+def dockerfile():
+    return (REPO_ROOT / "Dockerfile").read_text()
+
+
+def command_of(service) -> str:
+    command = service["command"]
+    return " ".join(command) if isinstance(command, list) else " ".join(command.split())
+
+
+def test_compose_names_the_five_services(compose):
+    assert set(compose["services"]) == {"db", "redis", "web", "worker", "beat"}
+
+
+def test_database_is_postgres_15_with_a_volume_and_a_healthcheck(compose):
+    db = compose["services"]["db"]
+    assert db["image"] == "postgres:15"
+    assert any(volume.endswith(":/var/lib/postgresql/data") for volume in db["volumes"])
+    assert "pg_isready" in " ".join(db["healthcheck"]["test"])
+    assert set(db["environment"]) >= {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}
+
+
+def test_redis_is_redis_7_with_a_healthcheck(compose):
+    redis = compose["services"]["redis"]
+    assert redis["image"] == "redis:7"
+    assert "ping" in redis["healthcheck"]["test"]
+
+
+def test_web_migrates_and_loads_the_catalogue_before_gunicorn_starts(compose):
+    command = command_of(compose["services"]["web"])
+    migrate = command.index("manage.py migrate")
+    load_catalogue = command.index("manage.py load_catalogue fixtures/catalogue/")
+    gunicorn = command.index("gunicorn assurance.wsgi")
+    assert migrate < load_catalogue < gunicorn
+    assert "&&" in command, "gunicorn must not start when a migration fails"
+
+
+@pytest.mark.parametrize(
+    ("service", "command"),
+    [
+        ("worker", "celery -A assurance worker --loglevel=info"),
+        ("beat", "celery -A assurance beat --loglevel=info"),
+    ],
+)
+def test_celery_services_run_the_assurance_app(compose, service, command):
+    assert command_of(compose["services"][service]).startswith(command)
+
+
+def test_web_worker_and_beat_share_one_build_environment_and_private_storage(compose):
+    services = [compose["services"][name] for name in APP_SERVICES]
+    web = services[0]
+    assert web["build"] == "."
+    for service in services:
+        assert (service["build"], service.get("image")) == (web["build"], web.get("image"))
+        assert service["environment"] == web["environment"]
+        assert service["volumes"] == web["volumes"]
+        assert service["depends_on"] == {
+            "db": {"condition": "service_healthy"},
+            "redis": {"condition": "service_healthy"},
+        }
+
+
+def test_app_environment_configures_production(compose):
+    environment = compose["services"]["web"]["environment"]
+    assert environment["DATABASE_URL"].startswith("postgres://")
+    assert "@db:5432/" in environment["DATABASE_URL"]
+    assert environment["CELERY_BROKER_URL"].startswith("redis://redis:6379/")
+    assert environment["DJANGO_DEBUG"] == "false"
+    assert "DJANGO_ALLOWED_HOSTS" in environment
+    # The secret key must come from the operator: compose refuses to start without it.
+    assert re.fullmatch(r"\$\{DJANGO_SECRET_KEY:\?[^}]+\}", environment["DJANGO_SECRET_KEY"])
+
+
+def test_private_files_live_on_a_named_volume_shared_by_the_app_services(compose):
+    root = compose["services"]["web"]["environment"]["PRIVATE_STORAGE_ROOT"]
+    volume = next(v.split(":")[0] for v in compose["services"]["web"]["volumes"] if v.endswith(f":{root}"))
+    assert volume in compose["volumes"]
+
+
+def test_worker_healthcheck_asks_check_services(compose):
+    assert "check_services" in compose["services"]["worker"]["healthcheck"]["test"]
+
+
+def test_dockerfile_installs_the_project_and_runs_gunicorn_as_an_unprivileged_user(dockerfile):
+    lines = [line.strip() for line in dockerfile.splitlines()]
+    assert lines[[i for i, line in enumerate(lines) if line.startswith("FROM")][0]] == (
+        "FROM python:3.11-slim-bookworm"
+    )
+    for package in ("libpango-1.0-0", "libpangoft2-1.0-0", "libharfbuzz0b", "fonts-dejavu-core"):
+        assert package in dockerfile
+    assert "RUN pip install ." in lines
+    assert "collectstatic --noinput" in dockerfile
+    user = next(line for line in lines if line.startswith("USER "))
+    assert user.split()[1] not in ("root", "0")
+    assert "gunicorn" in next(line for line in reversed(lines) if line.startswith("CMD"))
+
+
+def test_everything_the_dockerfile_copies_is_in_the_repository(dockerfile):
+    for line in dockerfile.splitlines():
+        if line.startswith("COPY "):
+            for source in shlex.split(line)[1:-1]:
+                assert (REPO_ROOT / source).exists(), f"The Dockerfile copies {source}, which does not exist"
+
+
+def test_production_settings_pass_the_deployment_checks():
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_", "CELERY_", "PYTEST_"))
+    }
+    environment |= {
+        "DJANGO_SETTINGS_MODULE": "assurance.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": get_random_secret_key(),  # 50 characters
+        "DJANGO_ALLOWED_HOSTS": "assure.example.nhs.uk",
+    }
+    completed = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 0, output
+    assert "System check identified no issues" in completed.stdout, output
+
+
+def test_ensure_admin_refuses_to_run_with_debug_off(settings, db):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="DEBUG is off"):
+        call_command("ensure_admin", stdout=io.StringIO())
+
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_ensure_admin_never_uses_the_default_password_with_debug_off(settings, db, monkeypatch):
+    settings.DEBUG = False
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+
+    with pytest.raises(CommandError, match="set DEMO_ADMIN_PASSWORD"):
+        call_command("ensure_admin", "--force", stdout=io.StringIO())
+
+    assert not get_user_model().objects.filter(username="admin").exists()
+
+
+def test_ensure_admin_creates_then_keeps_one_superuser_with_the_demo_password(settings, db, monkeypatch):
+    settings.DEBUG = True
+    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
+    output = io.StringIO()
+
+    call_command("ensure_admin", stdout=output)
+    call_command("ensure_admin", stdout=output)
+
+    admin = get_user_model().objects.get(username="admin")
+    assert (admin.is_superuser, admin.is_staff, admin.email) == (True, True, "admin@example.org")
+    assert admin.check_password("safeguard-demo-admin")
+    assert "password: safeguard-demo-admin" in output.getvalue()
