@@ -38,6 +38,13 @@ class OrganisationAdmin(SimpleHistoryAdmin):
 class CommissionerLinkFormSet(BaseInlineFormSet):
     """A contract has exactly one co-ordinating commissioner, and no commissioner twice."""
 
+    once_message = (
+        "A commissioner can be on a contract only once: the co-ordinating commissioner cannot also be an associate."
+    )
+
+    def get_unique_error_message(self, unique_check):
+        return self.once_message
+
     def clean(self):
         super().clean()
         if any(self.errors):
@@ -48,10 +55,7 @@ class CommissionerLinkFormSet(BaseInlineFormSet):
             raise ValidationError("Name exactly one co-ordinating commissioner.")
         commissioners = [c.get("commissioner") for c in kept]
         if len(commissioners) != len(set(commissioners)):
-            raise ValidationError(
-                "A commissioner can be on a contract only once: the co-ordinating commissioner cannot also be an "
-                "associate."
-            )
+            raise ValidationError(self.once_message)
 
 
 class ContractCommissionerInline(admin.TabularInline):
