@@ -1,0 +1,370 @@
+"""Actions on returns: save answers to a draft, submit, return for revision, reopen a locked period.
+
+Every action takes the acting person, checks what they may do through :mod:`providers.scoping`, runs in one
+transaction and records who acted. Problems are raised as :class:`ReturnProblems`: plain-English messages keyed
+by metric code and field, which the form, the Excel upload and the API all show as they are.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from providers.scoping import provider_ids, sees_everything
+from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer
+from standards.models import Metric
+
+from .checks import unusual_value_warning
+from .models import (
+    ActionPlanItem,
+    Answer,
+    ReportingPeriod,
+    Return,
+    ReturnStatus,
+    RevisionRequest,
+    Submission,
+)
+from .selectors import metrics_for, recent_values
+
+DECLARATION = (
+    "I confirm that this return is complete and accurate to the best of my knowledge, that the evidence it refers "
+    "to is held by {provider}, and that I am authorised to submit it on {provider}'s behalf."
+)
+
+
+class ReturnProblems(Exception):
+    """What stops an action, in plain English: ``by_metric[code][field]`` and ``general`` messages."""
+
+    def __init__(self, by_metric: dict[str, dict[str, str]] | None = None, general: list[str] | None = None):
+        self.by_metric = by_metric or {}
+        self.general = general or []
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        lines = list(self.general)
+        for code, fields in self.by_metric.items():
+            lines.extend(f"{code}: {message}" for message in fields.values())
+        return "\n".join(lines)
+
+
+@dataclass
+class Conflict:
+    metric: Metric
+    saved_by: object
+    saved_at: datetime.datetime
+    saved_values: dict
+
+
+class EditConflict(Exception):
+    """Someone else saved some of these answers since the person opened the form; nothing was saved."""
+
+    def __init__(self, conflicts: list[Conflict]):
+        self.conflicts = conflicts
+        who = ", ".join(sorted({str(c.saved_by.get_full_name() or c.saved_by) for c in conflicts if c.saved_by}))
+        super().__init__(f"{len(conflicts)} answers were changed by {who or 'someone else'} since you opened them.")
+
+
+@dataclass
+class AnswerInput:
+    """What a person sent for one metric: the values, the revision they started from, their confirmations."""
+
+    values: dict
+    base_revision: int | None = None
+    confirm_unusual: bool = False
+    unusual_note: str = ""
+    actions: list[dict] | None = None  # None: leave the action plan as it is
+
+
+@dataclass
+class SaveResult:
+    saved: list[Answer] = field(default_factory=list)
+    warnings: dict[str, str] = field(default_factory=dict)  # metric code → unusual value warning
+
+
+def _record(obj, user) -> None:
+    obj._history_user = user
+
+
+def _check_open(provider_return: Return, today: datetime.date | None = None) -> None:
+    period = provider_return.period
+    if period.is_locked(today):
+        raise ReturnProblems(
+            general=[
+                f"The period {period.label} was locked on {period.lock_date:%-d %B %Y}, so nothing can be submitted "
+                "or changed. Ask your commissioner to have an administrator reopen it."
+            ]
+        )
+
+
+def may(user, provider_return: Return, action: str) -> bool:
+    ids = provider_ids(user, action)
+    return ids is None or ids.filter(pk=provider_return.provider_id).exists()
+
+
+def open_return(provider, period: ReportingPeriod, *, by) -> Return:
+    """The provider's return for the period, made when someone who may edit it first opens it."""
+    if not may(by, Return(provider=provider), "edit_return") and not may(by, Return(provider=provider), "view"):
+        raise PermissionDenied("You cannot see this provider's returns.")
+    existing = Return.objects.filter(provider=provider, period=period).first()
+    if existing is not None:
+        return existing
+    if not may(by, Return(provider=provider), "edit_return"):
+        raise PermissionDenied("This provider has not started its return for the period yet.")
+    provider_return = Return(provider=provider, period=period)
+    _record(provider_return, by)
+    provider_return.save()
+    return provider_return
+
+
+def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str]]:
+    cleaned, errors = [], {}
+    for index, row in enumerate(rows, start=1):
+        action = (row.get("action") or "").strip()
+        owner = (row.get("owner") or "").strip()
+        due = row.get("due_on")
+        if not (action or owner or due):
+            continue  # an empty row of the form
+        if not action:
+            errors[f"actions-{index}-action"] = f"Action {index}: describe the action."
+        if not owner:
+            errors[f"actions-{index}-owner"] = f"Action {index}: say who owns the action."
+        due_on = None
+        if isinstance(due, datetime.date):
+            due_on = due
+        elif due:
+            try:
+                due_on = datetime.date.fromisoformat(str(due).strip())
+            except ValueError:
+                errors[f"actions-{index}-due_on"] = (
+                    f"Action {index}: enter the due date as a real date, like 2026-03-31."
+                )
+        else:
+            errors[f"actions-{index}-due_on"] = f"Action {index}: enter the date the action is due."
+        cleaned.append({"action": action, "owner": owner, "due_on": due_on})
+    return cleaned, errors
+
+
+def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput], today=None) -> SaveResult:
+    """Save answers to a draft, all or nothing. Incomplete answers are fine in a draft; wrong ones are not.
+
+    Raises :class:`ReturnProblems` for wrong values and :class:`EditConflict` when another person saved one of the
+    same answers after this person opened it; in both cases nothing is saved and the caller keeps what was typed.
+    """
+    if not may(by, provider_return, "edit_return"):
+        raise PermissionDenied("You cannot change this provider's return.")
+    if not provider_return.is_editable_by_provider:
+        raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
+    _check_open(provider_return, today)
+
+    metrics = {m.pk: m for m in metrics_for(provider_return.provider, provider_return.period)}
+    problems: dict[str, dict[str, str]] = {}
+    with transaction.atomic():
+        Return.objects.select_for_update().filter(pk=provider_return.pk).first()
+        existing = {
+            a.metric_id: a
+            for a in Answer.objects.select_for_update().filter(provider_return=provider_return, metric_id__in=answers)
+        }
+        conflicts: list[Conflict] = []
+        planned = []
+        for metric_id, given in answers.items():
+            metric = metrics.get(metric_id)
+            if metric is None:
+                problems.setdefault(str(metric_id), {})["metric"] = "This question is not part of this return."
+                continue
+            cleaned, errors = clean_answer(metric.kind, given.values, complete=False)
+            actions = None
+            if given.actions is not None:
+                actions, action_errors = _clean_actions(given.actions)
+                errors.update(action_errors)
+            if errors:
+                problems[metric.code] = dict(errors)
+                continue
+            stored = _jsonable(cleaned)
+            answer = existing.get(metric_id)
+            if (
+                answer is not None
+                and given.base_revision is not None
+                and answer.revision != given.base_revision
+                and answer.values != stored
+            ):
+                conflicts.append(Conflict(metric, answer.updated_by, answer.updated_at, answer.values))
+                continue
+            planned.append((metric, answer, stored, given, actions))
+        if problems:
+            raise ReturnProblems(problems)
+        if conflicts:
+            raise EditConflict(conflicts)
+
+        result = SaveResult()
+        recent = recent_values(provider_return.provider, provider_return.period, [m.code for m, *_ in planned])
+        for metric, answer, stored, given, actions in planned:
+            answer = answer or Answer(provider_return=provider_return, metric=metric)
+            changed = answer.pk is None or answer.values != stored
+            warning = unusual_value_warning(metric.kind, stored, recent.get(metric.code, []))
+            confirmed = bool(warning) and (given.confirm_unusual or (answer.unusual_value_confirmed and not changed))
+            note = given.unusual_note.strip() if given.confirm_unusual else answer.unusual_value_note
+            current_actions = (
+                [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
+                if answer.pk
+                else []
+            )
+            actions_changed = actions is not None and actions != current_actions
+            if changed or confirmed != answer.unusual_value_confirmed or actions_changed:
+                answer.values = stored
+                answer.revision += 1
+                answer.unusual_value_confirmed = confirmed
+                answer.unusual_value_note = note if confirmed else ""
+                answer.updated_by = by
+                _record(answer, by)
+                answer.save()
+                result.saved.append(answer)
+            if actions_changed:
+                for item in answer.actions.all():
+                    _record(item, by)
+                    item.delete()
+                for position, row in enumerate(actions):
+                    item = ActionPlanItem(answer=answer, position=position, **row)
+                    _record(item, by)
+                    item.save()
+            if warning and not confirmed:
+                result.warnings[metric.code] = warning
+        if result.saved:
+            _record(provider_return, by)
+            provider_return.save(update_fields=["updated_at"])
+    return result
+
+
+def _jsonable(values: dict) -> dict:
+    return {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in values.items()}
+
+
+def completeness_problems(provider_return: Return) -> dict[str, dict[str, str]]:
+    """Everything that stops a return being submitted, by metric code and field."""
+    problems: dict[str, dict[str, str]] = {}
+    metrics = metrics_for(provider_return.provider, provider_return.period)
+    answers = {
+        a.metric_id: a for a in provider_return.answers.prefetch_related("actions", "evidence").select_related("metric")
+    }
+    recent = recent_values(provider_return.provider, provider_return.period, [m.code for m in metrics])
+    for metric in metrics:
+        answer = answers.get(metric.pk)
+        if metric.frequency == "as_required" and (answer is None or not any(answer.values.values())):
+            continue  # asked only when the commissioner requires it
+        _, errors = clean_answer(metric.kind, answer.values if answer else {}, complete=True)
+        errors = dict(errors)
+        if answer is not None and not errors:
+            values = answer.values
+            short_of_standard = values.get("grade") != SelfAssessmentGrade.COMPLIANT
+            if metric.kind == RequirementKind.SELF_ASSESSMENT and short_of_standard and not answer.actions.all():
+                errors["actions"] = "Add at least one action, with its owner and due date, to meet the standard."
+            if metric.kind == RequirementKind.POLICY and values.get("in_place") and not answer.evidence.all():
+                errors["evidence"] = "Attach the policy document."
+            warning = unusual_value_warning(metric.kind, values, recent.get(metric.code, []))
+            if warning and not answer.unusual_value_confirmed:
+                errors["confirm_unusual"] = warning
+        if errors:
+            problems[metric.code] = errors
+    return problems
+
+
+def snapshot(provider_return: Return) -> dict:
+    """Every answer as it stands, with its action plan and evidence, in a form that never changes."""
+    answers = provider_return.answers.select_related("metric__framework", "updated_by").prefetch_related(
+        "actions", "evidence"
+    )
+    return {
+        "provider": {"name": provider_return.provider.name, "ods_code": provider_return.provider.ods_code},
+        "period": provider_return.period.label,
+        "answers": [
+            {
+                "metric": a.metric.code,
+                "framework": f"{a.metric.framework.code} {a.metric.framework.version}",
+                "title": a.metric.title,
+                "kind": a.metric.kind,
+                "values": a.values,
+                "unusual_value_confirmed": a.unusual_value_confirmed,
+                "unusual_value_note": a.unusual_value_note,
+                "revision": a.revision,
+                "updated_by": a.updated_by.get_username() if a.updated_by else None,
+                "updated_at": a.updated_at.isoformat(),
+                "actions": [
+                    {"action": i.action, "owner": i.owner, "due_on": i.due_on.isoformat()} for i in a.actions.all()
+                ],
+                "evidence": [
+                    {"id": e.pk, "name": e.original_name, "content_type": e.content_type, "size": e.size}
+                    for e in a.evidence.all()
+                ],
+            }
+            for a in answers
+        ],
+    }
+
+
+def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, today=None) -> Submission:
+    """The safeguarding lead submits a complete return; it becomes read-only to the provider."""
+    if not may(by, provider_return, "submit_return"):
+        raise PermissionDenied("Only the provider's safeguarding lead can submit its return.")
+    if not provider_return.is_editable_by_provider:
+        raise ReturnProblems(general=["This return has already been submitted."])
+    _check_open(provider_return, today)
+    with transaction.atomic():
+        provider_return = (
+            Return.objects.select_for_update().select_related("provider", "period").get(pk=provider_return.pk)
+        )
+        problems = completeness_problems(provider_return)
+        general = [] if declaration_confirmed else ["Confirm the declaration to submit the return."]
+        if problems or general:
+            raise ReturnProblems(problems, general)
+        today = today or timezone.localdate()
+        submission = Submission.objects.create(
+            provider_return=provider_return,
+            number=provider_return.submissions.count() + 1,
+            submitted_by=by,
+            declaration=DECLARATION.format(provider=provider_return.provider.name),
+            snapshot=snapshot(provider_return),
+            late=today > provider_return.period.submission_deadline,
+        )
+        provider_return.status = ReturnStatus.SUBMITTED
+        _record(provider_return, by)
+        provider_return.save(update_fields=["status", "updated_at"])
+    return submission
+
+
+def return_for_revision(provider_return: Return, *, by, comments: str) -> RevisionRequest:
+    """A designated professional sends a submitted return back to the provider with their comments."""
+    if not may(by, provider_return, "review"):
+        raise PermissionDenied("Only a designated professional of a commissioner of this provider can do this.")
+    comments = (comments or "").strip()
+    if not comments:
+        raise ValidationError({"comments": "Say what the provider needs to revise."})
+    with transaction.atomic():
+        provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
+        if provider_return.status != ReturnStatus.SUBMITTED:
+            raise ValidationError("Only a submitted return can be returned for revision.")
+        request = RevisionRequest.objects.create(
+            provider_return=provider_return,
+            submission=provider_return.submissions.order_by("-number").first(),
+            requested_by=by,
+            comments=comments,
+        )
+        provider_return.status = ReturnStatus.RETURNED
+        _record(provider_return, by)
+        provider_return.save(update_fields=["status", "updated_at"])
+    return request
+
+
+def reopen_period(period: ReportingPeriod, *, by, until: datetime.date) -> ReportingPeriod:
+    """An administrator reopens a locked period until a day; the change is recorded with who and when."""
+    if not sees_everything(by):
+        raise PermissionDenied("Only an administrator can reopen a period.")
+    if until < timezone.localdate():
+        raise ValidationError({"reopened_until": "Reopen the period until today or a later day."})
+    with transaction.atomic():
+        period.reopened_until = until
+        _record(period, by)
+        period.save(update_fields=["reopened_until"])
+    return period
