@@ -163,7 +163,10 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
     metrics = {m.pk: m for m in metrics_for(provider_return.provider, provider_return.period)}
     problems: dict[str, dict[str, str]] = {}
     with transaction.atomic():
-        Return.objects.select_for_update().filter(pk=provider_return.pk).first()
+        # Saves of one return queue behind each other; the status is read again on the locked row, so a save
+        # that raced a submission cannot change what was submitted.
+        if not Return.objects.select_for_update().get(pk=provider_return.pk).is_editable_by_provider:
+            raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
         existing = {
             a.metric_id: a
             for a in Answer.objects.select_for_update().filter(provider_return=provider_return, metric_id__in=answers)

@@ -154,8 +154,11 @@ def clean_answer(kind: str, values: dict, *, complete: bool) -> tuple[dict, Answ
         need("count", "Enter the number.")
     elif kind == RequirementKind.POLICY:
         in_place = values.get("in_place")
-        if isinstance(in_place, str):
-            in_place = {"yes": True, "true": True, "no": False, "false": False}.get(in_place.strip().lower())
+        if isinstance(in_place, str) and in_place.strip():
+            word = in_place.strip().lower()
+            in_place = {"yes": True, "true": True, "no": False, "false": False}.get(word)
+            if in_place is None:
+                errors["in_place"] = "Choose yes or no."
         cleaned["in_place"] = in_place if isinstance(in_place, bool) else None
         cleaned["review_date"] = _date(errors, values, "review_date", "the review date")
         need("in_place", "Say whether the policy is in place.")

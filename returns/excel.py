@@ -1,0 +1,821 @@
+"""A return as an Excel workbook: download it pre-filled, fill it in offline, upload it back into the draft.
+
+:func:`build_workbook` writes an "About this return" sheet, then one sheet per framework the return asks, one
+row per question, with only the cells the question's kind uses white and unlocked. Hidden columns keep each
+row's metric id and the answer's revision at download, and hidden cells on the About sheet keep the return's id,
+so an upload is matched to its return and rows, and an answer changed on the web since is noticed.
+
+:func:`read_workbook` reads a filled workbook back. Every row is translated (Yes/No, grade labels, Excel dates
+and numbers) and validated with :func:`standards.kinds.clean_answer`, and every problem is listed by sheet, row
+and column. Only a clean workbook is saved, with one call to :func:`returns.services.save_answers`, all or
+nothing. A row left exactly as it was downloaded is not sent, so it neither overwrites nor conflicts with a
+change made on the web since; a blank row therefore saves nothing, unless it had an answer when downloaded, in
+which case clearing its cells clears the answer.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.workbook.protection import WorkbookProtection
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer
+from standards.models import Framework, Metric
+
+from .models import Answer, Return
+from .selectors import frameworks_for, metrics_for
+from .services import AnswerInput, EditConflict, ReturnProblems, SaveResult, may, save_answers
+
+#: Written to the About sheet; an upload without it was not made by :func:`build_workbook`.
+WORKBOOK_FORMAT = "safeguard-assure-return/1"
+ABOUT_TITLE = "About this return"
+#: Far larger than any return's workbook, small enough that a wrong file is refused before it is parsed.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+SHEET_TITLE_LENGTH = 31  # Excel's limit
+TITLE_ROW, HINT_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
+#: Hidden key and value columns on the About sheet holding the workbook's identity.
+IDENTITY_KEY_COLUMN, IDENTITY_VALUE_COLUMN = 25, 26
+
+K = RequirementKind
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a framework sheet; ``fields`` maps each kind that answers in it to its answer field."""
+
+    header: str
+    width: float
+    fields: dict[str, str] = field(default_factory=dict)
+    wrap: bool = False
+
+
+INFO_COLUMNS = (
+    Column("Code", 18),
+    Column("Question", 44, wrap=True),
+    Column("Standard", 28, wrap=True),
+    Column("Kind", 20, wrap=True),
+    Column("Threshold for this provider", 22, wrap=True),
+    Column("Guidance", 56, wrap=True),
+)
+ANSWER_COLUMNS = (
+    Column("Numerator", 12, {K.PERCENTAGE: "numerator"}),
+    Column("Denominator", 13, {K.PERCENTAGE: "denominator"}),
+    Column("Number", 10, {K.COUNT: "count"}),
+    Column("In place", 10, {K.POLICY: "in_place"}),
+    Column("Review date", 13, {K.POLICY: "review_date"}),
+    Column("Records sampled", 11, {K.AUDIT: "sampled"}, wrap=True),
+    Column("Records compliant", 11, {K.AUDIT: "compliant"}, wrap=True),
+    Column("Grade", 20, {K.SELF_ASSESSMENT: "grade"}),
+    Column("Evidence or narrative", 50, {K.SELF_ASSESSMENT: "evidence", K.NARRATIVE: "text"}, wrap=True),
+)
+METRIC_ID, REVISION = Column("Metric id (do not change)", 10), Column("Revision at download (do not change)", 10)
+COLUMNS = (*INFO_COLUMNS, *ANSWER_COLUMNS, METRIC_ID, REVISION)
+HEADERS = tuple(column.header for column in COLUMNS)
+FIRST_ANSWER_COLUMN = len(INFO_COLUMNS) + 1
+METRIC_ID_COLUMN, REVISION_COLUMN = len(COLUMNS) - 1, len(COLUMNS)
+
+WHOLE_NUMBER_FIELDS = frozenset({"numerator", "denominator", "count", "sampled", "compliant"})
+YES_NO = {"yes": True, "y": True, "true": True, "no": False, "n": False, "false": False}
+GRADE_BY_LABEL = {grade.label.lower(): grade.value for grade in SelfAssessmentGrade} | {
+    grade.value: grade.value for grade in SelfAssessmentGrade
+}
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d %B %Y", "%d %b %Y", "%d/%m/%y")
+
+NHS_BLUE, GREY_TEXT = "005EB8", "425563"
+HEADER_FILL = PatternFill("solid", fgColor=NHS_BLUE)
+INFO_FILL = PatternFill("solid", fgColor="F0F4F5")  # grey: describes the question, locked
+UNUSED_FILL = PatternFill("solid", fgColor="D8DDE0")  # darker grey: not used by this kind, locked
+INPUT_FILL = PatternFill("solid", fgColor="FFFFFF")
+EDGE = Side(style="thin", color="AEB7BD")
+STANDARD_EDGE = Side(style="medium", color=GREY_TEXT)
+LOCKED, UNLOCKED = Protection(locked=True), Protection(locked=False)
+
+
+class WorkbookProblems(Exception):
+    """Why an uploaded workbook was not imported, one plain-English message per problem; nothing was saved."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclass
+class FrameworkSheet:
+    """A framework's sheet: its title in the workbook and the questions it asks, grouped by standard."""
+
+    title: str
+    framework: Framework
+    metrics: list[Metric]
+
+
+def framework_sheets(provider_return: Return) -> list[FrameworkSheet]:
+    """The framework sheets of a return's workbook, worked out the same way for a download and an upload.
+
+    Frameworks with no question due this quarter have no sheet.
+    """
+    provider, period = provider_return.provider, provider_return.period
+    frameworks = frameworks_for(provider, period)
+    by_framework: dict[int, list[Metric]] = defaultdict(list)
+    for metric in metrics_for(provider, period, frameworks):
+        by_framework[metric.framework_id].append(metric)
+    sheets, used = [], {ABOUT_TITLE.lower()}
+    for framework in frameworks:
+        metrics = by_framework.get(framework.pk)
+        if not metrics:
+            continue
+        metrics.sort(key=_standard_order)  # a stable sort keeps the metrics' own order within a standard
+        title = _sheet_title(framework.short_name or framework.code, used)
+        used.add(title.lower())
+        sheets.append(FrameworkSheet(title, framework, metrics))
+    return sheets
+
+
+def _standard_order(metric: Metric):
+    standard = metric.standard
+    return (1, 0, 0) if standard is None else (0, standard.position, standard.pk)
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    """A sheet title Excel accepts (no []:*?/\\, at most 31 characters) that no other sheet has."""
+    title = "".join("-" if char in "[]:*?/\\" else char for char in name).strip().strip("'") or "Framework"
+    candidate, number = title[:SHEET_TITLE_LENGTH].strip(), 1
+    while candidate.lower() in used:
+        number += 1
+        suffix = f" ({number})"
+        candidate = title[: SHEET_TITLE_LENGTH - len(suffix)].strip() + suffix
+    return candidate
+
+
+# Download ------------------------------------------------------------------------------------------------------
+
+
+def build_workbook(provider_return: Return) -> bytes:
+    """The return as an .xlsx workbook, pre-filled with its current answers. The caller checks who may see it."""
+    workbook = Workbook()
+    workbook.properties.creator = "Safeguard Assure"
+    workbook.properties.title = f"Safeguarding return: {provider_return}"
+    sheets = framework_sheets(provider_return)
+    answers = {answer.metric_id: answer for answer in provider_return.answers.all()}
+    editable = provider_return.is_editable_by_provider
+
+    _write_about(workbook.active, provider_return, sheets, editable)
+    for sheet in sheets:
+        _write_framework_sheet(workbook.create_sheet(sheet.title), provider_return, sheet, answers, editable)
+    # No password: an accidental rename or deletion is blocked; anyone determined can still unprotect it.
+    workbook.security = WorkbookProtection(lockStructure=True)
+    output = io.BytesIO()
+    workbook.save(output)
+    return output.getvalue()
+
+
+def _instructions(editable: bool) -> list[str]:
+    if not editable:
+        first = [
+            "This return has been submitted, so this workbook is a copy for reference and cannot be uploaded. "
+            "Only a draft return, or one returned for revision, can be uploaded."
+        ]
+    else:
+        first = [
+            "Fill in the white cells only. Grey cells describe the question, or are not used by it, and are locked.",
+            "Don't change the grey cells, and don't rename, add, remove or reorder sheets or columns: each row "
+            "is matched to its question when you upload the workbook.",
+            "Numbers are whole numbers (12, not 12.5 or 12%). Enter dates as day/month/year, like 31/03/2026. "
+            "Choose In place and Grade from their lists.",
+            "You can leave cells empty while the return is a draft; it can only be submitted once every "
+            "answer is complete.",
+            "A row you leave as it was downloaded is not changed by the upload. Clearing every cell of a row "
+            "that had an answer clears that answer.",
+            "When you have finished, upload the workbook on the return's page in Safeguard Assure. Every answer "
+            "is checked first: if anything is wrong, nothing is imported and you are told the sheet, row and "
+            "column of each problem.",
+            "If someone changes an answer on the web after you download this workbook and you change the same "
+            "answer here, the upload stops and names those rows, so nobody's work is overwritten.",
+            "Only a draft return, or one returned for revision, can be uploaded.",
+        ]
+    return [
+        *first,
+        "Action plans and evidence files are not in this workbook: add them on the return's page.",
+        "A value far out of line with recent quarters is pointed out on the return's page after upload, "
+        "where you confirm or correct it.",
+    ]
+
+
+def _write_about(ws, provider_return: Return, sheets: list[FrameworkSheet], editable: bool) -> None:
+    provider, period = provider_return.provider, provider_return.period
+    ws.title = ABOUT_TITLE
+    ws.sheet_view.showGridLines = False
+    ws.column_dimensions["A"].width = 26
+    ws.column_dimensions["B"].width = 100
+    ws["A1"] = "Safeguarding assurance return"
+    ws["A1"].font = Font(size=16, bold=True, color=NHS_BLUE)
+    ws.row_dimensions[1].height = 24
+    generated = timezone.localtime()
+    facts = [
+        ("Provider", provider.name),
+        ("ODS code", provider.ods_code),
+        ("Period", period.label),
+        ("Status", provider_return.get_status_display()),
+        ("Submission deadline", f"{period.submission_deadline:%-d %B %Y}"),
+        ("Generated", f"{generated:%-d %B %Y at %H:%M}"),
+    ]
+    row = 3
+    for label, value in facts:
+        ws.cell(row, 1, label).font = Font(bold=True)
+        ws.cell(row, 2, value)
+        row += 1
+
+    row = _about_heading(ws, row + 1, "How to fill it in")
+    for number, text in enumerate(_instructions(editable), start=1):
+        ws.cell(row, 1, f"{number}.").alignment = Alignment(horizontal="right", vertical="top")
+        ws.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.row_dimensions[row].height = 15 * _lines(text, 100)
+        row += 1
+
+    row = _about_heading(ws, row + 1, "Sheets in this workbook")
+    for sheet in sheets:
+        framework = sheet.framework
+        count = len(sheet.metrics)
+        ws.cell(row, 1, sheet.title).alignment = Alignment(vertical="top")
+        ws.cell(row, 2, f"{framework.name} ({framework.version}): {count} question{'s' * (count != 1)}")
+        row += 1
+    if not sheets:
+        ws.cell(row, 2, "This return asks no questions this quarter.")
+
+    identity = {
+        "format": WORKBOOK_FORMAT,
+        "return id": provider_return.pk,
+        "provider": provider.name,
+        "period": period.label,
+    }
+    for offset, (key, value) in enumerate(identity.items(), start=1):
+        ws.cell(offset, IDENTITY_KEY_COLUMN, key)
+        ws.cell(offset, IDENTITY_VALUE_COLUMN, value)
+    for column in (IDENTITY_KEY_COLUMN, IDENTITY_VALUE_COLUMN):
+        ws.column_dimensions[get_column_letter(column)].hidden = True
+    ws.protection.sheet = True
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _about_heading(ws, row: int, text: str) -> int:
+    ws.cell(row, 1, text).font = Font(size=13, bold=True, color=NHS_BLUE)
+    return row + 1
+
+
+def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, answers: dict, editable: bool):
+    provider = provider_return.provider
+    framework = sheet.framework
+    ws.cell(TITLE_ROW, 1, f"{framework.name} ({framework.version})").font = Font(size=14, bold=True, color=NHS_BLUE)
+    hint = (
+        f"{provider.name}, {provider_return.period.label}. Fill in the white cells; grey cells are locked. "
+        "See ‘About this return’ for how to upload the workbook."
+        if editable
+        else f"{provider.name}, {provider_return.period.label}. Submitted: this copy is for reference only."
+    )
+    ws.cell(HINT_ROW, 1, hint).font = Font(italic=True, color=GREY_TEXT)
+    for index, column in enumerate(COLUMNS, start=1):
+        cell = ws.cell(HEADER_ROW, index, column.header)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = HEADER_FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        cell.border = Border(left=EDGE, right=EDGE, top=EDGE, bottom=EDGE)
+        ws.column_dimensions[get_column_letter(index)].width = column.width
+    ws.row_dimensions[HEADER_ROW].height = 32
+    ws.column_dimensions["A"].width = min(max(len(metric.code) for metric in sheet.metrics) + 2, 36)
+    for column in (METRIC_ID_COLUMN, REVISION_COLUMN):
+        ws.column_dimensions[get_column_letter(column)].hidden = True
+
+    validations = _validations()
+    previous_standard = object()
+    for row, metric in enumerate(sheet.metrics, start=FIRST_ROW):
+        answer = answers.get(metric.pk)
+        values = answer.values if answer else {}
+        info = (
+            metric.code,
+            metric.title,
+            str(metric.standard) if metric.standard else "—",
+            metric.get_kind_display(),
+            threshold_in_words(metric, provider.provider_type_id),
+            _guidance(metric),
+        )
+        top = STANDARD_EDGE if metric.standard_id != previous_standard and row > FIRST_ROW else EDGE
+        previous_standard = metric.standard_id
+        border = Border(left=EDGE, right=EDGE, top=top, bottom=EDGE)
+        for index, value in enumerate(info, start=1):
+            cell = ws.cell(row, index, value)
+            cell.fill, cell.protection, cell.border = INFO_FILL, LOCKED, border
+            cell.alignment = Alignment(wrap_text=COLUMNS[index - 1].wrap, vertical="top")
+        for index, column in enumerate(ANSWER_COLUMNS, start=FIRST_ANSWER_COLUMN):
+            cell = ws.cell(row, index)
+            cell.border = border
+            cell.alignment = Alignment(wrap_text=column.wrap, vertical="top")
+            answer_field = column.fields.get(metric.kind)
+            if answer_field is None:
+                cell.fill, cell.protection = UNUSED_FILL, LOCKED
+                continue
+            cell.fill, cell.protection = INPUT_FILL, UNLOCKED if editable else LOCKED
+            cell.value = _cell_value(answer_field, values.get(answer_field))
+            cell.number_format = _number_format(answer_field)
+            if answer_field in validations:
+                validations[answer_field].add(cell)
+        ws.cell(row, METRIC_ID_COLUMN, metric.pk).protection = LOCKED
+        ws.cell(row, REVISION_COLUMN, answer.revision if answer else 0).protection = LOCKED
+        ws.row_dimensions[row].height = 15 * max(
+            _lines(str(ws.cell(row, index).value or ""), column.width)
+            for index, column in enumerate(COLUMNS, start=1)
+            if column.wrap
+        )
+    for validation in {id(v): v for v in validations.values()}.values():
+        if validation.sqref:
+            ws.add_data_validation(validation)
+
+    ws.freeze_panes = ws.cell(FIRST_ROW, 3)  # the header and the code and question stay in view
+    # No password: accidental edits of grey cells are blocked; resizing rows and columns stays allowed.
+    ws.protection.sheet = True
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _validations() -> dict[str, DataValidation]:
+    """Data validation for the answer fields that have one; Excel shows the message when something else is typed."""
+
+    def checked(validation: DataValidation, error: str, prompt: str = "") -> DataValidation:
+        validation.error, validation.errorTitle, validation.showErrorMessage = error, "Check this answer", True
+        if prompt:
+            validation.prompt, validation.showInputMessage = prompt, True
+        return validation
+
+    whole = checked(
+        DataValidation(type="whole", operator="greaterThanOrEqual", formula1="0", allow_blank=True),
+        "Enter a whole number, 0 or more, like 12.",
+    )
+    return {
+        **dict.fromkeys(WHOLE_NUMBER_FIELDS, whole),
+        "in_place": checked(
+            DataValidation(type="list", formula1='"Yes,No"', allow_blank=True),
+            "Choose Yes or No.",
+            "Is the policy or procedure in place?",
+        ),
+        "review_date": checked(
+            # 36526 is 1 January 2000 as Excel counts days.
+            DataValidation(type="date", operator="greaterThanOrEqual", formula1="36526", allow_blank=True),
+            "Enter the date the policy is next due for review, like 31/03/2026.",
+            "The date the policy is next due for review.",
+        ),
+        "grade": checked(
+            DataValidation(type="list", formula1=f'"{",".join(SelfAssessmentGrade.labels)}"', allow_blank=True),
+            "Choose Compliant, Partially compliant or Not compliant.",
+            "How far is the standard met?",
+        ),
+    }
+
+
+def _cell_value(answer_field: str, value):
+    """An answer value as the workbook shows it: Yes/No, grade labels, real dates, numbers."""
+    if value in (None, ""):
+        return None
+    if answer_field == "in_place":
+        return "Yes" if value else "No"
+    if answer_field == "grade":
+        return SelfAssessmentGrade(value).label if value in SelfAssessmentGrade.values else value
+    if answer_field == "review_date":
+        try:
+            return datetime.date.fromisoformat(str(value))
+        except ValueError:
+            return str(value)
+    return value
+
+
+def _number_format(answer_field: str) -> str:
+    if answer_field in WHOLE_NUMBER_FIELDS:
+        return "0"
+    if answer_field == "review_date":
+        return "dd/mm/yyyy"
+    return "@"
+
+
+def _lines(text: str, width: float) -> int:
+    """Roughly how many lines ``text`` wraps to in a column ``width`` characters wide, at most 20."""
+    per_line = max(width * 1.1, 1)
+    lines = sum(max(1, math.ceil(len(paragraph) / per_line)) for paragraph in text.split("\n"))
+    return min(max(lines, 1), 20)
+
+
+def _percent(value: Decimal) -> str:
+    return f"{Decimal(value).normalize():f}%"
+
+
+def threshold_in_words(metric: Metric, provider_type_code: str | None) -> str:
+    """The threshold that judges this metric for a provider of this type, e.g. “Green from 85%, amber from 80%”."""
+    if metric.has_thresholds:
+        threshold = metric.threshold_for(provider_type_code)
+        if threshold is None:
+            return "No threshold — monitored"
+        if threshold.amber_from == threshold.green_from:
+            return f"Green from {_percent(threshold.green_from)}, no amber band"
+        return f"Green from {_percent(threshold.green_from)}, amber from {_percent(threshold.amber_from)}"
+    if metric.kind == K.COUNT:
+        return "No threshold — monitored as a trend"
+    if metric.kind == K.POLICY:
+        if metric.review_interval_months:
+            return f"In place, reviewed at least every {metric.review_interval_months} months"
+        return "In place"
+    if metric.kind == K.SELF_ASSESSMENT:
+        return "Graded by the provider, agreed by the commissioner"
+    return "Narrative — not coloured"
+
+
+def _guidance(metric: Metric) -> str:
+    """What to enter for the metric's kind, then the source's description and method of measurement."""
+    kind = metric.kind
+    if kind == K.PERCENTAGE:
+        how = f"Numerator: {metric.numerator_label}. Denominator: {metric.denominator_label}."
+    elif kind == K.COUNT:
+        how = "Enter the number for the quarter in Number."
+    elif kind == K.POLICY:
+        how = "Say whether it is in place, and the date it is next due for review."
+    elif kind == K.AUDIT:
+        sample = f" of {metric.sample_size} records" if metric.sample_size else ""
+        how = f"Audit a sample{sample}; enter how many records you sampled and how many were compliant."
+    elif kind == K.SELF_ASSESSMENT:
+        how = "Choose a grade and describe the evidence that the standard is met."
+    else:
+        how = "Write the narrative in Evidence or narrative."
+    parts = [how]
+    if metric.frequency == "as_required":
+        parts.append("Answer only when your commissioner asks for it.")
+    description, method = metric.description.strip(), metric.method_of_measurement.strip()
+    if description and description != metric.title.strip():
+        parts.append(description)
+    if method and method != description:
+        parts.append(f"Measured by: {method}")
+    return "\n".join(parts)
+
+
+# Upload --------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkbookRow:
+    """One question's row as read from an uploaded workbook."""
+
+    sheet: str
+    number: int
+    metric: Metric
+    revision: int
+    values: dict  # as translated from the cells, for save_answers
+    cleaned: dict  # as clean_answer leaves them, to tell whether the row was changed
+
+    def where(self, header: str | None = None) -> str:
+        place = f"Sheet ‘{self.sheet}’, row {self.number} ({self.metric.code})"
+        return f"{place}, {header}" if header else place
+
+
+def read_workbook(provider_return: Return, file, *, by, today: datetime.date | None = None) -> SaveResult:
+    """Save the answers of an uploaded workbook into the draft, all or nothing.
+
+    Raises :class:`PermissionDenied` for someone who may not edit the return and :class:`WorkbookProblems`
+    listing every problem (by sheet, row and column) when anything is wrong; then nothing is saved. ``file``
+    is an uploaded file, any binary file object or the workbook's bytes.
+    """
+    if not may(by, provider_return, "edit_return"):
+        raise PermissionDenied("You cannot change this provider's return.")
+    provider_return.refresh_from_db(fields=["status"])  # it may have been submitted since the page was loaded
+    if not provider_return.is_editable_by_provider:
+        raise WorkbookProblems(
+            [
+                "This return has been submitted, so it can no longer be changed. Only a draft return, or one "
+                "returned for revision, can be uploaded."
+            ]
+        )
+    period = provider_return.period
+    if period.is_locked(today):
+        raise WorkbookProblems(
+            [
+                f"The period {period.label} was locked on {period.lock_date:%-d %B %Y}, so the workbook cannot be "
+                "uploaded. Ask your commissioner to have an administrator reopen it."
+            ]
+        )
+    workbook = _open_workbook(file)
+    _check_identity(workbook, provider_return)
+    rows, problems = _read_rows(workbook, framework_sheets(provider_return))
+    if problems:
+        raise WorkbookProblems(problems)
+
+    changed = _changed_rows(provider_return, rows)
+    answers = {row.metric.pk: AnswerInput(values=row.values, base_revision=row.revision) for row in changed}
+    try:
+        return save_answers(provider_return, by=by, answers=answers, today=today)
+    except ReturnProblems as refused:
+        raise WorkbookProblems(_locate_problems(refused, changed)) from refused
+    except EditConflict as conflict:
+        raise WorkbookProblems(_describe_conflicts(conflict, changed)) from conflict
+
+
+def _open_workbook(file) -> Workbook:
+    if isinstance(file, bytes | bytearray):
+        data = bytes(file)
+    else:
+        if hasattr(file, "seek"):
+            file.seek(0)
+        data = file.read(MAX_UPLOAD_BYTES + 1)
+    not_excel = (
+        "This file is not an Excel workbook (.xlsx). Upload the workbook you downloaded from the return's page; "
+        "if you saved it in another format (.xls, .csv, .ods), open it and save it as an Excel workbook first."
+    )
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise WorkbookProblems(
+            [f"This file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, far larger than a return's workbook."]
+        )
+    try:
+        return load_workbook(io.BytesIO(data), data_only=True)
+    except Exception as error:  # openpyxl raises many kinds of error for a file that is not a workbook
+        raise WorkbookProblems([not_excel]) from error
+
+
+def _check_identity(workbook: Workbook, provider_return: Return) -> None:
+    identity = {}
+    if ABOUT_TITLE in workbook.sheetnames:
+        about = workbook[ABOUT_TITLE]
+        for row in range(1, 10):
+            key = about.cell(row, IDENTITY_KEY_COLUMN).value
+            if key:
+                identity[str(key)] = about.cell(row, IDENTITY_VALUE_COLUMN).value
+    workbook_format = str(identity.get("format") or "")
+    if workbook_format != WORKBOOK_FORMAT:
+        if workbook_format.startswith(WORKBOOK_FORMAT.split("/")[0]):
+            message = (
+                "This workbook was made by an earlier version of Safeguard Assure. Download a fresh workbook "
+                "from the return's page and fill that in."
+            )
+        else:
+            message = (
+                "This workbook was not downloaded from a return in Safeguard Assure, so its rows cannot be "
+                "matched to questions. Download the workbook from the return's page and fill that in."
+            )
+        raise WorkbookProblems([message])
+    if _whole(identity.get("return id")) != provider_return.pk:
+        raise WorkbookProblems(
+            [
+                f"This workbook is for another return ({identity.get('provider')}, {identity.get('period')}). "
+                "Upload it on that return's page, or download the workbook for this return and fill that in."
+            ]
+        )
+
+
+def _blank(value) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _read_rows(workbook: Workbook, sheets: list[FrameworkSheet]) -> tuple[list[WorkbookRow], list[str]]:
+    rows: list[WorkbookRow] = []
+    problems: list[str] = []
+    sheet_of_metric = {metric.pk: sheet.title for sheet in sheets for metric in sheet.metrics}
+    for sheet in sheets:
+        if sheet.title not in workbook.sheetnames:
+            problems.append(
+                f"The sheet ‘{sheet.title}’ is missing. Upload the workbook with every sheet it was downloaded "
+                "with, and don't rename them."
+            )
+            continue
+        ws = workbook[sheet.title]
+        headers = next(ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, max_col=len(COLUMNS), values_only=True))
+        changed = [
+            (index, expected, found)
+            for index, (expected, found) in enumerate(zip(HEADERS, headers, strict=True), start=1)
+            if str(found or "").strip() != expected
+        ]
+        if changed:
+            index, expected, found = changed[0]
+            problems.append(
+                f"Sheet ‘{sheet.title}’, row {HEADER_ROW}: the column headings have changed (column "
+                f"{get_column_letter(index)} should be ‘{expected}’, not ‘{found or ''}’). Upload the workbook "
+                "with its columns as they were downloaded."
+            )
+            continue
+        metrics = {metric.pk: metric for metric in sheet.metrics}
+        first_row_of: dict[int, int] = {}
+        for number, cells in enumerate(
+            ws.iter_rows(min_row=FIRST_ROW, max_col=len(COLUMNS), values_only=True), start=FIRST_ROW
+        ):
+            place = f"Sheet ‘{sheet.title}’, row {number}"
+            metric_id = _whole(cells[METRIC_ID_COLUMN - 1])
+            answer_cells = cells[FIRST_ANSWER_COLUMN - 1 : METRIC_ID_COLUMN - 1]
+            if metric_id is None or metric_id not in metrics:
+                if metric_id is None and all(_blank(value) for value in answer_cells):
+                    continue  # an empty row below the questions
+                elsewhere = sheet_of_metric.get(metric_id)
+                problems.append(
+                    f"{place}: this row is not one of the questions of this sheet"
+                    + (f" (it belongs on the sheet ‘{elsewhere}’)" if elsewhere else "")
+                    + ". Don't add, copy or move rows; type answers only in the white cells of the rows given."
+                )
+                continue
+            metric = metrics[metric_id]
+            if metric_id in first_row_of:
+                problems.append(
+                    f"{place} ({metric.code}): this question is here again (it is first at row "
+                    f"{first_row_of[metric_id]}). Keep one row for each question."
+                )
+                continue
+            first_row_of[metric_id] = number
+            revision = _whole(cells[REVISION_COLUMN - 1])
+            if revision is None or revision < 0:
+                problems.append(
+                    f"{place} ({metric.code}): the hidden revision number of this row has been changed. "
+                    "Download a fresh workbook and fill that in."
+                )
+                continue
+            row = WorkbookRow(sheet.title, number, metric, revision, {}, {})
+            problems.extend(_read_answer(row, answer_cells))
+            rows.append(row)
+    return rows, problems
+
+
+def _read_answer(row: WorkbookRow, answer_cells) -> list[str]:
+    """Fill ``row.values`` and ``row.cleaned`` from its answer cells; return its problems in column order."""
+    kind = row.metric.kind
+    problems: dict[str, str] = {}  # by column header, in column order
+    for column, raw in zip(ANSWER_COLUMNS, answer_cells, strict=True):
+        answer_field = column.fields.get(kind)
+        if answer_field is None:
+            if not _blank(raw):
+                problems[column.header] = "This question is not answered in this column; clear the cell."
+            continue
+        value, problem = _translate(answer_field, raw)
+        row.values[answer_field] = value
+        if problem:
+            problems[column.header] = problem
+    row.cleaned, errors = clean_answer(kind, row.values, complete=False)
+    for answer_field, message in errors.items():
+        problems.setdefault(header_for(kind, answer_field) or "", message)
+    order = {column.header: index for index, column in enumerate(ANSWER_COLUMNS)}
+    return [
+        f"{row.where(header or None)}: {message}"
+        for header, message in sorted(problems.items(), key=lambda item: order.get(item[0], -1))
+    ]
+
+
+def header_for(kind: str, answer_field: str) -> str | None:
+    """The column an answer field of this kind is typed in, or None for a field that has no column."""
+    for column in ANSWER_COLUMNS:
+        if column.fields.get(kind) == answer_field:
+            return column.header
+    return None
+
+
+def _whole(value) -> int | None:
+    if isinstance(value, bool) or _blank(value):
+        return None
+    try:
+        number = Decimal(str(value).strip())
+    except ArithmeticError:
+        return None
+    return int(number) if number == number.to_integral_value() else None
+
+
+def _translate(answer_field: str, raw) -> tuple[object, str]:
+    """A cell's value as clean_answer expects it, and a problem when it cannot be read as the field's kind.
+
+    Wrong numbers, dates and grades are passed on for clean_answer to refuse, so its wording is the one shown.
+    """
+    if _blank(raw):
+        return None, ""
+    if answer_field in WHOLE_NUMBER_FIELDS:
+        if isinstance(raw, float) and raw.is_integer():
+            return str(int(raw)), ""  # Excel stores 12 as 12.0
+        if isinstance(raw, datetime.date):
+            return raw.isoformat(), ""
+        return (raw if isinstance(raw, bool) else str(raw).strip()), ""
+    if answer_field == "in_place":
+        if isinstance(raw, bool):
+            return raw, ""
+        answer = YES_NO.get(str(raw).strip().lower())
+        return (answer, "") if answer is not None else (None, "Choose Yes or No.")
+    if answer_field == "review_date":
+        if isinstance(raw, datetime.datetime):
+            return raw.date(), ""
+        if isinstance(raw, datetime.date):
+            return raw, ""
+        text = str(raw).strip()
+        for date_format in DATE_FORMATS:
+            try:
+                return datetime.datetime.strptime(text, date_format).date(), ""
+            except ValueError:
+                continue
+        return text, ""
+    if answer_field == "grade":
+        text = str(raw).strip()
+        return GRADE_BY_LABEL.get(text.lower(), text), ""
+    return _text(raw), ""
+
+
+def _text(raw) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    if isinstance(raw, datetime.datetime):
+        return f"{raw:%Y-%m-%d %H:%M}" if raw.time() != datetime.time() else raw.date().isoformat()
+    if isinstance(raw, datetime.date):
+        return raw.isoformat()
+    return str(raw).strip()
+
+
+def _comparable(values: dict) -> dict:
+    return {
+        key: value.isoformat() if isinstance(value, datetime.date) else value
+        for key, value in values.items()
+        if value not in (None, "")
+    }
+
+
+def _changed_rows(provider_return: Return, rows: list[WorkbookRow]) -> list[WorkbookRow]:
+    """The rows whose answer differs from the one the workbook was downloaded with.
+
+    An untouched row is left out, so an answer changed on the web since the download is neither overwritten
+    nor reported as a conflict. What was downloaded is the answer at the row's revision, from its history.
+    """
+    answers = {a.metric_id: a for a in Answer.objects.filter(provider_return=provider_return)}
+    changed = []
+    for row in rows:
+        downloaded = _values_at(answers.get(row.metric.pk), row.revision)
+        if downloaded is None or _comparable(row.cleaned) != _comparable(downloaded):
+            changed.append(row)
+    return changed
+
+
+def _values_at(answer: Answer | None, revision: int) -> dict | None:
+    """The answer's values at a revision ({} before its first save), or None when that cannot be known."""
+    if revision == 0:
+        return {}
+    if answer is None:
+        return None
+    if answer.revision == revision:
+        return answer.values
+    then = answer.history.filter(revision=revision).order_by("-history_date").first()
+    return then.values if then else None
+
+
+def _locate_problems(refused: ReturnProblems, rows: list[WorkbookRow]) -> list[str]:
+    """save_answers' problems, by metric code and field, as sheet, row and column messages."""
+    rows_by_key: dict[str, list[WorkbookRow]] = defaultdict(list)
+    for row in rows:
+        rows_by_key[row.metric.code].append(row)
+        rows_by_key[str(row.metric.pk)].append(row)
+    problems = list(refused.general)
+    for key, fields in refused.by_metric.items():
+        for row in rows_by_key.get(key, []):
+            problems.extend(
+                f"{row.where(header_for(row.metric.kind, answer_field))}: {message}"
+                for answer_field, message in fields.items()
+            )
+        if key not in rows_by_key:
+            problems.extend(f"{key}: {message}" for message in fields.values())
+    return problems
+
+
+def _describe_conflicts(conflict: EditConflict, rows: list[WorkbookRow]) -> list[str]:
+    rows_by_metric = {row.metric.pk: row for row in rows}
+    problems = []
+    for found in conflict.conflicts:
+        row = rows_by_metric.get(found.metric.pk)
+        who = (found.saved_by.get_full_name() or found.saved_by.get_username()) if found.saved_by else "Someone"
+        when = f"{timezone.localtime(found.saved_at):%-d %B %Y at %H:%M}"
+        place = row.where() if row else found.metric.code
+        problems.append(
+            f"{place}: {who} changed this answer on the web on {when}, after this workbook was downloaded "
+            f"(it is now {describe_values(found.metric.kind, found.saved_values)}). Nothing was imported. Check "
+            "the answer on the return's page, then download a fresh workbook, or put this row back as it was."
+        )
+    return problems
+
+
+def describe_values(kind: str, values: dict) -> str:
+    """An answer's values in the workbook's words, e.g. “Numerator 80, Denominator 100”."""
+    parts = []
+    for column in ANSWER_COLUMNS:
+        answer_field = column.fields.get(kind)
+        value = _cell_value(answer_field, values.get(answer_field)) if answer_field else None
+        if value is None:
+            continue
+        if isinstance(value, datetime.date):
+            value = f"{value:%d/%m/%Y}"
+        text = str(value)
+        parts.append(f"{column.header} “{text[:57] + '…' if len(text) > 60 else text}”")
+    return ", ".join(parts) or "empty"
