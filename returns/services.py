@@ -19,9 +19,11 @@ from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer
 from standards.models import Metric
 
 from .checks import unusual_value_warning
+from .evidence import check_evidence_file
 from .models import (
     ActionPlanItem,
     Answer,
+    Evidence,
     ReportingPeriod,
     Return,
     ReturnStatus,
@@ -29,6 +31,8 @@ from .models import (
     Submission,
 )
 from .selectors import metrics_for, recent_values
+
+NOT_IN_RETURN = "This question is not part of this return."
 
 DECLARATION = (
     "I confirm that this return is complete and accurate to the best of my knowledge, that the evidence it refers "
@@ -176,7 +180,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
         for metric_id, given in answers.items():
             metric = metrics.get(metric_id)
             if metric is None:
-                problems.setdefault(str(metric_id), {})["metric"] = "This question is not part of this return."
+                problems.setdefault(str(metric_id), {})["metric"] = NOT_IN_RETURN
                 continue
             cleaned, errors = clean_answer(metric.kind, given.values, complete=False)
             actions = None
@@ -239,6 +243,49 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             _record(provider_return, by)
             provider_return.save(update_fields=["updated_at"])
     return result
+
+
+def attach_evidence(provider_return: Return, metric: Metric, upload, *, by) -> Evidence:
+    """Attach an evidence file to the provider's answer to ``metric``, making an empty answer if there is none.
+
+    The same people and the same moments as saving answers: someone who may edit the return, while it is a draft
+    (or returned for revision) and its period is not locked. Raises ``PermissionDenied`` or :class:`ReturnProblems`.
+    """
+    if not may(by, provider_return, "edit_return"):
+        raise PermissionDenied("You cannot change this provider's return.")
+    if not provider_return.is_editable_by_provider:
+        raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
+    _check_open(provider_return)
+    if metric.pk not in {m.pk for m in metrics_for(provider_return.provider, provider_return.period)}:
+        raise ReturnProblems({metric.code: {"metric": NOT_IN_RETURN}})
+    try:
+        content_type = check_evidence_file(upload)
+    except ValidationError as refused:
+        raise ReturnProblems({metric.code: {"file": " ".join(refused.messages)}}) from refused
+
+    with transaction.atomic():
+        # Locking the return makes an upload wait for a submission in progress, and then see it.
+        provider_return = Return.objects.select_for_update().select_related("period").get(pk=provider_return.pk)
+        if not provider_return.is_editable_by_provider:
+            raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
+        answer = Answer.objects.filter(provider_return=provider_return, metric=metric).first()
+        if answer is None:
+            answer = Answer(provider_return=provider_return, metric=metric, values={})
+            answer._history_user = by
+            answer.save()
+        evidence = Evidence(
+            answer=answer,
+            file=upload,
+            original_name=upload.name[-255:],
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=by,
+        )
+        evidence._history_user = by
+        evidence.save()
+        provider_return._history_user = by
+        provider_return.save(update_fields=["updated_at"])
+    return evidence
 
 
 def _jsonable(values: dict) -> dict:

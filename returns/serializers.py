@@ -1,0 +1,310 @@
+"""Serializers of reporting periods, returns, answers, submissions and revision requests for the REST API.
+
+Reading is plain serialization. Writing goes through :mod:`returns.services`: the serializers here only turn
+a request into the service's inputs (:class:`returns.services.AnswerInput`), and never judge an answer's
+values; :func:`standards.kinds.clean_answer`, called by the service, is the one place that does.
+"""
+
+from __future__ import annotations
+
+from django.urls import NoReverseMatch, reverse
+from rest_framework import serializers
+
+from providers.models import Organisation
+from standards.models import Metric
+
+from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, RevisionRequest, Submission
+from .services import NOT_IN_RETURN, AnswerInput, ReturnProblems
+
+#: The service's words for a metric that a return does not ask (``save_answers``), for metrics the API cannot
+#: even hand to the service because it does not recognise their code.
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.SerializerMethodField()
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.get_username()
+
+
+class OrganisationSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "ods_code"]
+
+
+class ReportingPeriodSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="period-detail")
+    locked_now = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReportingPeriod
+        fields = [
+            "id", "url", "financial_year", "financial_year_label", "quarter", "label", "starts_on", "ends_on",
+            "submission_deadline", "lock_date", "reopened_until", "locked_now",
+        ]  # fmt: skip
+
+    def get_locked_now(self, period) -> bool:
+        return period.is_locked()
+
+
+class PeriodSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ReportingPeriod
+        fields = ["id", "label", "financial_year", "quarter", "submission_deadline", "lock_date"]
+
+
+class ActionPlanItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ActionPlanItem
+        fields = ["action", "owner", "due_on"]
+
+
+def evidence_download_url(request, evidence: Evidence) -> str | None:
+    """The page that serves an evidence file to people who may see it, once that page exists."""
+    try:
+        path = reverse("returns:evidence_download", kwargs={"pk": evidence.pk})
+    except NoReverseMatch:
+        return None
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="original_name")
+    uploaded_by = PersonSerializer(allow_null=True)
+
+    class Meta:
+        model = Evidence
+        fields = ["id", "name", "content_type", "size", "uploaded_by", "uploaded_at"]
+
+    def to_representation(self, evidence):
+        data = super().to_representation(evidence)
+        url = evidence_download_url(self.context.get("request"), evidence)
+        if url:
+            data["download_url"] = url
+        return data
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    """An answer as saved: send ``revision`` back as ``base_revision`` when saving it again."""
+
+    code = serializers.CharField(source="metric.code")
+    updated_by = PersonSerializer(allow_null=True)
+    actions = ActionPlanItemSerializer(many=True)
+    evidence = EvidenceSerializer(many=True)
+
+    class Meta:
+        model = Answer
+        fields = [
+            "id", "metric", "code", "values", "revision", "unusual_value_confirmed", "unusual_value_note",
+            "updated_by", "updated_at", "actions", "evidence",
+        ]  # fmt: skip
+
+
+class MetricAskedSerializer(serializers.ModelSerializer):
+    """A metric as a return asks it; ``answer`` is set by :class:`ReturnDetailSerializer`."""
+
+    framework = serializers.CharField(source="framework.code")
+    framework_version = serializers.CharField(source="framework.version")
+    standard = serializers.CharField(source="standard.number", default=None)
+    kind_display = serializers.CharField(source="get_kind_display")
+
+    class Meta:
+        model = Metric
+        fields = [
+            "id", "code", "title", "group", "framework", "framework_version", "standard", "kind", "kind_display",
+            "frequency", "numerator_label", "denominator_label", "sample_size", "review_interval_months",
+        ]  # fmt: skip
+
+
+class SubmissionSerializer(serializers.ModelSerializer):
+    submitted_by = PersonSerializer()
+
+    class Meta:
+        model = Submission
+        fields = ["id", "number", "submitted_by", "submitted_at", "late", "declaration"]
+
+
+class RevisionRequestSerializer(serializers.ModelSerializer):
+    requested_by = PersonSerializer()
+    submission = serializers.IntegerField(source="submission.number")
+
+    class Meta:
+        model = RevisionRequest
+        fields = ["id", "submission", "requested_by", "requested_at", "comments"]
+
+
+class ReturnSerializer(serializers.ModelSerializer):
+    """A return in a list: whose, for which period, its status and its submissions."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="return-detail")
+    provider = OrganisationSummarySerializer()
+    period = PeriodSummarySerializer()
+    status_display = serializers.CharField(source="get_status_display")
+    submissions = SubmissionSerializer(many=True)
+
+    class Meta:
+        model = Return
+        fields = [
+            "id", "url", "provider", "period", "status", "status_display", "created_at", "updated_at", "submissions",
+        ]  # fmt: skip
+
+
+class ReturnDetailSerializer(ReturnSerializer):
+    """A return in full: every metric it asks (``metrics`` in the context), each with its answer or null."""
+
+    metrics = serializers.SerializerMethodField()
+    revision_requests = RevisionRequestSerializer(many=True)
+
+    class Meta(ReturnSerializer.Meta):
+        fields = [*ReturnSerializer.Meta.fields, "revision_requests", "metrics"]
+
+    def get_metrics(self, provider_return) -> list[dict]:
+        answers = {answer.metric_id: answer for answer in provider_return.answers.all()}
+        asked = []
+        for metric in self.context["metrics"]:
+            data = MetricAskedSerializer(metric, context=self.context).data
+            answer = answers.get(metric.pk)
+            data["answer"] = AnswerSerializer(answer, context=self.context).data if answer else None
+            asked.append(data)
+        return asked
+
+
+class OpenReturnSerializer(serializers.Serializer):
+    """A provider and a period, to open the provider's return for it. Only providers the person sees are found."""
+
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.none(),
+        error_messages={"does_not_exist": "There is no provider with id {pk_value} that you can see."},
+    )
+    period = serializers.PrimaryKeyRelatedField(
+        queryset=ReportingPeriod.objects.all(),
+        error_messages={"does_not_exist": "There is no reporting period with id {pk_value}."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None:
+            self.fields["provider"].queryset = Organisation.objects.restrict(request.user).providers()
+
+
+class ActionRowSerializer(serializers.Serializer):
+    """One row of an action plan, passed on as sent: the service checks and words its problems."""
+
+    action = serializers.CharField(allow_blank=True, allow_null=True, required=False, default="")
+    owner = serializers.CharField(allow_blank=True, allow_null=True, required=False, default="")
+    due_on = serializers.CharField(allow_blank=True, allow_null=True, required=False, default="")
+
+
+class AnswerItemSerializer(serializers.Serializer):
+    """One answer sent to ``returns/<id>/answers/``; ``metric`` is the metric's id or its code."""
+
+    metric = serializers.JSONField()
+    values = serializers.DictField(
+        error_messages={
+            "required": "Send the values as an object of field names and values.",
+            "not_a_dict": "Send the values as an object of field names and values.",
+            "null": "Send the values as an object of field names and values.",
+        }
+    )
+    base_revision = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=0,
+        error_messages={
+            "invalid": "Send the revision you started from as a whole number, like 3.",
+            "min_value": "Send the revision you started from as a whole number, like 3.",
+        },
+    )
+    confirm_unusual = serializers.BooleanField(
+        default=False, error_messages={"invalid": "Send confirm_unusual as true or false."}
+    )
+    unusual_note = serializers.CharField(allow_blank=True, required=False, default="")
+    actions = ActionRowSerializer(
+        many=True, required=False, allow_null=True, default=None
+    )  # absent or null: leave the action plan as it is
+
+    def to_answer_input(self) -> AnswerInput:
+        data = self.validated_data
+        return AnswerInput(
+            values=data["values"],
+            base_revision=data.get("base_revision"),
+            confirm_unusual=data["confirm_unusual"],
+            unusual_note=data["unusual_note"],
+            actions=[dict(row) for row in data["actions"]] if data["actions"] is not None else None,
+        )
+
+
+def _first_message(errors) -> str:
+    """The first message of a DRF error structure (a list, or a dict of lists for a nested row)."""
+    while isinstance(errors, dict | list):
+        errors = next(iter(errors.values())) if isinstance(errors, dict) else errors[0]
+    return str(errors)
+
+
+def find_metric(reference, metrics: list[Metric]) -> Metric | None:
+    """The metric of ``metrics`` that ``reference`` names, by id (a number) or by code (text)."""
+    if isinstance(reference, bool) or reference in (None, ""):
+        return None
+    for metric in metrics:
+        if isinstance(reference, str) and metric.code == reference:
+            return metric
+    if isinstance(reference, int) or (isinstance(reference, str) and reference.isdigit()):
+        return next((metric for metric in metrics if metric.pk == int(reference)), None)
+    return None
+
+
+def answer_inputs(data, metrics: list[Metric]) -> dict[int, AnswerInput]:
+    """Turn the body of ``returns/<id>/answers/`` into the service's inputs, by metric id.
+
+    Raises :class:`ReturnProblems` keyed like the service's (metric code, then field) when an answer cannot be
+    read at all: an unknown metric, values that are not an object, a revision that is not a number.
+    """
+    items = data.get("answers") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise ReturnProblems(general=['Send the answers as a list under "answers", one for each question.'])
+    inputs: dict[int, AnswerInput] = {}
+    problems: dict[str, dict[str, str]] = {}
+    general: list[str] = []
+    for number, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            general.append(f"Answer {number}: send an object with the metric and its values.")
+            continue
+        reference = item.get("metric")
+        metric = find_metric(reference, metrics)
+        if metric is None:
+            if reference in (None, ""):
+                general.append(f"Answer {number}: say which question it answers, by the metric's id or code.")
+            else:
+                problems[str(reference)] = {"metric": NOT_IN_RETURN}
+            continue
+        if metric.pk in inputs:
+            problems[metric.code] = {"metric": "This question is answered more than once; send it once."}
+            continue
+        serializer = AnswerItemSerializer(data=item)
+        if not serializer.is_valid():
+            problems[metric.code] = {field: _first_message(errors) for field, errors in serializer.errors.items()}
+            continue
+        inputs[metric.pk] = serializer.to_answer_input()
+    if problems or general:
+        raise ReturnProblems(problems, general)
+    return inputs
+
+
+class SubmitSerializer(serializers.Serializer):
+    declaration_confirmed = serializers.BooleanField(
+        default=False, error_messages={"invalid": "Send declaration_confirmed as true or false."}
+    )
+
+
+class ReturnForRevisionSerializer(serializers.Serializer):
+    comments = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # check_evidence_file says an empty file is empty, in its own words
+        error_messages={"required": "Choose a file to upload.", "invalid": "Choose a file to upload."},
+    )
