@@ -5,16 +5,21 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.routers import DefaultRouter
 
+from providers import api as providers_api
+from providers import views as providers_views
+from returns import api as returns_api
 from standards import api as standards_api
-from standards import views as standards_views
 
 router = DefaultRouter()
 standards_api.register(router)
+providers_api.register(router)
+returns_api.register(router)
 
 urlpatterns = [
-    path("", standards_views.home, name="home"),
+    path("", providers_views.home, name="home"),
     path("accounts/", include("assurance.account_urls")),
     path("", include("standards.urls")),
+    path("", include("providers.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -16,13 +16,18 @@ Kinds of route:
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
+from providers.models import Invitation, Membership, Role
+from providers.services import invitation_token
+from returns.models import ReportingPeriod, Return
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.world import fast_password_hashing, world  # noqa: F401
 
@@ -64,6 +69,127 @@ def anyone(world):
     return Case(owner=world.riverside_contributor)
 
 
+# Organisations, contracts and people: Riverside's business, seen by its own people and by Newham (which
+# co-ordinates its contract); Eastway's lead and Luton's nurse are strangers to it.
+
+
+def riverside_business(world):
+    """A list of Riverside's lead: it shows Riverside, and nobody else's list does."""
+    return Case(owner=world.riverside_lead, secret=world.riverside.name)
+
+
+def riverside(world):
+    return Case(kwargs={"pk": world.riverside.pk}, owner=world.riverside_lead, secret=world.riverside.name)
+
+
+def riverside_for_newham_admin(world):
+    """Riverside's record, kept by Newham's admin (Newham co-ordinates its contract); Hackney's admin cannot."""
+    return Case(
+        kwargs={"pk": world.riverside.pk},
+        owner=world.newham_admin,
+        secret=world.riverside.name,
+        strangers=("eastway_lead", "luton_nurse", "hackney_admin"),
+    )
+
+
+def riverside_contract(world):
+    return Case(kwargs={"pk": world.riverside_contract.pk}, owner=world.riverside_lead, secret=world.riverside.name)
+
+
+def riverside_contract_for_newham_admin(world):
+    return Case(
+        kwargs={"pk": world.riverside_contract.pk},
+        owner=world.newham_admin,
+        secret=world.riverside.name,
+        strangers=("eastway_lead", "luton_nurse", "hackney_admin"),
+    )
+
+
+def newham_admin(world):
+    """A page for adding things, for Newham's admin, about Newham; people who manage no contracts get 403."""
+    return Case(owner=world.newham_admin, secret=world.newham.name)
+
+
+def riverside_members(world):
+    """Riverside's people, for its lead; Newham's admin sees Riverside but does not manage its members."""
+    return Case(
+        kwargs={"pk": world.riverside.pk},
+        owner=world.riverside_lead,
+        secret=world.riverside_contributor.email,
+        strangers=("eastway_lead", "luton_nurse", "newham_admin"),
+    )
+
+
+def riverside_contributors_membership(world):
+    membership = Membership.objects.get(user=world.riverside_contributor, organisation=world.riverside)
+    return Case(
+        kwargs={"pk": world.riverside.pk, "membership_pk": membership.pk},
+        owner=world.riverside_lead,
+        secret=world.riverside_contributor.email,
+        strangers=("eastway_lead", "luton_nurse", "newham_admin"),
+    )
+
+
+def riverside_invitation(world) -> Invitation:
+    invitation, _ = Invitation.objects.get_or_create(
+        email="new.colleague@riverside.example",
+        organisation=world.riverside,
+        defaults={"role": Role.PROVIDER_CONTRIBUTOR, "invited_by": world.riverside_lead, "expires_at": in_a_week()},
+    )
+    return invitation
+
+
+def riverside_open_invitation(world):
+    return Case(
+        kwargs={"pk": world.riverside.pk, "invitation_pk": riverside_invitation(world).pk},
+        owner=world.riverside_lead,
+        secret="new.colleague@riverside.example",
+        strangers=("eastway_lead", "luton_nurse", "newham_admin"),
+    )
+
+
+def invitation_link(world):
+    return Case(kwargs={"token": invitation_token(riverside_invitation(world))})
+
+
+def riverside_contributors_membership_api(world):
+    membership = Membership.objects.get(user=world.riverside_contributor, organisation=world.riverside)
+    return Case(kwargs={"pk": membership.pk}, owner=world.riverside_lead, secret=world.riverside_contributor.email)
+
+
+def in_a_week():
+    return timezone.now() + datetime.timedelta(days=7)
+
+
+def open_period():
+    today = timezone.localdate()
+    return ReportingPeriod.objects.create(
+        financial_year=2025,
+        quarter=2,
+        submission_deadline=today + datetime.timedelta(days=30),
+        lock_date=today + datetime.timedelta(days=60),
+    )
+
+
+def reporting_period(world):
+    return Case(kwargs={"pk": open_period().pk}, owner=world.riverside_contributor)
+
+
+def riverside_return(world, owner="riverside_lead"):
+    """Riverside's draft return, seen by its own people and Newham's (which commissions it)."""
+    provider_return = Return.objects.create(provider=world.riverside, period=open_period())
+    return Case(
+        kwargs={"pk": provider_return.pk, "metric_pk": MetricFactory().pk},
+        owner=getattr(world, owner),
+        secret=world.riverside.name,
+    )
+
+
+def riverside_returns(world):
+    riverside_return(world)
+    return Case(owner=world.riverside_lead, secret=world.riverside.name)
+
+
 ROUTES: dict[str, Route] = {
     # Accounts
     "login": Route("public"),
@@ -72,8 +198,30 @@ ROUTES: dict[str, Route] = {
     "password_reset_done": Route("public"),
     "password_reset_confirm": Route("public", make=lambda w: Case(kwargs={"uidb64": "MQ", "token": "set-password"})),
     "password_reset_complete": Route("public"),
+    # Each person's home page: their own organisations' business only
+    "home": Route("tenant", make=riverside_business),
+    # Organisations, contracts and people
+    "providers:organisation_list": Route("tenant", make=riverside_business),
+    "providers:organisation_detail": Route("tenant", make=riverside),
+    "providers:organisation_create": Route("tenant", make=newham_admin),
+    "providers:organisation_edit": Route("tenant", make=riverside_for_newham_admin),
+    "providers:members": Route("tenant", make=riverside_members),
+    "providers:membership_remove": Route("tenant", make=riverside_contributors_membership),
+    "providers:invitation_cancel": Route("tenant", make=riverside_open_invitation, method="post", owner_status=302),
+    "providers:contract_list": Route("tenant", make=riverside_business),
+    "providers:contract_detail": Route("tenant", make=riverside_contract),
+    "providers:contract_create": Route("tenant", make=newham_admin),
+    "providers:contract_edit": Route("tenant", make=riverside_contract_for_newham_admin),
+    "providers:accept_invitation": Route("public", make=invitation_link),
+    "organisation-list": Route("tenant", make=riverside_business),
+    "organisation-detail": Route("tenant", make=riverside),
+    "contract-list": Route("tenant", make=riverside_business),
+    "contract-detail": Route("tenant", make=riverside_contract),
+    "membership-list": Route(
+        "tenant", make=lambda w: Case(owner=w.riverside_lead, secret=w.riverside_contributor.email)
+    ),
+    "membership-detail": Route("tenant", make=riverside_contributors_membership_api),
     # The standards catalogue: shared by every signed-in person
-    "home": Route("signed_in", make=anyone),
     "standards:framework_list": Route("signed_in", make=anyone),
     "standards:framework_detail": Route("signed_in", make=catalogue_framework),
     "standards:standard_detail": Route("signed_in", make=catalogue_standard),
@@ -89,6 +237,21 @@ ROUTES: dict[str, Route] = {
     "api-root": Route("signed_in", make=anyone),
     "api-schema": Route("signed_in", make=anyone),
     "api-docs": Route("signed_in", make=anyone),
+    # Returns (API). A POST without a proper body reaches the service and is refused with 400.
+    "period-list": Route("signed_in", make=anyone),
+    "period-detail": Route("signed_in", make=reporting_period),
+    "return-list": Route("tenant", make=riverside_returns),
+    "return-detail": Route("tenant", make=riverside_return),
+    "return-answers": Route("tenant", make=riverside_return, method="post", owner_status=400),
+    "return-submit": Route("tenant", make=riverside_return, method="post", owner_status=400),
+    "return-return-for-revision": Route(
+        "tenant",
+        make=lambda w: riverside_return(w, owner="newham_nurse"),
+        method="post",
+        owner_status=400,
+        data=lambda w: {"comments": "Please check."},
+    ),
+    "return-evidence": Route("tenant", make=riverside_return, method="post", owner_status=400),
 }
 
 
@@ -178,7 +341,7 @@ def test_route_serves_the_right_person_and_nobody_else(client, world, found):
         response = request(client, route, url, world)
         if route.access == "signed_in":
             assert response.status_code == route.owner_status, f"{url} as {stranger_name}"
-        elif found.params:  # an object of another organisation is simply not there
+        elif set(found.params) - {"format"}:  # an object of another organisation is simply not there
             assert response.status_code == 404, f"{url} as {stranger_name} gave {response.status_code}"
             assert case.secret not in response.content.decode()
         else:  # a list: the page works, but shows nothing of the other organisation

@@ -85,14 +85,17 @@ def test_an_associates_admin_cannot_take_over_a_contract(world):
     assert contract.commissioner_links.get(role=CommissionerRole.COORDINATING).commissioner == world.hackney
 
 
-def test_invitation_is_emailed_and_accepting_it_makes_a_member_with_the_roles_permissions(world):
-    invitation = invite(
-        by=world.newham_admin,
-        organisation=world.newham,
-        email=" New.Nurse@Example.NHS.uk ",
-        role=Role.DESIGNATED_PROFESSIONAL,
-        base_url=BASE,
-    )
+def test_invitation_is_emailed_and_accepting_it_makes_a_member_with_the_roles_permissions(
+    world, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the e-mail goes once the invitation is committed
+        invitation = invite(
+            by=world.newham_admin,
+            organisation=world.newham,
+            email=" New.Nurse@Example.NHS.uk ",
+            role=Role.DESIGNATED_PROFESSIONAL,
+            base_url=BASE,
+        )
     assert invitation.email == "new.nurse@example.nhs.uk"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]

@@ -1,0 +1,117 @@
+"""The REST API of organisations, contracts and memberships, each narrowed to what the person may see.
+
+Every viewset starts from ``restrict(user, action)`` through :class:`providers.scoping.ScopedQuerysetMixin`, so
+another organisation's object is not found (404). Contracts are created and changed through
+:func:`providers.services.save_contract`, and answer with the same messages as the contract form.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.response import Response
+
+from . import selectors, services
+from .filters import OrganisationFilter
+from .forms import initial_for
+from .models import Contract, Membership, Organisation
+from .scoping import ScopedQuerysetMixin
+from .serializers import ContractSerializer, ContractWriteSerializer, MembershipSerializer, OrganisationSerializer
+from .views import may_manage_contracts
+
+
+class OrganisationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """The organisations the person may see: their own and, for commissioners, the providers they contract."""
+
+    queryset = Organisation.objects.all()
+    serializer_class = OrganisationSerializer
+    filterset_class = OrganisationFilter
+
+    def get_queryset(self):
+        return selectors.organisations(super().get_queryset())
+
+
+def drf_errors(error: DjangoValidationError) -> dict:
+    """A service's errors keyed by field, as DRF keys them (errors of no field under ``non_field_errors``)."""
+    if hasattr(error, "error_dict"):
+        return {
+            ("non_field_errors" if name == "__all__" else name): messages
+            for name, messages in error.message_dict.items()
+        }
+    return {"non_field_errors": error.messages}
+
+
+MANY_VALUED = ("associate_commissioners", "frameworks")
+
+
+def with_current_values(contract: Contract, data) -> dict:
+    """For a partial update: the contract's current values, with those sent in their place."""
+    values = initial_for(contract)
+    for name in data:
+        values[name] = data.getlist(name) if name in MANY_VALUED and hasattr(data, "getlist") else data[name]
+    return values
+
+
+class ContractViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Contracts the person may see; the co-ordinating commissioner's admins create and change them."""
+
+    queryset = Contract.objects.all()
+    serializer_class = ContractSerializer
+    filterset_fields = ["provider"]
+    search_fields = ["reference", "title", "provider__name"]
+    ordering_fields = ["reference", "starts_on", "ends_on"]
+
+    def get_queryset(self):
+        return selectors.contracts(super().get_queryset()).order_by("provider__name", "-starts_on", "reference")
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return ContractWriteSerializer
+        return ContractSerializer
+
+    def create(self, request, *args, **kwargs):
+        if not may_manage_contracts(request.user):
+            raise PermissionDenied("Only commissioner admins can add contracts.")
+        contract = self.save(request.data, contract=None)
+        return Response(self.as_read(contract), status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, partial=False, **kwargs):
+        contract = self.get_object()
+        if not Contract.objects.restrict(request.user, "manage_contracts").filter(pk=contract.pk).exists():
+            raise PermissionDenied("Only the co-ordinating commissioner's admins can manage this contract.")
+        data = with_current_values(contract, request.data) if partial else request.data
+        return Response(self.as_read(self.save(data, contract=contract)))
+
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
+
+    def save(self, data, contract: Contract | None) -> Contract:
+        serializer = ContractWriteSerializer(data=data, context={**self.get_serializer_context(), "contract": contract})
+        serializer.is_valid(raise_exception=True)
+        try:
+            return services.save_contract(by=self.request.user, contract=contract, **serializer.validated_data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(drf_errors(error)) from error
+
+    def as_read(self, contract: Contract) -> dict:
+        contract = selectors.contracts(Contract.objects.filter(pk=contract.pk)).get()
+        return ContractSerializer(contract, context=self.get_serializer_context()).data
+
+
+class MembershipViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """People's roles: each person's own, and every member of the organisations whose members they manage."""
+
+    queryset = Membership.objects.all()
+    serializer_class = MembershipSerializer
+    filterset_fields = ["organisation", "role"]
+
+    def get_queryset(self):
+        return selectors.memberships(super().get_queryset()).order_by("organisation__name", "user__last_name", "pk")
+
+
+def register(router) -> None:
+    """Add the routes of organisations, contracts and memberships to the project's API router."""
+    router.register("organisations", OrganisationViewSet, basename="organisation")
+    router.register("contracts", ContractViewSet, basename="contract")
+    router.register("memberships", MembershipViewSet, basename="membership")

@@ -1,0 +1,136 @@
+"""Serializers of organisations, contracts and memberships for the REST API.
+
+Contracts are written through :func:`providers.services.save_contract`: :class:`ContractWriteSerializer` only
+turns the request into values, with the same messages and the same choices as the contract form
+(:data:`providers.forms.CONTRACT_MESSAGES`, :func:`providers.forms.contract_choices`).
+"""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from standards.models import Framework
+
+from .forms import CONTRACT_MESSAGES, DATE_INPUT_FORMATS, contract_choices
+from .models import Contract, Membership, Organisation
+
+#: "commissioner" or "provider". A plain string, not an enum: the catalogue's metrics have a ``kind`` of their own,
+#: and two enums of one name make an ambiguous API schema.
+KIND = {"read_only": True, "help_text": "“commissioner” or “provider”."}
+
+
+class OrganisationBriefSerializer(serializers.ModelSerializer):
+    """An organisation named in another object: a contract's provider and commissioners, a membership's organisation."""
+
+    kind = serializers.CharField(**KIND)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "name", "ods_code", "kind"]
+
+
+class OrganisationSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="organisation-detail")
+    kind = serializers.CharField(**KIND)
+    kind_display = serializers.CharField(source="get_kind_display", read_only=True)
+    provider_type = serializers.PrimaryKeyRelatedField(read_only=True)
+    services = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Organisation
+        fields = ["id", "url", "name", "ods_code", "kind", "kind_display", "provider_type", "services", "is_active"]
+
+
+class FrameworkSummarySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Framework
+        fields = ["id", "code", "name", "version"]
+
+
+class ContractSerializer(serializers.ModelSerializer):
+    """A contract as read: its provider, co-ordinating and associate commissioners, frameworks and dates."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="contract-detail")
+    provider = OrganisationBriefSerializer(read_only=True)
+    coordinating_commissioner = OrganisationBriefSerializer(read_only=True)
+    associate_commissioners = OrganisationBriefSerializer(many=True, read_only=True)
+    frameworks = FrameworkSummarySerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Contract
+        fields = [
+            "id", "url", "reference", "title", "provider", "coordinating_commissioner", "associate_commissioners",
+            "frameworks", "starts_on", "ends_on",
+        ]  # fmt: skip
+
+
+def _messages(field: str) -> dict:
+    """The form's messages under the names DRF gives the same failures."""
+    form = CONTRACT_MESSAGES[field]
+    messages = {}
+    if "required" in form:
+        messages.update(required=form["required"], blank=form["required"], null=form["required"])
+    if "invalid_choice" in form:
+        messages.update(does_not_exist=form["invalid_choice"], incorrect_type=form["invalid_choice"])
+    if "invalid" in form:
+        messages.update(invalid=form["invalid"], datetime=form["invalid"])
+    return messages
+
+
+class ContractWriteSerializer(serializers.Serializer):
+    """A contract's values for :func:`providers.services.save_contract`; ``contract`` in the context to change one."""
+
+    reference = serializers.CharField(max_length=60, error_messages=_messages("reference"))
+    title = serializers.CharField(max_length=200, error_messages=_messages("title"))
+    provider = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.providers(), error_messages=_messages("provider")
+    )
+    coordinating_commissioner = serializers.PrimaryKeyRelatedField(
+        queryset=Organisation.objects.commissioners(), error_messages=_messages("coordinating_commissioner")
+    )
+    associate_commissioners = serializers.PrimaryKeyRelatedField(
+        many=True,
+        queryset=Organisation.objects.commissioners(),
+        required=False,
+        error_messages=_messages("associate_commissioners"),
+    )
+    frameworks = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=Framework.objects.all(), required=False, error_messages=_messages("frameworks")
+    )
+    starts_on = serializers.DateField(input_formats=DATE_INPUT_FORMATS, error_messages=_messages("starts_on"))
+    ends_on = serializers.DateField(input_formats=DATE_INPUT_FORMATS, error_messages=_messages("ends_on"))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return
+        for name, queryset in contract_choices(user, self.context.get("contract")).items():
+            field = self.fields[name]
+            (field.child_relation if hasattr(field, "child_relation") else field).queryset = queryset
+
+    def validate_reference(self, value):
+        return value.strip()
+
+    def validate_title(self, value):
+        return value.strip()
+
+
+class MemberSerializer(serializers.Serializer):
+    """The person a membership is for."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="get_full_name")
+    email = serializers.EmailField()
+
+
+class MembershipSerializer(serializers.ModelSerializer):
+    url = serializers.HyperlinkedIdentityField(view_name="membership-detail")
+    person = MemberSerializer(source="user", read_only=True)
+    organisation = OrganisationBriefSerializer(read_only=True)
+    role_display = serializers.CharField(source="get_role_display", read_only=True)
+
+    class Meta:
+        model = Membership
+        fields = ["id", "url", "person", "organisation", "role", "role_display", "created_at"]
