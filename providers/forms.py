@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from standards.models import Framework, ProviderType, Service
 
+from . import services
 from .models import Organisation, OrganisationKind, normalise_ods_code, roles_for, validate_ods_code
 from .scoping import sees_everything
 
@@ -213,6 +214,23 @@ class ContractForm(forms.Form):
 
     def clean_title(self):
         return self.cleaned_data["title"].strip()
+
+    def clean(self):
+        """Check the contract rules now, so that every problem shows at once, not only after the form's own."""
+        cleaned = super().clean()
+        problems = services.contract_problems(
+            provider=cleaned.get("provider"),
+            coordinating_commissioner=cleaned.get("coordinating_commissioner"),
+            associate_commissioners=cleaned.get("associate_commissioners"),
+            frameworks=cleaned.get("frameworks"),
+            starts_on=cleaned.get("starts_on"),
+            ends_on=cleaned.get("ends_on"),
+        )
+        for field, messages in problems.items():
+            for message in messages:
+                if field not in self.errors:
+                    self.add_error(field, message)
+        return cleaned
 
 
 def contract_choices(user, contract=None) -> dict:

@@ -44,6 +44,38 @@ def _record(obj, user) -> None:
 # ------------------------------------------------------------------------------------------------ contracts
 
 
+def contract_problems(
+    *,
+    provider=None,
+    coordinating_commissioner=None,
+    associate_commissioners=(),
+    frameworks=(),
+    starts_on=None,
+    ends_on=None,
+) -> dict[str, list[str]]:
+    """The rules a contract's values must meet, by field; the form checks them too, so every problem shows at once.
+
+    Values that are missing (``None``) are not judged here: the form or serializer already says they are needed.
+    """
+    associates = list(associate_commissioners or [])
+    errors: dict[str, list[str]] = {}
+    if provider is not None and provider.kind != OrganisationKind.PROVIDER:
+        errors.setdefault("provider", []).append("Choose a provider organisation.")
+    if coordinating_commissioner is not None and coordinating_commissioner.kind != OrganisationKind.COMMISSIONER:
+        errors.setdefault("coordinating_commissioner", []).append("Choose a commissioner.")
+    if any(a.kind != OrganisationKind.COMMISSIONER for a in associates):
+        errors.setdefault("associate_commissioners", []).append("Associate commissioners must be commissioners.")
+    if coordinating_commissioner is not None and coordinating_commissioner in associates:
+        errors.setdefault("associate_commissioners", []).append(
+            f"{coordinating_commissioner.name} is the co-ordinating commissioner, so it cannot also be an associate."
+        )
+    if starts_on and ends_on and ends_on < starts_on:
+        errors.setdefault("ends_on", []).append("The contract cannot end before it starts.")
+    if not list(frameworks or []):
+        errors.setdefault("frameworks", []).append("Choose at least one framework that applies to the contract.")
+    return errors
+
+
 def save_contract(
     *,
     by,
@@ -59,27 +91,20 @@ def save_contract(
 ) -> Contract:
     """Create or change a contract; only the co-ordinating commissioner's admins (or administrators) may."""
     associates = list(associate_commissioners or [])
-    errors: dict[str, list[str]] = {}
     if not has_organisation_permission(by, coordinating_commissioner, "manage_contracts"):
         raise PermissionDenied("Only the co-ordinating commissioner's admins can manage this contract.")
     if contract is not None and contract.pk:
         current = contract.coordinating_commissioner
         if current is not None and not has_organisation_permission(by, current, "manage_contracts"):
             raise PermissionDenied("Only the co-ordinating commissioner's admins can manage this contract.")
-    if provider.kind != OrganisationKind.PROVIDER:
-        errors.setdefault("provider", []).append("Choose a provider organisation.")
-    if coordinating_commissioner.kind != OrganisationKind.COMMISSIONER:
-        errors.setdefault("coordinating_commissioner", []).append("Choose a commissioner.")
-    if any(a.kind != OrganisationKind.COMMISSIONER for a in associates):
-        errors.setdefault("associate_commissioners", []).append("Associate commissioners must be commissioners.")
-    if coordinating_commissioner in associates:
-        errors.setdefault("associate_commissioners", []).append(
-            f"{coordinating_commissioner.name} is the co-ordinating commissioner, so it cannot also be an associate."
-        )
-    if starts_on and ends_on and ends_on < starts_on:
-        errors.setdefault("ends_on", []).append("The contract cannot end before it starts.")
-    if not list(frameworks):
-        errors.setdefault("frameworks", []).append("Choose at least one framework that applies to the contract.")
+    errors = contract_problems(
+        provider=provider,
+        coordinating_commissioner=coordinating_commissioner,
+        associate_commissioners=associates,
+        frameworks=frameworks,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
     if errors:
         raise ValidationError(errors)
 
@@ -132,13 +157,13 @@ def invitation_from_token(token: str) -> Invitation:
         data = signing.loads(token, salt=INVITATION_SALT, max_age=datetime.timedelta(days=INVITATION_DAYS))
         invitation = Invitation.objects.select_related("organisation").get(pk=data["invitation"])
     except signing.SignatureExpired as exc:
-        raise ValidationError("This invitation has expired. Ask for a new one.") from exc
+        raise ValidationError("This invitation has expired. Ask for a new one.", code="expired") from exc
     except (signing.BadSignature, KeyError, TypeError, Invitation.DoesNotExist) as exc:
-        raise ValidationError("This invitation link is not valid. Check it was copied whole.") from exc
+        raise ValidationError("This invitation link is not valid. Check it was copied whole.", code="invalid") from exc
     if invitation.accepted_at is not None:
-        raise ValidationError("This invitation has already been used. Sign in instead.")
+        raise ValidationError("This invitation has already been used. Sign in instead.", code="used")
     if invitation.expires_at < timezone.now():
-        raise ValidationError("This invitation has expired. Ask for a new one.")
+        raise ValidationError("This invitation has expired. Ask for a new one.", code="expired")
     return invitation
 
 

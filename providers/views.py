@@ -589,7 +589,7 @@ class AcceptInvitationView(View):
             self.invitation = services.invitation_from_token(kwargs["token"])
         except ValidationError as error:
             message = " ".join(error.messages)
-            status = 404 if "not valid" in message else 410
+            status = 404 if error.code == "invalid" else 410  # an unknown link, or one that was good once
             return render(request, "providers/invitation_unusable.html", {"message": message}, status=status)
         return super().dispatch(request, *args, **kwargs)
 

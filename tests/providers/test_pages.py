@@ -758,3 +758,23 @@ def test_a_commissioner_is_not_shown_to_a_provider(world, as_person):
     assert CommissionerFactory(name="NHS Test CCG").name not in main_text(
         as_person("riverside_lead").get(reverse("providers:organisation_list"))
     )
+
+
+def test_every_problem_with_a_contract_is_listed_at_once(world, as_person, framework):
+    values = contract_form(
+        world,
+        framework,
+        title="",
+        associate_commissioners=[world.newham.pk],
+        starts_on="2026-04-01",
+        ends_on="2025-03-31",
+    )
+    response = as_person("newham_admin").post(reverse("providers:contract_create"), values)
+    assert_shown_with_summary(response, "id_title", "Enter the contract's title.")
+    assert_shown_with_summary(
+        response,
+        "id_associate_commissioners_0",
+        "NHS Newham CCG is the co-ordinating commissioner, so it cannot also be an associate.",
+    )
+    assert_shown_with_summary(response, "id_ends_on", "The contract cannot end before it starts.")
+    assert not Contract.objects.filter(reference="NEL-9").exists()
