@@ -1,4 +1,4 @@
-"""The catalogue's pages. The home page (``home``, at ``/``) is :func:`standards.views.home`, routed at the root."""
+"""The catalogue's pages, under ``/catalogue/``."""
 
 from django.urls import path
 

@@ -194,11 +194,6 @@ class FrameworkListView(LoginRequiredMixin, TemplateView):
         )
 
 
-def home(request):
-    """The home page. For now it is the catalogue; a home page for each role replaces it later."""
-    return FrameworkListView.as_view()(request)
-
-
 class FrameworkDetailView(LoginRequiredMixin, DetailView):
     """One framework version in full: its source, notes, standards with criteria and metrics."""
 
