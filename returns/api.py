@@ -16,6 +16,7 @@ import django_filters
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework import serializers as drf
@@ -27,6 +28,7 @@ from providers.scoping import ScopedQuerysetMixin
 from standards.models import Metric
 
 from . import services
+from .excel import WorkbookProblems, build_workbook, read_workbook
 from .models import Answer, Evidence, ReportingPeriod, Return, ReturnStatus, RevisionRequest, Submission
 from .selectors import metrics_for
 from .serializers import (
@@ -232,6 +234,39 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         return Response(
             EvidenceSerializer(evidence, context=self.get_serializer_context()).data, status=status.HTTP_201_CREATED
         )
+
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        url_path="workbook",
+        url_name="workbook",
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def workbook(self, request, pk=None, format=None):
+        """GET: the return as a pre-filled Excel workbook. POST (multipart ``file``): upload it back, all or nothing.
+
+        A workbook with problems answers 400 with every problem, named by sheet, row and field, in ``general``.
+        """
+        provider_return = self.get_object()
+        if request.method == "GET":
+            content = build_workbook(provider_return)
+            response = HttpResponse(content, content_type=XLSX)
+            response["Content-Disposition"] = f'attachment; filename="{workbook_filename(provider_return)}"'
+            return response
+        upload = valid(EvidenceUploadSerializer(data=request.data)).validated_data["file"]
+        try:
+            result = act(read_workbook, provider_return, upload, by=request.user)
+        except WorkbookProblems as problems:
+            raise Problems(general=problems.problems) from problems
+        return Response({"changed": [a.metric.code for a in result.saved], "warnings": result.warnings})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook_filename(provider_return: Return) -> str:
+    period = provider_return.period
+    return f"{provider_return.provider.ods_code}-Q{period.quarter}-{period.financial_year_label.replace('/', '-')}.xlsx"
 
 
 def register(router) -> None:

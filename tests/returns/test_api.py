@@ -550,3 +550,47 @@ def test_evidence_needs_a_file_and_a_question_the_return_asks(as_person, catalog
     assert not_asked.json() == {"errors": {"ANNUAL": {"metric": "This question is not part of this return."}},
                                 "general": []}  # fmt: skip
     assert client.post(api(f"returns/{draft.pk}/answers/987654/evidence/"), {}).status_code == 404
+
+
+def test_a_return_is_downloaded_as_excel_and_a_filled_workbook_uploaded_back(world, as_person, catalogue, draft):
+    import io
+
+    from openpyxl import load_workbook
+
+    from returns.excel import HEADER_ROW
+
+    client = as_person("riverside_contributor")
+    response = client.get(api(f"returns/{draft.pk}/workbook/"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert response["Content-Disposition"] == 'attachment; filename="ZR1-Q2-2025-26.xlsx"'
+    book = load_workbook(io.BytesIO(response.content))
+    sheet = book.worksheets[1]
+    headers = [cell.value for cell in sheet[HEADER_ROW]]
+    row = next(r for r in range(HEADER_ROW + 1, sheet.max_row + 1) if sheet.cell(r, 1).value == "DBS")
+    sheet.cell(row, headers.index("Numerator") + 1, 120)
+    sheet.cell(row, headers.index("Denominator") + 1, 100)
+    bad = io.BytesIO()
+    book.save(bad)
+    refused = client.post(
+        api(f"returns/{draft.pk}/workbook/"), {"file": SimpleUploadedFile("return.xlsx", bad.getvalue())}
+    )
+    assert refused.status_code == 400
+    assert any(
+        "(DBS), Numerator: The numerator cannot be more than the denominator." in p for p in refused.json()["general"]
+    )
+    assert not draft.answers.exists()
+
+    sheet.cell(row, headers.index("Numerator") + 1, 99)
+    good = io.BytesIO()
+    book.save(good)
+    saved = client.post(
+        api(f"returns/{draft.pk}/workbook/"), {"file": SimpleUploadedFile("return.xlsx", good.getvalue())}
+    )
+    assert saved.status_code == 200, saved.json()
+    assert saved.json()["changed"] == ["DBS"]
+    assert draft.answers.get(metric=catalogue.dbs).values == {"numerator": 99, "denominator": 100}
+
+
+def test_another_organisation_cannot_download_the_workbook(as_person, draft):
+    assert as_person("luton_nurse").get(api(f"returns/{draft.pk}/workbook/")).status_code == 404
