@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/", include("assurance.account_urls")),
     path("", include("standards.urls")),
     path("", include("providers.urls")),
+    path("", include("returns.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

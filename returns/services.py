@@ -288,6 +288,26 @@ def attach_evidence(provider_return: Return, metric: Metric, upload, *, by) -> E
     return evidence
 
 
+def remove_evidence(evidence: Evidence, *, by) -> None:
+    """Remove an evidence file from an answer, while the return can be changed; the removal is recorded.
+
+    The same people and moments as attaching one. The stored file is kept: a submission made earlier may name
+    it, and the evidence's history records who removed it and when.
+    """
+    provider_return = evidence.answer.provider_return
+    if not may(by, provider_return, "edit_return"):
+        raise PermissionDenied("You cannot change this provider's return.")
+    _check_open(provider_return)
+    with transaction.atomic():
+        provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
+        if not provider_return.is_editable_by_provider:
+            raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
+        _record(evidence, by)
+        evidence.delete()
+        _record(provider_return, by)
+        provider_return.save(update_fields=["updated_at"])
+
+
 def _jsonable(values: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in values.items()}
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.urls import reverse
@@ -18,90 +17,12 @@ from django.views.generic import DetailView, ListView, TemplateView
 
 from . import selectors
 from .filters import MetricFilter
-from .kinds import RequirementKind
-from .models import AssuranceCriterion, Framework, Metric, Standard, Threshold
+from .models import AssuranceCriterion, Framework, Metric, Standard
+from .wording import band_in_words as band_in_words  # re-exported: older imports name it here
+from .wording import describe_metric
 
 #: Deepest heading level the nested standards of a framework page use.
 DEEPEST_HEADING = 6
-
-
-def percent(value: Decimal) -> str:
-    """A threshold as people write it: ``85%``, ``62.5%`` (never ``85.00%``)."""
-    return f"{value.normalize():f}%"
-
-
-def band_in_words(threshold: Threshold) -> str:
-    """Where green, amber and red fall for a threshold, as a sentence a committee member can check."""
-    green, amber = percent(threshold.green_from), percent(threshold.amber_from)
-    if threshold.green_from == 0:
-        return "Always green: the threshold is 0%."
-    parts = [f"Green at {green} or above"]
-    if threshold.amber_from == threshold.green_from:
-        parts.append(f"no amber band; red below {green}")
-    elif threshold.amber_from == 0:
-        parts.append(f"amber below {green}; never red")
-    else:
-        parts.append(f"amber from {amber} to under {green}")
-        parts.append(f"red below {amber}")
-    return "; ".join(parts) + "."
-
-
-def thresholds_in_order(metric: Metric) -> list[Threshold]:
-    """A metric's thresholds, each provider type's own first (in the types' order), the one for every type last."""
-    return sorted(
-        metric.thresholds.all(),
-        key=lambda t: (t.provider_type_id is None, t.provider_type.position if t.provider_type_id else 0),
-    )
-
-
-#: Kinds of requirement as a table column names them (the full label is on the metric's page).
-KIND_SHORT_LABELS = {
-    RequirementKind.PERCENTAGE: "Percentage",
-    RequirementKind.COUNT: "Count",
-    RequirementKind.POLICY: "Policy",
-    RequirementKind.AUDIT: "Audit sample",
-    RequirementKind.SELF_ASSESSMENT: "Self-assessment",
-    RequirementKind.NARRATIVE: "Narrative",
-}
-
-
-def threshold_summary(metric: Metric) -> str:
-    """The threshold(s) in force by provider type, e.g. “Community health services 100% · Acute hospital 50%”.
-
-    A metric without thresholds says how it is judged instead.
-    """
-    thresholds = thresholds_in_order(metric)
-    if not thresholds:
-        if metric.kind == RequirementKind.COUNT:
-            return "No threshold — monitored as a trend"
-        if metric.kind == RequirementKind.POLICY:
-            if metric.review_interval_months:
-                return f"In place, reviewed at least every {metric.review_interval_months} months"
-            return "In place"
-        if metric.kind == RequirementKind.SELF_ASSESSMENT:
-            return "Graded by the provider, agreed by the commissioner"
-        if metric.kind == RequirementKind.NARRATIVE:
-            return "Narrative — not coloured"
-        return "No threshold — monitored"
-    if len(thresholds) == 1 and thresholds[0].provider_type_id is None:
-        return percent(thresholds[0].green_from)
-    return " · ".join(
-        f"{t.provider_type.name if t.provider_type_id else 'Other provider types'} {percent(t.green_from)}"
-        for t in thresholds
-    )
-
-
-def describe_metric(metric: Metric) -> Metric:
-    """Attach the worded thresholds the templates show, from the prefetched thresholds."""
-    metric.threshold_summary = threshold_summary(metric)
-    metric.kind_short = KIND_SHORT_LABELS.get(metric.kind, metric.get_kind_display())
-    metric.thresholds_in_order = thresholds_in_order(metric)
-    metric.has_default_threshold = any(t.provider_type_id is None for t in metric.thresholds_in_order)
-    for threshold in metric.thresholds_in_order:
-        threshold.green_text = percent(threshold.green_from)
-        threshold.amber_text = percent(threshold.amber_from)
-        threshold.band_in_words = band_in_words(threshold)
-    return metric
 
 
 @dataclass(frozen=True)

@@ -22,12 +22,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from providers.models import Invitation, Membership, Role
 from providers.services import invitation_token
-from returns.models import ReportingPeriod, Return
+from returns.models import Answer, Evidence, ReportingPeriod, Return, Submission
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.world import fast_password_hashing, world  # noqa: F401
 
@@ -190,6 +191,45 @@ def riverside_returns(world):
     return Case(owner=world.riverside_lead, secret=world.riverside.name)
 
 
+def riverside_period_to_start(world):
+    """An open period in which Riverside has no return yet: its own people start it; nobody else can."""
+    open_period()
+    return Case(owner=world.riverside_lead, secret=world.riverside.name)
+
+
+def riverside_submission(world):
+    case = riverside_return(world)
+    Submission.objects.create(
+        provider_return_id=case.kwargs["pk"],
+        number=1,
+        submitted_by=world.riverside_lead,
+        declaration="Declared.",
+        snapshot={"answers": []},
+    )
+    return Case(kwargs={"pk": case.kwargs["pk"], "number": 1}, owner=case.owner, secret=case.secret)
+
+
+def riverside_evidence(world):
+    """A file of Riverside's, downloaded by its commissioner's designated nurse."""
+    case = riverside_return(world)
+    answer = Answer.objects.create(provider_return_id=case.kwargs["pk"], metric_id=case.kwargs["metric_pk"])
+    content = f"%PDF-1.7 {world.riverside.name} evidence".encode()
+    evidence = Evidence.objects.create(
+        answer=answer, file=SimpleUploadedFile("policy.pdf", content), original_name="policy.pdf",
+        content_type="application/pdf", size=len(content), uploaded_by=world.riverside_contributor,
+    )  # fmt: skip
+    return Case(kwargs={"pk": evidence.pk}, owner=world.newham_nurse, secret=world.riverside.name)
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Evidence files made for these routes go to a temporary folder, not the project's private storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+
+
 ROUTES: dict[str, Route] = {
     # Accounts
     "login": Route("public"),
@@ -253,6 +293,22 @@ ROUTES: dict[str, Route] = {
     ),
     "return-evidence": Route("tenant", make=riverside_return, method="post", owner_status=400),
     "return-workbook": Route("tenant", make=riverside_return),
+    # Returns (pages). A provider's people and its commissioners see its returns; strangers find nothing (404).
+    "returns:return_list": Route("tenant", make=riverside_returns),
+    "returns:return_start": Route(
+        "tenant",
+        make=riverside_period_to_start,
+        method="post",
+        owner_status=302,
+        data=lambda w: {"provider": w.riverside.pk, "period": ReportingPeriod.objects.get().pk},
+    ),
+    "returns:return_detail": Route("tenant", make=riverside_return),
+    "returns:return_submit": Route("tenant", make=riverside_return),
+    "returns:submission_detail": Route("tenant", make=riverside_submission),
+    "returns:return_for_revision": Route("tenant", make=lambda w: riverside_return(w, owner="newham_nurse")),
+    "returns:workbook_download": Route("tenant", make=lambda w: riverside_return(w, owner="newham_committee")),
+    "returns:workbook_upload": Route("tenant", make=lambda w: riverside_return(w, owner="riverside_contributor")),
+    "returns:evidence_download": Route("tenant", make=riverside_evidence),
 }
 
 

@@ -139,7 +139,7 @@ def test_home_and_the_navigation_link_to_the_catalogue_organisations_and_contrac
     response = as_person("riverside_contributor").get(reverse("home"))
     body = response.content.decode()
     nav = body.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
-    assert re.findall(r">(\w+)</a>", nav) == ["Home", "Organisations", "Contracts", "Catalogue"]
+    assert re.findall(r">(\w+)</a>", nav) == ["Home", "Returns", "Organisations", "Contracts", "Catalogue"]
     assert f'href="{reverse("home")}" aria-current="page"' in nav
     assert f'href="{reverse("standards:framework_list")}"' in body.split('id="main-content"', 1)[1]
     assert f'href="{reverse("standards:metric_list")}"' in body

@@ -1,5 +1,6 @@
 """``manage.py seed_demo``: the demo commissioners, providers, contracts and people, and what each person sees."""
 
+import datetime
 import io
 from urllib.parse import urlsplit
 
@@ -19,6 +20,8 @@ from providers.models import (
     Role,
     validate_ods_code,
 )
+from returns.models import ReportingPeriod, Return, ReturnStatus
+from returns.services import completeness_problems
 from standards.models import Framework, ProviderType
 from tests.factories import UserFactory
 
@@ -268,3 +271,20 @@ def test_the_luton_designated_nurse_sees_none_of_the_north_east_london_only_prov
     assert "NHS Luton CCG" in seen
     assert "Harbour Light Independent Hospital" in seen
     assert not seen & set(NEL_CCGS.values())
+
+
+def test_periods_around_november_2026_and_riverside_s_submitted_first_quarter(demo):
+    periods = {(p.financial_year, p.quarter): p for p in ReportingPeriod.objects.all()}
+    assert set(periods) == {(2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2)}
+    november = datetime.date(2026, 11, 23)
+    assert [key for key, period in periods.items() if not period.is_locked(november)] == [(2026, 2)]
+    assert str(periods[(2026, 2)].submission_deadline) == "2026-11-30"
+    (submitted,) = Return.objects.all()
+    assert submitted.provider.ods_code == "ZR1" and submitted.period == periods[(2026, 1)]
+    assert submitted.status == ReturnStatus.SUBMITTED
+    assert completeness_problems(submitted) == {}
+    (submission,) = submitted.submissions.all()
+    assert not submission.late and submission.submitted_by.username.startswith("priya.shah")
+    assert "Submitted returns: 1 created" in demo
+    assert "Submitted returns: 1 unchanged" in seed_demo()
+    assert Return.objects.count() == 1 and submitted.submissions.count() == 1

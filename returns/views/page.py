@@ -1,0 +1,385 @@
+"""Everything a return's page shows, loaded in a fixed number of queries however many questions the return asks.
+
+A :class:`ReturnPage` holds the return's questions grouped by framework then standard, each with its answer,
+the threshold in force for the provider worded out, any unusual-value warning, the history of its answer and,
+when the person may change the return, its :class:`~returns.forms.AnswerForm`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from standards.kinds import RequirementKind
+from standards.models import Framework, Metric, Standard
+from standards.wording import threshold_for_provider_in_words
+
+from ..checks import describe, figure, unusual_value_warning
+from ..forms import ANSWER_FIELDS, AnswerForm, shown_value
+from ..models import Answer, Evidence, Return, RevisionRequest, Submission
+from ..selectors import metrics_for, recent_values
+from ..services import Conflict, ReturnProblems, may
+from .display import answer_in_words, person, return_status, values_in_words
+
+
+@dataclass
+class Change:
+    """One change to an answer or its evidence, from the change history: who, when, and what became what."""
+
+    who: str
+    when: datetime.datetime
+    what: str
+
+
+@dataclass
+class Question:
+    """One metric of the return as its page shows it."""
+
+    metric: Metric
+    answer: Answer | None
+    threshold: str
+    warning: str = ""
+    form: AnswerForm | None = None
+    conflict: Conflict | None = None
+    changes: list[Change] = field(default_factory=list)
+
+    @property
+    def prefix(self) -> str:
+        return f"m{self.metric.pk}"
+
+    @property
+    def words(self) -> list[tuple[str, str]]:
+        return answer_in_words(self.metric.kind, self.answer.values if self.answer else {}, self.metric)
+
+    @property
+    def evidence(self) -> list[Evidence]:
+        return list(self.answer.evidence.all()) if self.answer else []
+
+    @property
+    def actions(self) -> list:
+        return list(self.answer.actions.all()) if self.answer else []
+
+    @property
+    def is_self_assessment(self) -> bool:
+        return self.metric.kind == RequirementKind.SELF_ASSESSMENT
+
+    @property
+    def file_error(self) -> str:
+        """Why a file was refused, or why the policy document is needed."""
+        if self.form is None:
+            return ""
+        return self.form.other_errors.get("file") or self.form.other_errors.get("evidence", "")
+
+    @property
+    def base_revision(self) -> str:
+        """The saved answer's revision the person started from (moved on after an edit conflict)."""
+        return self.form.shown("base_revision") if self.form is not None else ""
+
+    @property
+    def conflict_person(self) -> str:
+        return person(self.conflict.saved_by) if self.conflict else ""
+
+    @property
+    def sample_hint(self) -> str:
+        size = self.metric.sample_size
+        return f"The audit asks for a sample of {size} records." if size else "A whole number."
+
+    @property
+    def saved_figure(self) -> str:
+        """What the saved answer comes to (a percentage or compliance rate), shown after it is saved."""
+        if self.answer is None or self.metric.kind not in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT):
+            return ""
+        total = figure(self.metric.kind, self.answer.values)
+        return describe(self.metric.kind, total) if total is not None else ""
+
+    @property
+    def inputs(self) -> dict[str, dict]:
+        """Each answer input of the form by field: name, id, label, value shown, hidden initial, errors, theirs."""
+        form = self.form
+        if form is None:
+            return {}
+        theirs = self.conflict_by_field
+        return {name: dict(self._input(name), theirs=theirs.get(name)) for name in ANSWER_FIELDS[self.metric.kind]}
+
+    @property
+    def confirmation(self) -> dict[str, dict]:
+        """The “Yes, this figure is right” checkbox and its note."""
+        if self.form is None:
+            return {}
+        return {name: self._input(name) for name in ("confirm_unusual", "unusual_note")}
+
+    def _input(self, name: str) -> dict:
+        form = self.form
+        bound = form[name]
+        return {
+            "name": bound.html_name,
+            "id": f"id_{form.prefix}-{name}",
+            "label": bound.label,
+            "value": form.shown(name),
+            "initial_name": bound.html_initial_name,
+            "initial": form.hidden_initial(name),
+            "errors": list(bound.errors) if form.is_bound else [],
+        }
+
+    @property
+    def conflict_words(self) -> str:
+        if self.conflict is None:
+            return ""
+        return values_in_words(self.metric.kind, self.conflict.saved_values, self.metric)
+
+    @property
+    def conflict_by_field(self) -> dict[str, str]:
+        """The other person's saved value of each field where it differs from what this person typed."""
+        if self.conflict is None or self.form is None:
+            return {}
+        saved = self.conflict.saved_values
+        shown = {}
+        for name in ANSWER_FIELDS[self.metric.kind]:
+            theirs = shown_value(name, saved.get(name))
+            if theirs != self.form.shown(name).strip():
+                words = answer_in_words(self.metric.kind, {name: saved.get(name)}, self.metric)
+                shown[name] = words[0][1] if words else "nothing (left blank)"
+        return shown
+
+
+@dataclass
+class StandardSection:
+    standard: Standard | None
+    questions: list[Question]
+
+
+@dataclass
+class FrameworkSection:
+    framework: Framework
+    sections: list[StandardSection]
+
+    @property
+    def questions(self) -> list[Question]:
+        return [question for section in self.sections for question in section.questions]
+
+
+@dataclass
+class Problem:
+    """A line of the error summary, linking to the input it is about (or to nothing for the return as a whole)."""
+
+    text: str
+    anchor: str = ""
+
+    @property
+    def href(self) -> str:
+        """A link to the input: on this page (an id), or on another page (an address ending in its id)."""
+        if not self.anchor:
+            return ""
+        return self.anchor if self.anchor.startswith("/") else f"#{self.anchor}"
+
+
+def _standard_order(metric: Metric):
+    standard = metric.standard
+    return (1, 0, 0) if standard is None else (0, standard.position, standard.pk)
+
+
+class ReturnPage:
+    """A return with its questions, answers, submissions, revision requests and what the person may do to it."""
+
+    def __init__(self, provider_return: Return, user, today: datetime.date | None = None):
+        self.provider_return, self.user = provider_return, user
+        self.today = today or timezone.localdate()
+        provider, period = provider_return.provider, provider_return.period
+        self.period = period
+        self.metrics = metrics_for(provider, period)
+        answers = (
+            Answer.objects.filter(provider_return=provider_return)
+            .select_related("updated_by")
+            .prefetch_related("actions", Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")))
+        )
+        self.answers = {answer.metric_id: answer for answer in answers}
+        self.submissions = list(
+            Submission.objects.filter(provider_return=provider_return).select_related("submitted_by").order_by("number")
+        )
+        self.revision_requests = list(
+            RevisionRequest.objects.filter(provider_return=provider_return)
+            .select_related("requested_by", "submission")
+            .order_by("requested_at")
+        )
+        self.may_edit = may(user, provider_return, "edit_return")
+        self.may_submit = may(user, provider_return, "submit_return")
+        self.may_review = may(user, provider_return, "review")
+        self.locked = period.is_locked(self.today)
+        self.editable = self.may_edit and provider_return.is_editable_by_provider and not self.locked
+
+        recent = recent_values(provider, period, [metric.code for metric in self.metrics])
+        changes = self._changes()
+        provider_type = provider.provider_type_id
+        self.questions: list[Question] = []
+        for metric in self.metrics:
+            answer = self.answers.get(metric.pk)
+            warning = ""
+            if answer is not None and not answer.unusual_value_confirmed:
+                warning = unusual_value_warning(metric.kind, answer.values, recent.get(metric.code, []))
+            self.questions.append(
+                Question(
+                    metric=metric,
+                    answer=answer,
+                    threshold=threshold_for_provider_in_words(metric, provider_type),
+                    warning=warning,
+                    changes=changes.get(metric.pk, []),
+                )
+            )
+        self.by_metric = {question.metric.pk: question for question in self.questions}
+        self.problems: list[Problem] = []
+        self.conflicts: list[Conflict] = []
+
+    # Loading ---------------------------------------------------------------------------------------------------
+
+    def _changes(self) -> dict[int, list[Change]]:
+        """Every saved change of every answer and its evidence, newest first, by metric: two queries."""
+        metric_of_answer = {answer.pk: metric_id for metric_id, answer in self.answers.items()}
+        metrics = {metric.pk: metric for metric in self.metrics}
+        changes: dict[int, list[Change]] = defaultdict(list)
+        records = (
+            Answer.history.filter(provider_return_id=self.provider_return.pk)
+            .select_related("history_user")
+            .order_by("id", "history_date", "history_id")
+        )
+        before: dict[int, dict] = {}
+        confirmed_before: dict[int, bool] = {}
+        for record in records:
+            metric = metrics.get(record.metric_id)
+            if metric is None or record.history_type == "-":
+                continue
+            old = before.get(record.id, {})
+            who = person(record.history_user)
+            if record.values != old:
+                was = values_in_words(metric.kind, old, metric)
+                now = values_in_words(metric.kind, record.values, metric)
+                what = f"{now}" if not old else f"{was} → {now}"
+                if record.values or old:
+                    changes[metric.pk].append(Change(who, record.history_date, what))
+            if record.unusual_value_confirmed and not confirmed_before.get(record.id):
+                note = f" ({record.unusual_value_note})" if record.unusual_value_note else ""
+                changes[metric.pk].append(Change(who, record.history_date, f"Confirmed the figure is right{note}"))
+            before[record.id] = record.values
+            confirmed_before[record.id] = record.unusual_value_confirmed
+        files = (
+            Evidence.history.filter(answer_id__in=list(metric_of_answer))
+            .select_related("history_user")
+            .order_by("history_date", "history_id")
+        )
+        for record in files:
+            metric_id = metric_of_answer.get(record.answer_id)
+            if metric_id is None or record.history_type == "~":
+                continue
+            verb = "Attached" if record.history_type == "+" else "Removed"
+            changes[metric_id].append(
+                Change(person(record.history_user), record.history_date, f"{verb} {record.original_name}")
+            )
+        for entries in changes.values():
+            entries.sort(key=lambda change: change.when, reverse=True)
+        return changes
+
+    def build_forms(self, data=None, rows: dict[int, int] | None = None) -> None:
+        """Give each question its form (bound to ``data`` when the page was sent), if the person may edit."""
+        if not self.editable:
+            return
+        rows = rows or {}
+        for question in self.questions:
+            question.form = AnswerForm(
+                question.metric, question.answer, data=data, rows=rows.get(question.metric.pk, 0)
+            )
+
+    # What the page shows -----------------------------------------------------------------------------------
+
+    @property
+    def frameworks(self) -> list[FrameworkSection]:
+        """The questions grouped by framework, then by standard in the standard's order (as in the workbook)."""
+        sections: list[FrameworkSection] = []
+        for question in self.questions:
+            framework = question.metric.framework
+            if not sections or sections[-1].framework.pk != framework.pk:
+                sections.append(FrameworkSection(framework, []))
+            sections[-1].sections.append(StandardSection(question.metric.standard, [question]))
+        for section in sections:
+            section.sections.sort(key=lambda s: _standard_order(s.questions[0].metric))
+            merged: list[StandardSection] = []
+            for standard_section in section.sections:
+                if merged and merged[-1].standard == standard_section.standard:
+                    merged[-1].questions.extend(standard_section.questions)
+                else:
+                    merged.append(standard_section)
+            section.sections = merged
+        return sections
+
+    @property
+    def status(self):
+        return return_status(self.provider_return, self.period, self.today)
+
+    @property
+    def latest_submission(self) -> Submission | None:
+        return self.submissions[-1] if self.submissions else None
+
+    @property
+    def open_revision_request(self) -> RevisionRequest | None:
+        """The comments the provider is revising against, while the return is back with them."""
+        if self.provider_return.status != "returned" or not self.revision_requests:
+            return None
+        return self.revision_requests[-1]
+
+    @property
+    def history(self) -> list[dict]:
+        """Submissions and revision requests, oldest first."""
+        entries = [{"when": s.submitted_at, "submission": s} for s in self.submissions]
+        entries += [{"when": r.requested_at, "request": r} for r in self.revision_requests]
+        return sorted(entries, key=lambda entry: entry["when"])
+
+    @property
+    def warnings(self) -> list[Question]:
+        return [question for question in self.questions if question.warning]
+
+    @property
+    def answered_count(self) -> int:
+        return sum(1 for question in self.questions if question.words)
+
+    # Problems ------------------------------------------------------------------------------------------------
+
+    def show_problems(self, problems: ReturnProblems) -> None:
+        """Put a service's problems beside their inputs and in the error summary, in the order of the questions."""
+        self.problems.extend(Problem(message) for message in problems.general)
+        codes = {question.metric.code: question for question in self.questions}
+        for code, fields in problems.by_metric.items():
+            question = codes.get(code)
+            if question is None or question.form is None:
+                self.problems.extend(Problem(f"{code}: {message}") for message in fields.values())
+                continue
+            question.form.add_service_errors(fields)
+
+    def collect_form_problems(self) -> None:
+        """Add every message shown beside an input to the error summary, linking to that input."""
+        for question in self.questions:
+            form = question.form
+            if form is None:
+                continue
+            for name, errors in (form._errors if form.is_bound and form._errors else {}).items():
+                for message in errors:
+                    self.problems.append(Problem(f"{question.metric.code}: {message}", form.anchor(name)))
+            for name, message in form.other_errors.items():
+                self.problems.append(Problem(f"{question.metric.code}: {message}", form.anchor(name)))
+
+    def show_conflicts(self, conflicts: list[Conflict]) -> None:
+        self.conflicts = conflicts
+        for conflict in conflicts:
+            question = self.by_metric.get(conflict.metric.pk)
+            if question is not None:
+                question.conflict = conflict
+
+    @property
+    def conflict_people(self) -> str:
+        names = sorted({person(conflict.saved_by) for conflict in self.conflicts})
+        return " and ".join(names) if len(names) <= 2 else ", ".join(names[:-1]) + " and " + names[-1]
+
+    @property
+    def conflict_time(self) -> datetime.datetime | None:
+        return max((conflict.saved_at for conflict in self.conflicts), default=None)

@@ -1,0 +1,246 @@
+"""Submitting a return, reading each submission as it was made, and returning a return for revision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.views import View
+
+from standards.models import Metric
+
+from ..forms import DeclarationForm, RevisionRequestForm, anchor_for
+from ..models import Evidence, Return, ReturnStatus, Submission
+from ..selectors import metrics_for
+from ..services import DECLARATION, ReturnProblems, completeness_problems, may, return_for_revision, submit_return
+from .common import ReturnMixin
+from .display import answer_in_words, person, submission_reference
+from .page import Problem
+from .return_form import JUST_SUBMITTED
+
+
+@dataclass
+class Missing:
+    """Something that stops the return being submitted, linking to its input on the return's form."""
+
+    metric: Metric
+    message: str
+    anchor: str
+
+
+def missing_answers(provider_return: Return) -> list[Missing]:
+    """What :func:`completeness_problems` finds, in the order of the questions, each with its link."""
+    problems = completeness_problems(provider_return)
+    metrics = {metric.code: metric for metric in metrics_for(provider_return.provider, provider_return.period)}
+    missing = []
+    for code, fields in problems.items():
+        metric = metrics.get(code)
+        if metric is None:
+            continue
+        missing.extend(Missing(metric, message, anchor_for(metric, name)) for name, message in fields.items())
+    order = {code: index for index, code in enumerate(metrics)}
+    return sorted(missing, key=lambda item: order.get(item.metric.code, 0))
+
+
+class SubmitView(ReturnMixin, View):
+    """Check your answers, confirm the declaration and submit: for the provider's safeguarding lead only."""
+
+    template_name = "returns/submit.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.provider_return = self.get_return()
+            if not may(request.user, self.provider_return, "submit_return"):
+                raise PermissionDenied("Only the provider's safeguarding lead can submit its return.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return self.show(DeclarationForm())
+
+    def post(self, request, *args, **kwargs):
+        form = DeclarationForm(request.POST)
+        if not form.is_valid():
+            return self.show(form)
+        try:
+            submission = submit_return(self.provider_return, by=request.user, declaration_confirmed=True)
+        except ReturnProblems as problems:
+            return self.show(form, problems)
+        request.session[JUST_SUBMITTED] = submission.pk
+        return HttpResponseRedirect(self.provider_return.get_absolute_url())
+
+    def show(self, form, refused: ReturnProblems | None = None):
+        provider_return = self.provider_return
+        period = provider_return.period
+        missing = missing_answers(provider_return) if provider_return.is_editable_by_provider else []
+        problems = [Problem(message) for message in (refused.general if refused else [])]
+        if refused:
+            form_url = provider_return.get_absolute_url()
+            problems += [
+                Problem(f"{item.metric.code}: {item.message}", f"{form_url}#{item.anchor}") for item in missing
+            ]
+        problems += [Problem(error, "id_confirmed") for error in form.errors.get("confirmed", [])]
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "provider_return": provider_return,
+                "period": period,
+                "declaration_form": form,
+                "problems": problems,
+                "missing": missing,
+                "locked": period.is_locked(),
+                "declaration": DECLARATION.format(provider=provider_return.provider.name),
+                "answers": self.answers(provider_return),
+                "breadcrumbs": self.crumbs(provider_return, ("Submit", None)),
+            },
+        )
+
+    def answers(self, provider_return: Return) -> list[dict]:
+        """Each question with its answer in words, for the person to check before submitting."""
+        answers = {answer.metric_id: answer for answer in provider_return.answers.prefetch_related("evidence")}
+        rows = []
+        for metric in metrics_for(provider_return.provider, provider_return.period):
+            answer = answers.get(metric.pk)
+            rows.append(
+                {
+                    "metric": metric,
+                    "words": answer_in_words(metric.kind, answer.values if answer else {}, metric),
+                    "files": [e.original_name for e in answer.evidence.all()] if answer else [],
+                    "anchor": f"m{metric.pk}",
+                }
+            )
+        return rows
+
+
+@dataclass
+class SubmittedFramework:
+    name: str
+    answers: list[dict] = field(default_factory=list)
+
+
+class SubmissionDetailView(ReturnMixin, View):
+    """One submission of a return, readable as it was submitted: its snapshot, who, when and the declaration."""
+
+    template_name = "returns/submission_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        provider_return = self.get_return()
+        submission = get_object_or_404(
+            Submission.objects.filter(provider_return=provider_return).select_related("submitted_by"),
+            number=kwargs["number"],
+        )
+        snapshot = submission.snapshot
+        entries = snapshot.get("answers", [])
+        metrics = self.metrics_of(entries)
+        names = self.people_of(entries)
+        still_held = set(
+            Evidence.objects.filter(
+                answer__provider_return=provider_return,
+                pk__in=[file["id"] for entry in entries for file in entry.get("evidence", [])],
+            ).values_list("pk", flat=True)
+        )
+        frameworks: dict[str, SubmittedFramework] = {}
+        for entry in entries:
+            metric = metrics.get((entry.get("framework"), entry.get("metric")))
+            group = frameworks.setdefault(
+                entry.get("framework", ""),
+                SubmittedFramework(f"{metric.framework.name} ({metric.framework.version})" if metric else ""),
+            )
+            group.answers.append(
+                {
+                    "code": entry.get("metric"),
+                    "title": entry.get("title"),
+                    "words": answer_in_words(entry.get("kind", ""), entry.get("values") or {}, metric),
+                    "confirmed": entry.get("unusual_value_confirmed"),
+                    "note": entry.get("unusual_value_note"),
+                    "by": names.get(entry.get("updated_by"), entry.get("updated_by") or ""),
+                    "at": entry.get("updated_at"),
+                    "actions": entry.get("actions", []),
+                    "evidence": [dict(file, held=file["id"] in still_held) for file in entry.get("evidence", [])],
+                }
+            )
+        for key, group in frameworks.items():
+            group.name = group.name or key
+        requests = submission.revision_requests.select_related("requested_by").order_by("requested_at")
+        later = Submission.objects.filter(provider_return=provider_return, number__gt=submission.number).exists()
+        return render(
+            request,
+            self.template_name,
+            {
+                "provider_return": provider_return,
+                "submission": submission,
+                "reference": submission_reference(submission),
+                "frameworks": list(frameworks.values()),
+                "revision_requests": list(requests),
+                "superseded": later,
+                "submitted_by": person(submission.submitted_by),
+                "breadcrumbs": self.crumbs(provider_return, (f"Submission {submission.number}", None)),
+            },
+        )
+
+    def metrics_of(self, entries) -> dict[tuple[str, str], Metric]:
+        """The catalogue's metrics the snapshot names, by (framework code and version, metric code)."""
+        codes = {entry.get("metric") for entry in entries}
+        metrics = Metric.objects.filter(code__in=codes).select_related("framework")
+        return {(f"{m.framework.code} {m.framework.version}", m.code): m for m in metrics}
+
+    def people_of(self, entries) -> dict[str, str]:
+        usernames = {entry.get("updated_by") for entry in entries if entry.get("updated_by")}
+        people = get_user_model().objects.filter(username__in=usernames)
+        return {user.get_username(): person(user) for user in people}
+
+
+class ReturnForRevisionView(ReturnMixin, View):
+    """A designated professional of a commissioner of the provider sends a submitted return back, with comments."""
+
+    template_name = "returns/return_for_revision.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.provider_return = self.get_return()
+            if not may(request.user, self.provider_return, "review"):
+                raise PermissionDenied("Only a designated professional of a commissioner of this provider can do this.")
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, *args, **kwargs):
+        return self.show(RevisionRequestForm())
+
+    def post(self, request, *args, **kwargs):
+        form = RevisionRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                return_for_revision(self.provider_return, by=request.user, comments=form.cleaned_data["comments"])
+            except ValidationError as error:
+                if hasattr(error, "error_dict"):
+                    for name, field_errors in error.message_dict.items():
+                        form.add_error(name if name in form.fields else None, field_errors)
+                else:
+                    form.add_error(None, error.messages)
+            else:
+                messages.success(
+                    request,
+                    f"The return is back with {self.provider_return.provider.name} for revision. They see your "
+                    "comments at the top of their return.",
+                )
+                return HttpResponseRedirect(self.provider_return.get_absolute_url())
+        return self.show(form)
+
+    def show(self, form):
+        provider_return = self.provider_return
+        problems = [Problem(error, "id_comments") for error in form.errors.get("comments", [])]
+        problems += [Problem(error) for error in form.non_field_errors()]
+        return render(
+            self.request,
+            self.template_name,
+            {
+                "provider_return": provider_return,
+                "comments_form": form,
+                "problems": problems,
+                "submitted": provider_return.status == ReturnStatus.SUBMITTED,
+                "breadcrumbs": self.crumbs(provider_return, ("Return for revision", None)),
+            },
+        )
