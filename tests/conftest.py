@@ -192,3 +192,23 @@ def forget_broker_and_backend(app):
     app.__dict__.pop("amqp", None)
     app._backend_cache = None
     app._local.__dict__.pop("backend", None)
+
+
+
+@pytest.fixture(autouse=True)
+def migration_seeded_rows(request):
+    """Tests that commit (``django_db(transaction=True)``, live server) start with the rows migrations seed.
+
+    Their database is emptied after each of them, which removes the provider types and services that a data
+    migration created; Django re-creates content types and permissions itself, and this puts back the rest.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    committing = (marker and marker.kwargs.get("transaction")) or "live_server" in request.fixturenames
+    if not committing:
+        return
+    request.getfixturevalue("_django_db_helper")
+    from importlib import import_module
+
+    from django.apps import apps
+
+    import_module("standards.migrations.0002_provider_types_and_services").seed(apps, None)

@@ -10,12 +10,12 @@ from assurance.celery import app as celery_app
 from assurance.tasks import heartbeat
 from tests.factories import FrameworkFactory
 
-pytestmark = pytest.mark.celery_worker
+pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
 RESULT_TIMEOUT = 30  # seconds; a healthy worker answers in well under one
 
 
-def test_worker_sees_frameworks_the_app_has_committed(celery_worker_process, transactional_db):
+def test_worker_sees_frameworks_the_app_has_committed(celery_worker_process):
     FrameworkFactory.create_batch(2)
 
     result = heartbeat.apply_async(queue=celery_worker_process.queue)
@@ -26,13 +26,13 @@ def test_worker_sees_frameworks_the_app_has_committed(celery_worker_process, tra
     )
 
 
-def test_tasks_the_app_sends_without_a_queue_reach_the_worker(celery_worker_process, transactional_db):
+def test_tasks_the_app_sends_without_a_queue_reach_the_worker(celery_worker_process):
     answer = heartbeat.delay().get(timeout=RESULT_TIMEOUT)
 
     assert answer["hostname"] == celery_worker_process.hostname
 
 
-def test_check_services_reports_database_broker_and_worker_working(celery_worker_process, transactional_db):
+def test_check_services_reports_database_broker_and_worker_working(celery_worker_process):
     FrameworkFactory()
     output = io.StringIO()
 
@@ -47,7 +47,7 @@ def test_check_services_reports_database_broker_and_worker_working(celery_worker
     assert lines[-1] == "All services are working."
 
 
-def test_check_services_fails_when_no_worker_listens_on_the_queue(celery_worker_process, transactional_db):
+def test_check_services_fails_when_no_worker_listens_on_the_queue(celery_worker_process):
     unattended_queue = f"{celery_worker_process.queue}-unattended"  # deleted with the worker's queue
     output = io.StringIO()
 

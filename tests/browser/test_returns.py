@@ -12,7 +12,7 @@ from tests.factories import PASSWORD
 from tests.returns.conftest import catalogue, q2  # noqa: F401
 from tests.world import world  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture

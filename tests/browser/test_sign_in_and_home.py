@@ -6,7 +6,7 @@ from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 from tests.world import world  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_a_designated_nurse_signs_in_and_sees_the_providers_her_ccg_commissions(page, world, screenshot):

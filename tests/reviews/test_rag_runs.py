@@ -110,7 +110,7 @@ def test_a_return_never_submitted_has_no_colour(world, catalogue, q2):
 
 
 @pytest.mark.celery_worker
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_a_real_worker_computes_and_stores_the_status(celery_worker_process, submitted):
     result = compute_rag.apply_async(args=[submitted.pk], queue=celery_worker_process.queue)
     run_id = result.get(timeout=60)
