@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from providers.scoping import provider_ids, sees_everything
-from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer
+from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer, plausible_date
 from standards.models import Metric
 
 from .checks import unusual_value_warning
@@ -148,6 +148,9 @@ def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str]]:
                 )
         else:
             errors[f"actions-{index}-due_on"] = f"Action {index}: enter the date the action is due."
+        if due_on and plausible_date(due_on, "the due date"):
+            errors[f"actions-{index}-due_on"] = f"Action {index}: {plausible_date(due_on, 'the due date')}"
+            due_on = None
         cleaned.append({"action": action, "owner": owner, "due_on": due_on})
     return cleaned, errors
 

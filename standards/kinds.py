@@ -113,19 +113,38 @@ def _whole_number(errors: AnswerErrors, values: dict, field: str, label: str) ->
     return int(number)
 
 
+#: Dates outside these years are almost always a typing slip (2062 for 2026, 202 for 2020).
+EARLIEST_YEAR = 2000
+YEARS_AHEAD = 10
+
+
+def plausible_date(day: datetime.date, label: str) -> str:
+    """A plain-English problem with a date that cannot be meant, or ""."""
+    latest = datetime.date.today().year + YEARS_AHEAD
+    if day.year < EARLIEST_YEAR or day.year > latest:
+        return f"Check the year of {label}: it should be between {EARLIEST_YEAR} and {latest}."
+    return ""
+
+
 def _date(errors: AnswerErrors, values: dict, field: str, label: str) -> datetime.date | None:
     raw = values.get(field)
     if raw in (None, ""):
         return None
     if isinstance(raw, datetime.datetime):
-        return raw.date()
-    if isinstance(raw, datetime.date):
-        return raw
-    try:
-        return datetime.date.fromisoformat(str(raw).strip())
-    except ValueError:
-        errors[field] = f"Enter {label} as a real date, like 2026-03-31."
+        day = raw.date()
+    elif isinstance(raw, datetime.date):
+        day = raw
+    else:
+        try:
+            day = datetime.date.fromisoformat(str(raw).strip())
+        except ValueError:
+            errors[field] = f"Enter {label} as a real date, like 2026-03-31."
+            return None
+    problem = plausible_date(day, label)
+    if problem:
+        errors[field] = problem
         return None
+    return day
 
 
 def clean_answer(kind: str, values: dict, *, complete: bool) -> tuple[dict, AnswerErrors]:

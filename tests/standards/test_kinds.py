@@ -72,6 +72,13 @@ def test_percentage_of_nobody_eligible_is_not_a_number():
         ("policy", {"in_place": "yes", "review_date": "31/02/2026"}, "review_date", "real date"),
         ("policy", {}, "in_place", "Say whether the policy is in place"),
         ("policy", {"in_place": "maybe"}, "in_place", "Choose yes or no"),
+        (
+            "policy",
+            {"in_place": "yes", "review_date": "2207-03-31"},
+            "review_date",
+            "Check the year of the review date",
+        ),
+        ("policy", {"in_place": "yes", "review_date": "1927-03-31"}, "review_date", "should be between 2000 and"),
         ("audit", {"sampled": "20", "compliant": "21"}, "compliant", "cannot be more than the number sampled"),
         ("self_assessment", {"grade": "mostly", "evidence": "x"}, "grade", "Choose compliant"),
         ("self_assessment", {"grade": "compliant", "evidence": " "}, "evidence", "Describe the evidence"),
