@@ -194,7 +194,6 @@ def forget_broker_and_backend(app):
     app._local.__dict__.pop("backend", None)
 
 
-
 @pytest.fixture(autouse=True)
 def migration_seeded_rows(request):
     """Tests that commit (``django_db(transaction=True)``, live server) start with the rows migrations seed.
