@@ -9,6 +9,7 @@ in-process. Set ``DATABASE_URL`` and ``CELERY_BROKER_URL`` to run on PostgreSQL 
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -158,6 +159,17 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery beat (``celery -A assurance beat``): times are in CELERY_TIMEZONE.
+CELERY_BEAT_SCHEDULE = {
+    "mark-overdue-returns-nightly": {
+        "task": "reviews.tasks.mark_overdue",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "recompute-missing-rag-hourly": {
+        "task": "reviews.tasks.recompute_missing",
+        "schedule": crontab(minute=15),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -8,12 +8,14 @@ from rest_framework.routers import DefaultRouter
 from providers import api as providers_api
 from providers import views as providers_views
 from returns import api as returns_api
+from reviews import api as reviews_api
 from standards import api as standards_api
 
 router = DefaultRouter()
 standards_api.register(router)
 providers_api.register(router)
 returns_api.register(router)
+reviews_api.register(router)
 
 urlpatterns = [
     path("", providers_views.home, name="home"),

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from providers.scoping import provider_ids, sees_everything
+from reviews.services import schedule_rag
 from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer, plausible_date
 from standards.models import Metric
 
@@ -404,6 +405,7 @@ def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, t
         provider_return.status = ReturnStatus.SUBMITTED
         _record(provider_return, by)
         provider_return.save(update_fields=["status", "updated_at"])
+        transaction.on_commit(lambda: schedule_rag(provider_return.pk))
     return submission
 
 
@@ -427,6 +429,7 @@ def return_for_revision(provider_return: Return, *, by, comments: str) -> Revisi
         provider_return.status = ReturnStatus.RETURNED
         _record(provider_return, by)
         provider_return.save(update_fields=["status", "updated_at"])
+        transaction.on_commit(lambda: schedule_rag(provider_return.pk))
     return request
 
 

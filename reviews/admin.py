@@ -1,8 +1,24 @@
-"""Django admin for stored RAG runs: read-only records of what Celery computed, with their explanations."""
+"""Django admin for stored RAG runs and review records: read-only, because every change goes through a service.
+
+RAG runs are what Celery computed, with their explanations; reviews, comments, acceptances, follow-ups, overdue
+flags and reminders are records of what people did, each with its change history where it has one.
+"""
 
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import AnswerStatus, FrameworkStatus, RagRun, StandardStatus
+from .models import (
+    ActionFollowUp,
+    AnswerComment,
+    AnswerReview,
+    AnswerStatus,
+    FrameworkStatus,
+    OverdueFlag,
+    RagRun,
+    Reminder,
+    ReturnAcceptance,
+    StandardStatus,
+)
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -18,7 +34,7 @@ class ReadOnlyInline(admin.TabularInline):
 
 class AnswerStatusInline(ReadOnlyInline):
     model = AnswerStatus
-    fields = ["metric", "colour", "value", "threshold", "rule", "direction"]
+    fields = ["metric", "colour", "computed_colour", "review_decision", "value", "threshold", "rule", "direction"]
 
 
 class StandardStatusInline(ReadOnlyInline):
@@ -47,3 +63,64 @@ class RagRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyRecordAdmin(SimpleHistoryAdmin):
+    """A record people make through the app's services; admin shows it and its history, never changes it."""
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AnswerReview)
+class AnswerReviewAdmin(ReadOnlyRecordAdmin):
+    list_display = ["provider_return", "metric", "decision", "colour", "reviewed_by", "reviewed_at"]
+    list_filter = ["decision", "colour", "provider_return__period"]
+    search_fields = ["provider_return__provider__name", "metric__code", "reason"]
+    list_select_related = ["provider_return__provider", "provider_return__period", "metric", "reviewed_by"]
+
+
+@admin.register(AnswerComment)
+class AnswerCommentAdmin(ReadOnlyRecordAdmin):
+    list_display = ["provider_return", "metric", "author", "created_at"]
+    list_filter = ["provider_return__period"]
+    search_fields = ["provider_return__provider__name", "metric__code", "text"]
+    list_select_related = ["provider_return__provider", "provider_return__period", "metric", "author"]
+
+
+@admin.register(ReturnAcceptance)
+class ReturnAcceptanceAdmin(ReadOnlyRecordAdmin):
+    list_display = ["provider_return", "submission", "accepted_by", "accepted_at"]
+    list_filter = ["provider_return__period"]
+    search_fields = ["provider_return__provider__name"]
+    list_select_related = ["provider_return__provider", "provider_return__period", "submission", "accepted_by"]
+
+
+@admin.register(ActionFollowUp)
+class ActionFollowUpAdmin(ReadOnlyRecordAdmin):
+    list_display = ["item", "is_done", "done_on", "updated_by", "updated_at"]
+    list_filter = ["is_done"]
+    search_fields = ["item__action", "item__owner", "item__answer__provider_return__provider__name"]
+    list_select_related = ["item", "updated_by"]
+
+
+@admin.register(OverdueFlag)
+class OverdueFlagAdmin(ReadOnlyRecordAdmin):
+    list_display = ["provider", "period", "found_on", "found_as"]
+    list_filter = ["period", "found_as"]
+    search_fields = ["provider__name", "provider__ods_code"]
+    list_select_related = ["provider", "period"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyRecordAdmin):
+    list_display = ["provider", "period", "sent_by", "sent_at"]
+    list_filter = ["period"]
+    search_fields = ["provider__name", "provider__ods_code"]
+    list_select_related = ["provider", "period", "sent_by"]

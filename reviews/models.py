@@ -1,20 +1,38 @@
-"""Stored RAG status of submitted returns, computed by Celery and only read by pages.
+"""Stored RAG status of submitted returns, and what designated professionals do when they review them.
 
 Each computation of a return is a :class:`RagRun` with a row per answer, standard and framework. A new run is
 written whole in one transaction and then made current, so a computation killed midway leaves the previous
 result in place; a run whose inputs and results match the current one is not written at all (idempotent).
+
+Review acts are records with their change history: an :class:`AnswerReview` (a reviewer agreed with an answer's
+status, or set another colour with a reason), an :class:`AnswerComment` (reviewers and the provider's own people
+talk about an answer), a :class:`ReturnAcceptance`, and an :class:`ActionFollowUp` of an action the provider
+committed to. A review stands while the answer is as the reviewer saw it, and the computation applies it.
+:class:`OverdueFlag` records each return found overdue at night; :class:`Reminder` each reminder e-mailed.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
-from returns.models import Return, Submission
+from providers.models import Organisation
+from returns.models import ActionPlanItem, ReportingPeriod, Return, Submission
 from standards.models import Framework, Metric, Standard
 
 from .rag import Colour, Direction
+
+
+class ReviewDecision(models.TextChoices):
+    AGREED = "agreed", "Agreed"
+    OVERRIDDEN = "overridden", "Status changed"
+
+
+#: The colours a reviewer can set.
+REVIEW_COLOURS = (Colour.RED, Colour.AMBER, Colour.GREEN)
 
 
 class RagRunQuerySet(models.QuerySet):
@@ -48,12 +66,19 @@ class RagRun(models.Model):
 
 
 class AnswerStatus(models.Model):
+    """The status of one answer in a run: the colour shown (a reviewer's, if they changed it) and the rules' own."""
+
     run = models.ForeignKey(RagRun, on_delete=models.CASCADE, related_name="answers")
     metric = models.ForeignKey(Metric, on_delete=models.CASCADE, related_name="+")
     colour = models.CharField(max_length=10, choices=Colour.choices)
+    computed_colour = models.CharField(
+        max_length=10, choices=Colour.choices, help_text="The colour the rules gave, before any reviewer's change."
+    )
+    computed_rule = models.CharField(max_length=300, blank=True, help_text="The rule that gave the computed colour.")
+    review_decision = models.CharField(max_length=20, choices=ReviewDecision.choices, blank=True)
     value = models.CharField(max_length=200, blank=True)
     threshold = models.CharField(max_length=200, blank=True)
-    rule = models.CharField(max_length=300, blank=True)
+    rule = models.TextField(blank=True, help_text="The rule that gave the colour shown, or the reviewer's reason.")
     direction = models.CharField(max_length=10, choices=Direction.choices, blank=True)
     direction_is_better = models.BooleanField(null=True)
 
@@ -88,3 +113,147 @@ class FrameworkStatus(models.Model):
 
     def __str__(self):
         return f"{self.framework.short_name}: {self.get_colour_display()}"
+
+
+class AnswerReview(models.Model):
+    """A designated professional's judgement of one answer: agreed with its status, or set another colour.
+
+    One per answer of a return; a later judgement replaces it and the change history keeps every one. It stands
+    while the answer in the latest submission has the values the reviewer saw (``values_reviewed``): an answer the
+    provider changed in a revised return is judged by the rules again until someone reviews it again.
+    """
+
+    provider_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="answer_reviews")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    submission = models.ForeignKey(Submission, on_delete=models.PROTECT, related_name="+")
+    values_reviewed = models.JSONField(null=True, blank=True, help_text="The answer's values as the reviewer saw them.")
+    decision = models.CharField(max_length=20, choices=ReviewDecision.choices)
+    colour = models.CharField(
+        max_length=10, choices=[(c.value, c.label) for c in REVIEW_COLOURS], blank=True,
+        help_text="The colour the reviewer set; empty when they agreed.",
+    )  # fmt: skip
+    reason = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewed_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["provider_return", "metric"]
+        constraints = [
+            models.UniqueConstraint(fields=["provider_return", "metric"], name="review_once_per_answer"),
+            models.CheckConstraint(
+                condition=Q(decision=ReviewDecision.AGREED, colour="")
+                | (Q(decision=ReviewDecision.OVERRIDDEN, colour__in=REVIEW_COLOURS) & ~Q(reason="")),
+                name="review_override_has_colour_and_reason",
+                violation_error_message="A changed status needs its colour and the reason; an agreement has neither.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_decision_display()}: {self.metric.code} in {self.provider_return}"
+
+
+class AnswerComment(models.Model):
+    """A comment on an answer, by a designated professional or one of the provider's people; both see it."""
+
+    provider_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="comments")
+    metric = models.ForeignKey(Metric, on_delete=models.PROTECT, related_name="+")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["provider_return", "created_at", "id"]
+        constraints = [models.CheckConstraint(condition=~Q(text=""), name="comment_text_not_empty")]
+
+    def __str__(self):
+        return f"Comment on {self.metric.code} by {self.author}"
+
+
+class ReturnAcceptance(models.Model):
+    """A designated professional accepting a submission of a return as the provider's assurance for the period."""
+
+    provider_return = models.ForeignKey(Return, on_delete=models.CASCADE, related_name="acceptances")
+    submission = models.OneToOneField(Submission, on_delete=models.PROTECT, related_name="acceptance")
+    accepted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    accepted_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["provider_return", "accepted_at"]
+
+    def __str__(self):
+        return f"{self.provider_return} accepted"
+
+
+class ActionFollowUp(models.Model):
+    """A reviewer's follow-up of an action in a provider's action plan: done or not, with a note."""
+
+    item = models.OneToOneField(ActionPlanItem, on_delete=models.CASCADE, related_name="follow_up")
+    is_done = models.BooleanField(default=False)
+    done_on = models.DateField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["item"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_done=True, done_on__isnull=False) | Q(is_done=False, done_on__isnull=True),
+                name="follow_up_done_on_when_done",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{'Done' if self.is_done else 'Not done'}: {self.item}"
+
+
+class OverdueState(models.TextChoices):
+    NOT_STARTED = "not_started", "Not started"
+    DRAFT = "draft", "A draft, not submitted"
+    LATE = "late", "Submitted after the deadline"
+
+
+class OverdueFlag(models.Model):
+    """A provider's return for a period found overdue (nothing submitted by the deadline) by the nightly check.
+
+    A record of who was overdue and when it was found; pages work out overdue and late from the deadline and the
+    submissions themselves, so they never wait for the night.
+    """
+
+    provider = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="overdue_flags")
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="overdue_flags")
+    found_on = models.DateField(default=timezone.localdate)
+    found_as = models.CharField(
+        max_length=20, choices=OverdueState.choices, help_text="How the return stood when it was found overdue."
+    )
+
+    class Meta:
+        ordering = ["-period__ends_on", "provider__name"]
+        constraints = [models.UniqueConstraint(fields=["provider", "period"], name="overdue_once_per_period")]
+
+    def __str__(self):
+        return f"{self.provider.name} overdue for {self.period.label}"
+
+
+class Reminder(models.Model):
+    """A reminder e-mailed to a provider's safeguarding leads about a return not yet submitted."""
+
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.CASCADE, related_name="reminders")
+    provider = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="reminders")
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.JSONField(default=list, help_text="The addresses the reminder was sent to.")
+
+    class Meta:
+        ordering = ["-sent_at"]
+
+    def __str__(self):
+        return f"Reminder to {self.provider.name} for {self.period.label}"

@@ -1,20 +1,63 @@
-"""Computing and storing the RAG status of a submitted return (called by the Celery task in ``tasks.py``)."""
+"""Computing and storing the RAG status of submitted returns, and the acts of reviewing them.
+
+Computation (``compute_return_rag``) is called by the Celery task in ``tasks.py``; everything that should make a
+return's status be computed again calls :func:`schedule_rag` after its transaction commits, which never fails
+the caller: with the broker down, the hourly ``recompute_missing`` task catches up.
+
+Review acts (agree, override, comment, accept, follow up an action, send reminders) take the acting person,
+check what they may do through :mod:`providers.scoping`, run in one transaction and keep their history.
+Refusals are ``PermissionDenied`` and ``ValidationError`` with the words people see.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections import defaultdict
+from dataclasses import dataclass, field, replace
 
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.utils import timezone
 
-from returns.models import Return, Submission
-from returns.selectors import frameworks_for, is_due
-from standards.models import Metric, Threshold
+from providers.models import Organisation
+from providers.scoping import provider_ids
+from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
+from returns.selectors import frameworks_for, is_due, metrics_for
+from standards.kinds import RequirementKind
+from standards.models import Framework, Metric, Threshold
 
-from .models import AnswerStatus, FrameworkStatus, RagRun, StandardStatus
-from .rag import answer_status, roll_up
+from .models import (
+    REVIEW_COLOURS,
+    ActionFollowUp,
+    AnswerComment,
+    AnswerReview,
+    AnswerStatus,
+    FrameworkStatus,
+    OverdueFlag,
+    RagRun,
+    Reminder,
+    ReturnAcceptance,
+    ReviewDecision,
+    StandardStatus,
+)
+from .rag import Colour, Status, answer_status, roll_up
+
+logger = logging.getLogger(__name__)
+
+NOT_IN_RETURN = "This question is not part of this return."
+NO_METRIC = "Choose the question this is about."
+NOT_SUBMITTED = "Only a submitted return can be reviewed."
+NO_REASON = "Give the reason for changing the status."
+NO_COLOUR = "Choose red, amber or green."
+NO_COMMENT = "Write your comment."
+NOT_A_REVIEWER = "Only a designated professional of a commissioner of this provider can review its return."
+NOT_A_COMMENTER = (
+    "Only the provider's own people and designated professionals of its commissioners can comment on its return."
+)
 
 
 def _snapshot_values(submission: Submission | None) -> dict[str, dict]:
@@ -35,12 +78,35 @@ def previous_submission(provider_return: Return) -> Submission | None:
     )
 
 
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _day(moment) -> str:
+    return f"{timezone.localdate(moment):%-d %B %Y}"
+
+
+def reviewed_status(metric: Metric, status: Status, review: AnswerReview | None) -> Status:
+    """The status shown for an answer once a reviewer's standing judgement is applied to what the rules gave."""
+    if review is None:
+        return status
+    who = f"{_person(review.reviewed_by)} on {_day(review.reviewed_at)}"
+    if review.decision == ReviewDecision.OVERRIDDEN:
+        label = Colour(review.colour).label.lower()
+        return replace(status, colour=review.colour, rule=f"set to {label} by {who}: {review.reason}")
+    if metric.kind == RequirementKind.SELF_ASSESSMENT:
+        return replace(status, rule=f"the provider's own grade, agreed by {who}")
+    return replace(status, rule=f"{status.rule}; agreed by {who}" if status.rule else f"agreed by {who}")
+
+
 def compute_return_rag(provider_return: Return) -> RagRun | None:
     """Judge the return's latest submission and store the result as the current run, all or nothing.
 
     Returns the current run (unchanged when nothing changed), or None when the return was never submitted.
     The thresholds are those of the framework versions in force when the period started, so a threshold changed
-    in a later version never changes this result.
+    in a later version never changes this result. A reviewer's standing judgement of an answer (an
+    :class:`AnswerReview` made on the values submitted) gives the colour shown and its rule; the colour and rule
+    the rules gave are stored beside it.
     """
     submission = provider_return.submissions.order_by("-number").first()
     if submission is None:
@@ -48,18 +114,22 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
     provider, period = provider_return.provider, provider_return.period
     frameworks = frameworks_for(provider, period)
     services = list(provider.services.values_list("code", flat=True))
+    # Only the metrics' own fields and thresholds are read: no joined rows to build (this runs for every return).
     metrics = list(
         Metric.objects.filter(framework__in=frameworks)
         .applicable_to(provider.provider_type_id, services)
-        .select_related("framework", "standard")
-        .prefetch_related(Prefetch("thresholds", queryset=Threshold.objects.select_related("provider_type")))
+        .prefetch_related(Prefetch("thresholds", queryset=Threshold.objects.order_by("pk")))
         .order_by("framework__position", "position", "id")
     )
     values = _snapshot_values(submission)
     before = _snapshot_values(previous_submission(provider_return))
     type_name = provider.provider_type.name if provider.provider_type_id else ""
+    reviews = {
+        review.metric_id: review
+        for review in AnswerReview.objects.filter(provider_return=provider_return).select_related("reviewed_by")
+    }
 
-    answers = []
+    answers, computed = [], {}
     for metric in metrics:
         status = answer_status(
             metric,
@@ -70,7 +140,11 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
             previous_values=before.get(metric.code),
             due=is_due(metric, period),
         )
-        answers.append((metric, status))
+        review = reviews.get(metric.pk)
+        if review is not None and review.values_reviewed != values.get(metric.code):
+            review = None  # the answer changed since the reviewer saw it: the rules judge it until reviewed again
+        computed[metric.pk] = (status, review.decision if review else "")
+        answers.append((metric, reviewed_status(metric, status, review)))
 
     by_standard, by_framework = defaultdict(list), defaultdict(list)
     for metric, status in answers:
@@ -110,7 +184,9 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
         AnswerStatus.objects.bulk_create(
             AnswerStatus(
                 run=run, metric=metric, colour=s.colour, value=s.value[:200], threshold=s.threshold[:200],
-                rule=s.rule[:300], direction=s.direction, direction_is_better=s.direction_is_better,
+                rule=s.rule, direction=s.direction, direction_is_better=s.direction_is_better,
+                computed_colour=computed[metric.pk][0].colour, computed_rule=computed[metric.pk][0].rule[:300],
+                review_decision=computed[metric.pk][1],
             )
             for metric, s in answers
         )  # fmt: skip
@@ -127,3 +203,330 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
         RagRun.objects.filter(pk=run.pk).update(is_current=True)
         run.is_current = True
     return run
+
+
+# Scheduling: never blocks the person whose action asked for it.
+
+
+def schedule_rag(return_id: int) -> bool:
+    """Queue the computation of a return's RAG status; False (logged, not raised) when the broker is down.
+
+    Call it with ``transaction.on_commit(lambda: schedule_rag(return_id))`` so the worker reads what was committed.
+    A return left uncomputed is found by the hourly ``recompute_missing`` task once the broker is back.
+    """
+    from .tasks import compute_rag  # the task module imports this one
+
+    try:
+        compute_rag.delay(return_id)
+    except Exception:  # kombu's OperationalError, redis's ConnectionError, or anything else from the broker
+        logger.warning(
+            "Could not queue the RAG computation of return %s; recompute_missing will queue it later.",
+            return_id,
+            exc_info=True,
+        )
+        return False
+    return True
+
+
+def returns_missing_rag():
+    """Returns submitted at least once whose latest submission has no current run, or whose run judged an older one."""
+    latest = Submission.objects.filter(provider_return=OuterRef("pk")).order_by("-number").values("pk")[:1]
+    judged = RagRun.objects.filter(provider_return=OuterRef("pk"), is_current=True, submission_id=OuterRef("latest"))
+    return (
+        Return.objects.annotate(latest=Subquery(latest))
+        .filter(latest__isnull=False)
+        .exclude(Exists(judged))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def queue_missing_rag() -> list[int]:
+    """Queue every return whose status is missing or out of date; the ids queued."""
+    queued = []
+    for return_id in returns_missing_rag():
+        if not schedule_rag(return_id):
+            break  # the broker is down: the next hourly run tries again
+        queued.append(return_id)
+    return queued
+
+
+def returns_governed_by(framework: Framework):
+    """Submitted returns judged by this framework version: periods starting while it is in force, on a contract
+    naming the framework."""
+    in_force = Q(period__starts_on__gte=framework.effective_from)
+    if framework.effective_to:
+        in_force &= Q(period__starts_on__lte=framework.effective_to)
+    on_contract = Organisation.objects.filter(contracts_as_provider__frameworks__code=framework.code).values("pk")
+    submitted = Submission.objects.filter(provider_return=OuterRef("pk"))
+    return (
+        Return.objects.filter(in_force, Exists(submitted), provider__in=on_contract)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def recompute_framework(framework_id: int) -> list[int]:
+    """Queue the recomputation of every submitted return that this framework version judges."""
+    framework = Framework.objects.filter(pk=framework_id).first()
+    if framework is None:
+        return []
+    queued = []
+    for return_id in returns_governed_by(framework):
+        if not schedule_rag(return_id):
+            break
+        queued.append(return_id)
+    return queued
+
+
+def threshold_changed(sender, instance: Threshold, **kwargs) -> None:
+    """A threshold was saved or deleted: once committed, recompute the returns its framework version judges.
+
+    Several thresholds of one version changed in one transaction (a catalogue import) queue the returns once.
+    """
+    framework_id = Metric.objects.filter(pk=instance.metric_id).values_list("framework_id", flat=True).first()
+    if framework_id is None:
+        return  # the metric is being deleted with its framework: nothing left to judge by it
+    connection = transaction.get_connection()
+    pending = connection.__dict__.setdefault("reviews_recompute_pending", {})
+    waiting = pending.get(framework_id)
+    if waiting is not None and any(entry[1] is waiting for entry in connection.run_on_commit):
+        return
+
+    def recompute():
+        pending.pop(framework_id, None)
+        recompute_framework(framework_id)
+
+    pending[framework_id] = recompute
+    transaction.on_commit(recompute)
+
+
+# Review acts.
+
+
+def _may(user, provider_id: int, action: str) -> bool:
+    ids = provider_ids(user, action)
+    return ids is None or ids.filter(pk=provider_id).exists()
+
+
+def _record(obj, user) -> None:
+    obj._history_user = user
+
+
+def _latest_submission(provider_return: Return) -> Submission | None:
+    return provider_return.submissions.order_by("-number").first()
+
+
+def _check_in_return(provider_return: Return, metric: Metric | None) -> None:
+    if metric is None:
+        raise ValidationError({"metric": NO_METRIC})
+    if metric.pk not in {m.pk for m in metrics_for(provider_return.provider, provider_return.period)}:
+        raise ValidationError({"metric": NOT_IN_RETURN})
+
+
+def _locked_submitted(provider_return: Return) -> tuple[Return, Submission]:
+    """The return, locked for the rest of the transaction, and its latest submission; refused unless submitted."""
+    provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
+    submission = _latest_submission(provider_return)
+    if provider_return.status != ReturnStatus.SUBMITTED or submission is None:
+        raise ValidationError(NOT_SUBMITTED)
+    return provider_return, submission
+
+
+def _review(provider_return: Return, metric: Metric | None, *, by, decision: str, colour="", reason="") -> AnswerReview:
+    _check_in_return(provider_return, metric)
+    with transaction.atomic():
+        provider_return, submission = _locked_submitted(provider_return)
+        review = AnswerReview.objects.filter(provider_return=provider_return, metric=metric).first()
+        review = review or AnswerReview(provider_return=provider_return, metric=metric)
+        review.submission = submission
+        review.values_reviewed = _snapshot_values(submission).get(metric.code)
+        review.decision, review.colour, review.reason = decision, colour, reason
+        review.reviewed_by, review.reviewed_at = by, timezone.now()
+        _record(review, by)
+        review.save()
+        return_id = provider_return.pk
+        transaction.on_commit(lambda: schedule_rag(return_id))
+    return review
+
+
+def agree_status(provider_return: Return, metric: Metric | None, *, by) -> AnswerReview:
+    """A designated professional agrees with the status of an answer (for a self-assessment, the provider's grade)."""
+    if not _may(by, provider_return.provider_id, "review"):
+        raise PermissionDenied(NOT_A_REVIEWER)
+    return _review(provider_return, metric, by=by, decision=ReviewDecision.AGREED)
+
+
+def override_status(provider_return: Return, metric: Metric | None, *, by, colour: str, reason: str) -> AnswerReview:
+    """A designated professional sets an answer's colour, giving the reason; the status shown follows it."""
+    if not _may(by, provider_return.provider_id, "review"):
+        raise PermissionDenied(NOT_A_REVIEWER)
+    colour, reason = (colour or "").strip().lower(), (reason or "").strip()
+    errors = {}
+    if colour not in REVIEW_COLOURS:
+        errors["colour"] = NO_COLOUR
+    if not reason:
+        errors["reason"] = NO_REASON
+    if errors:
+        raise ValidationError(errors)
+    return _review(provider_return, metric, by=by, decision=ReviewDecision.OVERRIDDEN, colour=colour, reason=reason)
+
+
+def comment_on_answer(provider_return: Return, metric: Metric | None, *, by, text: str) -> AnswerComment:
+    """A comment on an answer by the provider's own people or a designated professional; both see every comment."""
+    provider_id = provider_return.provider_id
+    if not (_may(by, provider_id, "review") or _may(by, provider_id, "edit_return")):
+        raise PermissionDenied(NOT_A_COMMENTER)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": NO_COMMENT})
+    _check_in_return(provider_return, metric)
+    with transaction.atomic():
+        comment = AnswerComment(provider_return=provider_return, metric=metric, author=by, text=text)
+        _record(comment, by)
+        comment.save()
+    return comment
+
+
+def accept_return(provider_return: Return, *, by) -> ReturnAcceptance:
+    """A designated professional accepts the latest submission of a submitted return."""
+    if not _may(by, provider_return.provider_id, "review"):
+        raise PermissionDenied(NOT_A_REVIEWER)
+    with transaction.atomic():
+        provider_return, submission = _locked_submitted(provider_return)
+        if ReturnAcceptance.objects.filter(submission=submission).exists():
+            raise ValidationError("This return has already been accepted.")
+        acceptance = ReturnAcceptance(provider_return=provider_return, submission=submission, accepted_by=by)
+        _record(acceptance, by)
+        acceptance.save()
+    return acceptance
+
+
+def follow_up_action(item: ActionPlanItem, *, by, done: bool | None, note: str = "", today=None) -> ActionFollowUp:
+    """A designated professional records whether an action of a provider's action plan is done."""
+    provider_return = item.answer.provider_return
+    if not _may(by, provider_return.provider_id, "review"):
+        raise PermissionDenied("Only a designated professional of a commissioner of this provider can follow it up.")
+    if done is None:
+        raise ValidationError({"done": "Say whether the action is done."})
+    if not provider_return.submissions.exists():
+        raise ValidationError("An action plan can be followed up once the return has been submitted.")
+    with transaction.atomic():
+        follow_up = ActionFollowUp.objects.select_for_update().filter(item=item).first() or ActionFollowUp(item=item)
+        if done and not follow_up.is_done:
+            follow_up.done_on = today or timezone.localdate()
+        elif not done:
+            follow_up.done_on = None
+        follow_up.is_done = bool(done)
+        follow_up.note = (note or "").strip()
+        follow_up.updated_by, follow_up.updated_at = by, timezone.now()
+        _record(follow_up, by)
+        follow_up.save()
+    return follow_up
+
+
+# Overdue returns and reminders.
+
+
+def mark_overdue(today=None) -> int:
+    """Record each provider whose return for a period is overdue (nothing submitted by the deadline); how many new."""
+    from .selectors import overdue_returns
+
+    today = today or timezone.localdate()
+    found = overdue_returns(today)
+    existing = set(
+        OverdueFlag.objects.filter(period_id__in={f.period_id for f in found}).values_list("provider_id", "period_id")
+    )
+    new = [
+        OverdueFlag(provider_id=f.provider_id, period_id=f.period_id, found_on=today, found_as=f.found_as)
+        for f in found
+        if (f.provider_id, f.period_id) not in existing
+    ]
+    OverdueFlag.objects.bulk_create(new, ignore_conflicts=True)
+    return len(new)
+
+
+@dataclass
+class RemindersSent:
+    sent: list[Reminder] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)  # provider name → why no reminder went
+
+
+REMINDER_SUBJECT = "Safeguarding assurance return for {period} not yet submitted"
+REMINDER_BODY = """Dear {name},
+
+{provider}'s safeguarding assurance return for {period} has not been submitted yet. {when}
+
+Please sign in to Safeguard Assure to complete and submit it. If you have already sent it another way, please
+reply to {sender} so that we can record it.
+
+{sender}
+{commissioners}
+"""
+
+
+def send_reminders(period: ReportingPeriod, *, by, providers) -> RemindersSent:
+    """E-mail the safeguarding leads of those providers whose return for the period is still missing.
+
+    Only a designated professional of a commissioner of every provider named may send them. Each reminder is
+    recorded: who sent it, when, and to whom. Providers that have submitted, or have no lead, are skipped.
+    """
+    from providers.models import Membership, OrganisationKind, Role
+
+    from .selectors import completeness_rows
+
+    ids = [p.pk if isinstance(p, Organisation) else int(p) for p in providers]
+    allowed = provider_ids(by, "review")
+    if allowed is not None and (
+        not allowed.exists() or Organisation.objects.filter(pk__in=ids).exclude(pk__in=allowed).exists()
+    ):
+        raise PermissionDenied("Only a designated professional of a commissioner of these providers can remind them.")
+    if not ids:
+        raise ValidationError({"providers": "Choose the providers to remind."})
+    rows = {row.provider_id: row for row in completeness_rows(period, Organisation.objects.filter(pk__in=ids))}
+    commissioners = ", ".join(
+        Organisation.objects.filter(
+            kind=OrganisationKind.COMMISSIONER, memberships__user=by, memberships__role=Role.DESIGNATED_PROFESSIONAL
+        )
+        .distinct()
+        .values_list("name", flat=True)
+    )
+    leads = defaultdict(list)
+    for membership in Membership.objects.filter(
+        organisation_id__in=ids, role=Role.PROVIDER_LEAD, user__is_active=True
+    ).select_related("user"):
+        if membership.user.email:
+            leads[membership.organisation_id].append(membership.user)
+
+    result, messages, planned = RemindersSent(), [], []
+    for provider in Organisation.objects.filter(pk__in=ids).order_by("name"):
+        row = rows.get(provider.pk)
+        if row is None:
+            result.skipped[provider.name] = "It has no contract in this period, so no return is expected."
+            continue
+        if row.state != "not_yet":
+            result.skipped[provider.name] = "Its return has been submitted."
+            continue
+        if not leads[provider.pk]:
+            result.skipped[provider.name] = "It has no safeguarding lead with an e-mail address to remind."
+            continue
+        when = (
+            f"It was due by {period.submission_deadline:%-d %B %Y} and is now overdue."
+            if row.overdue
+            else f"It is due by {period.submission_deadline:%-d %B %Y}."
+        )
+        for lead in leads[provider.pk]:
+            body = REMINDER_BODY.format(
+                name=_person(lead), provider=provider.name, period=period.label, when=when, sender=_person(by),
+                commissioners=commissioners,
+            )  # fmt: skip
+            subject = REMINDER_SUBJECT.format(period=period.label)
+            reply_to = [by.email] if by.email else None
+            messages.append(EmailMessage(subject, body, to=[lead.email], reply_to=reply_to))
+        recipients = [lead.email for lead in leads[provider.pk]]
+        planned.append(Reminder(period=period, provider=provider, sent_by=by, recipients=recipients))
+    if messages:
+        get_connection(fail_silently=False).send_messages(messages)
+    with transaction.atomic():
+        result.sent = Reminder.objects.bulk_create(planned)
+    return result

@@ -1,11 +1,14 @@
-"""Celery tasks of reviews: thin, idempotent and safe to retry."""
+"""Celery tasks of reviews: thin, idempotent and safe to retry.
+
+``recompute_missing`` (hourly) and ``mark_overdue`` (nightly) run from Celery beat; see ``CELERY_BEAT_SCHEDULE``.
+"""
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from returns.models import Return
 
-from .services import compute_return_rag
+from . import services
 
 
 @shared_task(
@@ -20,5 +23,20 @@ def compute_rag(return_id: int) -> int | None:
     provider_return = Return.objects.select_related("provider__provider_type", "period").filter(pk=return_id).first()
     if provider_return is None:
         return None
-    run = compute_return_rag(provider_return)
+    run = services.compute_return_rag(provider_return)
     return run.pk if run else None
+
+
+@shared_task(acks_late=True)
+def recompute_missing() -> int:
+    """Queue every submitted return with no status, or a status of an older submission; how many were queued.
+
+    Catches up after the broker or the worker was down when a return was submitted.
+    """
+    return len(services.queue_missing_rag())
+
+
+@shared_task(acks_late=True)
+def mark_overdue() -> int:
+    """Record the providers with nothing submitted by their period's deadline; how many newly found."""
+    return services.mark_overdue()

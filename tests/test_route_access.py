@@ -28,7 +28,7 @@ from django.utils import timezone
 
 from providers.models import Invitation, Membership, Role
 from providers.services import invitation_token
-from returns.models import Answer, Evidence, ReportingPeriod, Return, Submission
+from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.world import fast_password_hashing, world  # noqa: F401
 
@@ -230,6 +230,32 @@ def private_storage(settings, tmp_path):
     }
 
 
+def riverside_assurance(world):
+    open_period()
+    world.riverside_contract.frameworks.add(FrameworkFactory())
+    return Case(owner=world.newham_nurse, secret=world.riverside.name)
+
+
+def riverside_action(world):
+    case = riverside_return(world, owner="newham_nurse")
+    Submission.objects.create(
+        provider_return_id=case.kwargs["pk"],
+        number=1,
+        submitted_by=world.riverside_lead,
+        declaration="Declared.",
+        snapshot={"answers": []},
+    )
+    answer = Answer.objects.create(provider_return_id=case.kwargs["pk"], metric_id=case.kwargs["metric_pk"])
+    item = ActionPlanItem.objects.create(
+        answer=answer, action="Train the night staff", owner="Named nurse", due_on=timezone.localdate()
+    )
+    return Case(kwargs={"pk": item.pk}, owner=world.newham_nurse, secret=world.riverside.name)
+
+
+def riverside_for_review(world):
+    return riverside_return(world, owner="newham_nurse")
+
+
 ROUTES: dict[str, Route] = {
     # Accounts
     "login": Route("public"),
@@ -309,6 +335,28 @@ ROUTES: dict[str, Route] = {
     "returns:workbook_download": Route("tenant", make=lambda w: riverside_return(w, owner="newham_committee")),
     "returns:workbook_upload": Route("tenant", make=lambda w: riverside_return(w, owner="riverside_contributor")),
     "returns:evidence_download": Route("tenant", make=riverside_evidence),
+    # Reviews (API)
+    "dashboard-list": Route("tenant", make=riverside_assurance),
+    "completeness-list": Route("tenant", make=riverside_assurance),
+    "completeness-remind": Route(
+        "tenant",
+        make=riverside_assurance,
+        method="post",
+        owner_status=201,
+        data=lambda w: {"providers": [w.riverside.pk]},
+    ),
+    "trend-detail": Route(
+        "tenant",
+        make=lambda w: Case(kwargs={"pk": w.riverside.pk}, owner=w.newham_nurse, secret=w.riverside.name),
+        owner_status=400,
+    ),
+    "review-detail": Route("tenant", make=riverside_return),
+    "review-agree": Route("tenant", make=riverside_for_review, method="post", owner_status=400),
+    "review-override": Route("tenant", make=riverside_for_review, method="post", owner_status=400),
+    "review-comment": Route("tenant", make=riverside_return, method="post", owner_status=400),
+    "review-accept": Route("tenant", make=riverside_for_review, method="post", owner_status=400),
+    "action-list": Route("tenant", make=riverside_action),
+    "action-follow-up": Route("tenant", make=riverside_action, method="post", owner_status=400),
 }
 
 

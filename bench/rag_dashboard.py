@@ -1,0 +1,291 @@
+"""Benchmark: a full RAG recompute and the assurance dashboard at the scale of a large ICB.
+
+Run with ``.venv/bin/python bench/rag_dashboard.py``. It makes its own PostgreSQL database (``sa_bench`` on the
+server of ``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/sa_bench``), drops it at the end,
+and prints its figures. The world: ``BENCH_PROVIDERS`` providers (default 500) on contracts naming every framework
+of the shipped catalogue (``load_catalogue``), eight quarters of submitted returns (answers and submissions
+bulk-created directly), and a designated professional of the ICB that commissions them all.
+
+Timed:
+
+- a full recompute, cold: ``compute_return_rag`` over every return with no stored status (every run written),
+  ``BENCH_RECOMPUTE_RUNS`` times (default 1: one pass is thousands of calls, and takes minutes at 500 providers),
+  with the median and 95th percentile of one return's computation;
+- a recompute of the latest quarter with nothing changed (every run found identical, nothing written);
+- the dashboard selector for the latest quarter, as the designated professional: the median of ``BENCH_RUNS``
+  runs (default 5), and its number of queries.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import random
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT))
+
+PROVIDERS = int(os.environ.get("BENCH_PROVIDERS", "500"))
+RUNS = int(os.environ.get("BENCH_RUNS", "5"))
+RECOMPUTE_RUNS = int(os.environ.get("BENCH_RECOMPUTE_RUNS", "1"))
+DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sa_bench")
+QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
+
+
+def server_command(sql: str) -> None:
+    """Run ``sql`` on the server's maintenance database (creating and dropping the benchmark's own)."""
+    import psycopg2
+
+    url = urlparse(DATABASE_URL)
+    connection = psycopg2.connect(urlunparse(url._replace(path="/postgres")))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+    finally:
+        connection.close()
+
+
+def database_name() -> str:
+    name = urlparse(DATABASE_URL).path.lstrip("/")
+    if not name.replace("_", "").isalnum():
+        raise SystemExit(f"Use a plain database name in BENCH_DATABASE_URL, not {name!r}.")
+    return name
+
+
+def median_seconds(function, runs: int = RUNS, before=None) -> tuple[float, list[float]]:
+    times = []
+    for _ in range(runs):
+        if before is not None:
+            before()
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), times
+
+
+def answer_values(metric, rng: random.Random, period_end: datetime.date) -> dict:
+    """Plausible stored values for a metric's kind, with enough spread to give every colour."""
+    kind = metric.kind
+    if kind == "percentage":
+        denominator = rng.randint(40, 400)
+        return {"numerator": round(denominator * rng.uniform(0.7, 1.0)), "denominator": denominator}
+    if kind == "count":
+        return {"count": rng.randint(0, 25)}
+    if kind == "policy":
+        days = rng.choice([-30, 45, 200, 400, 700])
+        return {
+            "in_place": rng.random() > 0.05,
+            "review_date": (period_end + datetime.timedelta(days=days)).isoformat(),
+        }
+    if kind == "audit":
+        sampled = metric.sample_size or 20
+        return {"sampled": sampled, "compliant": rng.randint(int(sampled * 0.7), sampled)}
+    if kind == "self_assessment":
+        grade = rng.choices(["compliant", "partially_compliant", "not_compliant"], weights=[6, 3, 1])[0]
+        return {"grade": grade, "evidence": "Board report and audit results."}
+    return {"text": "Named nurse and doctor in post; quarterly report to the board."}
+
+
+def build_world(rng: random.Random):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+
+    from providers.models import CommissionerRole, Contract, ContractCommissioner, Membership, Organisation, Role
+    from returns.models import Answer, ReportingPeriod, Return, ReturnStatus, Submission, quarter_dates
+    from returns.selectors import metrics_for
+    from standards.models import Framework, ProviderType, Service
+
+    call_command("load_catalogue", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    frameworks = list(Framework.objects.all())
+    types = list(ProviderType.objects.values_list("code", flat=True))
+    services = list(Service.objects.all())
+
+    icb = Organisation.objects.create(name="NHS Bench Integrated Care Board", ods_code="QBE", kind="commissioner")
+    associates = [
+        Organisation.objects.create(name=f"NHS Bench Place {n}", ods_code=f"QB{n}", kind="commissioner")
+        for n in range(4)
+    ]
+    providers = Organisation.objects.bulk_create(
+        Organisation(
+            name=f"Bench Provider {n:04d}",
+            ods_code=f"B{n:04d}",
+            kind="provider",
+            provider_type_id=types[n % len(types)],
+        )
+        for n in range(PROVIDERS)
+    )
+    Through = Organisation.services.through
+    Through.objects.bulk_create(
+        Through(organisation_id=p.pk, service_id=s.pk) for p in providers for s in rng.sample(services, k=4)
+    )
+    contracts = Contract.objects.bulk_create(
+        Contract(
+            reference=f"BENCH-{n:04d}", title=f"Services of {p.name}", provider=p,
+            starts_on=datetime.date(2024, 4, 1), ends_on=datetime.date(2027, 3, 31),
+        )
+        for n, p in enumerate(providers)
+    )  # fmt: skip
+    ContractCommissioner.objects.bulk_create(
+        [ContractCommissioner(contract=c, commissioner=icb, role=CommissionerRole.COORDINATING) for c in contracts]
+        + [
+            ContractCommissioner(contract=c, commissioner=associates[n % 4], role=CommissionerRole.ASSOCIATE)
+            for n, c in enumerate(contracts)
+        ]
+    )
+    FrameworkLink = Contract.frameworks.through
+    FrameworkLink.objects.bulk_create(
+        FrameworkLink(contract_id=c.pk, framework_id=f.pk) for c in contracts for f in frameworks
+    )
+
+    User = get_user_model()
+    nurse = User.objects.create_user("bench-nurse", email="nurse@bench.example", first_name="Bea", last_name="Nurse")
+    Membership.objects.create(user=nurse, organisation=icb, role=Role.DESIGNATED_PROFESSIONAL)
+    lead = User.objects.create_user("bench-lead", email="lead@bench.example")
+
+    periods = []
+    for year, quarter in QUARTERS:
+        _, ends_on = quarter_dates(year, quarter)
+        periods.append(
+            ReportingPeriod.objects.create(
+                financial_year=year, quarter=quarter, submission_deadline=ends_on + datetime.timedelta(days=31),
+                lock_date=ends_on + datetime.timedelta(days=61),
+            )
+        )  # fmt: skip
+
+    asked = {}  # (type, services, quarter) → metrics, worked out once per combination
+    provider_services = {}
+    for link in Through.objects.values_list("organisation_id", "service_id"):
+        provider_services.setdefault(link[0], []).append(link[1])
+    answers_made = submissions_made = 0
+    for period in periods:
+        returns = Return.objects.bulk_create(
+            Return(provider=p, period=period, status=ReturnStatus.SUBMITTED) for p in providers
+        )
+        answers, submissions = [], []
+        for provider, provider_return in zip(providers, returns, strict=True):
+            key = (provider.provider_type_id, tuple(sorted(provider_services[provider.pk])), period.quarter)
+            if key not in asked:
+                asked[key] = metrics_for(provider, period)
+            snapshot = []
+            for metric in asked[key]:
+                values = answer_values(metric, rng, period.ends_on)
+                answers.append(Answer(provider_return=provider_return, metric=metric, values=values, revision=1))
+                snapshot.append({"metric": metric.code, "kind": metric.kind, "values": values})
+            late = rng.random() < 0.1
+            submissions.append(
+                Submission(
+                    provider_return=provider_return, number=1, submitted_by=lead, declaration="Confirmed.",
+                    snapshot={"answers": snapshot}, late=late,
+                )
+            )  # fmt: skip
+        Answer.objects.bulk_create(answers, batch_size=5000)
+        Submission.objects.bulk_create(submissions, batch_size=1000)
+        answers_made += len(answers)
+        submissions_made += len(submissions)
+    # Statistics of the tables just filled, as autovacuum would gather them after a load this size; the RAG tables
+    # grow during the benchmark and are left to autovacuum, as in production.
+    filled = [Organisation, Through, Contract, ContractCommissioner, FrameworkLink, Return, Answer, Submission]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(m._meta.db_table) for m in filled))
+    return nurse, periods, answers_made, submissions_made
+
+
+def main() -> None:
+    name = database_name()
+    server_command(f'DROP DATABASE IF EXISTS "{name}"')
+    server_command(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "assurance.settings"
+    os.environ.pop("CELERY_BROKER_URL", None)  # anything queued runs in-process
+    os.environ["DJANGO_DEBUG"] = "false"  # as in production: no query log kept in memory
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection, connections
+        from django.test.utils import CaptureQueriesContext
+
+        from returns.models import Return
+        from reviews.models import RagRun
+        from reviews.selectors import dashboard
+        from reviews.services import compute_return_rag
+
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        nurse, periods, answers, submissions = build_world(random.Random(20251))
+        built = time.perf_counter() - started
+        print(
+            f"Built {PROVIDERS} providers, {len(periods)} quarters: {submissions} submitted returns, {answers} answers"
+        )
+        print(f"  in {built:.1f} s (migrations, catalogue and bulk inserts)")
+
+        returns = list(Return.objects.select_related("provider__provider_type", "period").order_by("period__ends_on"))
+        each: list[float] = []
+
+        def recompute_all():
+            for provider_return in returns:
+                started = time.perf_counter()
+                compute_return_rag(provider_return)
+                each.append(time.perf_counter() - started)
+
+        def forget_runs():
+            RagRun.objects.all().delete()
+            each.clear()
+
+        cold, cold_times = median_seconds(recompute_all, runs=RECOMPUTE_RUNS, before=forget_runs)
+        cold_each = sorted(each)
+        print(f"Full recompute, cold (every run written), {len(returns)} returns, {RECOMPUTE_RUNS} run(s):")
+        print(f"  {cold:.1f} s (runs: {fmt(cold_times)}); one return: {percentiles(cold_each)}")
+
+        latest = periods[-1]
+        quarter = [r for r in returns if r.period_id == latest.pk]
+        each.clear()
+        for provider_return in quarter:  # the latest quarter again: the same result, found and left as it is
+            started = time.perf_counter()
+            compute_return_rag(provider_return)
+            each.append(time.perf_counter() - started)
+        print(
+            f"Recompute with nothing changed (nothing written), the latest quarter's {len(quarter)} returns: "
+            f"{sum(each):.1f} s; one return: {percentiles(sorted(each))}"
+        )
+
+        result = dashboard(nurse, latest)
+        with CaptureQueriesContext(connection) as captured:
+            dashboard(nurse, latest)
+        board, board_times = median_seconds(lambda: dashboard(nurse, latest))
+        cells = sum(len(row.cells) for row in result.rows)
+        print(
+            f"Dashboard, {len(result.rows)} providers x {len(result.columns)} columns ({cells} cells, "
+            f"{len(result.exceptions)} exceptions), {len(captured)} queries:"
+        )
+        print(f"  median {board * 1000:.0f} ms of {RUNS}; runs: {fmt(board_times, 'ms')}")
+        connections.close_all()
+    finally:
+        server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def percentiles(times: list[float]) -> str:
+    """The median and 95th percentile of sorted durations, in milliseconds."""
+    if not times:
+        return "none"
+    p95 = times[min(len(times) - 1, int(len(times) * 0.95))]
+    return f"median {statistics.median(times) * 1000:.1f} ms, 95th percentile {p95 * 1000:.1f} ms"
+
+
+def fmt(times, unit="s") -> str:
+    if unit == "ms":
+        return ", ".join(f"{t * 1000:.0f}" for t in times) + " ms"
+    return ", ".join(f"{t:.1f}" for t in times) + " s"
+
+
+if __name__ == "__main__":
+    main()

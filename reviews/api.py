@@ -1,0 +1,278 @@
+"""The REST API of dashboards and review: what commissioners read, and the acts of reviewing a return.
+
+Reads come from :mod:`reviews.selectors`, already narrowed to what the person may see. Returns and actions are
+looked up from querysets restricted by :mod:`providers.scoping`, so another organisation's is not found (404).
+Every act calls :mod:`reviews.services` and answers in the error shape of the returns API (see
+:mod:`returns.api`): 400 ``{"errors": {}, "general": [...], "fields": {...}}`` with the service's own words, and
+403 ``{"detail": ...}`` when the person may see the return but not do this to it.
+
+Routes (names for ``reverse``): ``dashboard-list``, ``completeness-list``, ``completeness-remind``, ``trend-detail``,
+``review-detail``, ``review-agree``, ``review-override``, ``review-comment``, ``review-accept``, ``action-list``,
+``action-follow-up``.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from providers.models import Organisation, OrganisationKind
+from providers.scoping import ScopedQuerysetMixin, restrict_by_provider
+from returns.api import Problems, act
+from returns.models import ActionPlanItem, ReportingPeriod, Return
+from standards.models import Metric
+
+from . import selectors, services
+from .serializers import (
+    AcceptedSerializer,
+    ActionSerializer,
+    AnswerCommentSerializer,
+    AnswerReviewSerializer,
+    CommentRequestSerializer,
+    CompletenessRowSerializer,
+    CompletenessSerializer,
+    DashboardSerializer,
+    FollowUpRequestSerializer,
+    FollowUpSerializer,
+    MetricRequestSerializer,
+    OverrideRequestSerializer,
+    RemindersSentSerializer,
+    RemindRequestSerializer,
+    ReturnReviewSerializer,
+    TrendSerializer,
+)
+
+PERIOD = OpenApiParameter("period", OpenApiTypes.INT, description="A period's id; empty for the latest ended.")
+
+NO_PERIOD = "Choose a reporting period."
+YES_OR_NO = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}
+UNKNOWN_PERIOD = "There is no such reporting period."
+
+
+def _integer(value) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def period_asked(request, data=None) -> ReportingPeriod:
+    """The period named by ``period`` (an id), or the latest that has ended; 400 when there is none."""
+    raw = (data if data is not None else request.query_params).get("period")
+    if raw in (None, ""):
+        period = ReportingPeriod.objects.current()
+        if period is None:
+            raise Problems(fields={"period": NO_PERIOD})
+        return period
+    period = ReportingPeriod.objects.filter(pk=_integer(raw) or 0).first()
+    if period is None:
+        raise Problems(fields={"period": UNKNOWN_PERIOD})
+    return period
+
+
+def metric_asked(request) -> Metric | None:
+    """The metric named by ``metric`` (an id): None when not given, for the service to ask for it."""
+    raw = request.data.get("metric")
+    if raw in (None, ""):
+        return None
+    metric = Metric.objects.filter(pk=_integer(raw) or 0).first()
+    if metric is None:
+        raise Problems(fields={"metric": services.NOT_IN_RETURN})
+    return metric
+
+
+class DashboardViewSet(viewsets.ViewSet):
+    """Providers by standards and metric groups for a period: ``?period=&commissioner=&provider_type=&framework=``.
+
+    ``commissioner`` is an organisation id; ``provider_type`` and ``framework`` are codes. Rows are the providers
+    the person may see.
+    """
+
+    @extend_schema(
+        parameters=[
+            PERIOD,
+            OpenApiParameter("commissioner", OpenApiTypes.INT, description="A commissioner's id."),
+            OpenApiParameter("provider_type", OpenApiTypes.STR, description="A provider type's code."),
+            OpenApiParameter("framework", OpenApiTypes.STR, description="A framework's code."),
+        ],
+        responses=DashboardSerializer,
+    )
+    def list(self, request, format=None):
+        period = period_asked(request)
+        commissioner = None
+        if request.query_params.get("commissioner"):
+            commissioner = Organisation.objects.filter(
+                pk=_integer(request.query_params["commissioner"]) or 0, kind=OrganisationKind.COMMISSIONER
+            ).first()
+            if commissioner is None:
+                raise Problems(fields={"commissioner": "There is no such commissioner."})
+        result = selectors.dashboard(
+            request.user,
+            period,
+            commissioner=commissioner,
+            provider_type=request.query_params.get("provider_type") or None,
+            framework=request.query_params.get("framework") or None,
+        )
+        return Response(DashboardSerializer(result).data)
+
+
+class CompletenessViewSet(viewsets.ViewSet):
+    """Which providers have submitted for a period (``?period=``): on time, late or not yet, with whom to remind."""
+
+    @extend_schema(parameters=[PERIOD], responses=CompletenessSerializer)
+    def list(self, request, format=None):
+        period = period_asked(request)
+        rows = selectors.completeness(request.user, period)
+        return Response(
+            {
+                "period": period.label,
+                "deadline": period.submission_deadline,
+                "providers": CompletenessRowSerializer(rows, many=True).data,
+            }
+        )
+
+    @extend_schema(request=RemindRequestSerializer, responses=RemindersSentSerializer)
+    @action(detail=False, methods=["post"])
+    def remind(self, request, format=None):
+        """E-mail the safeguarding leads of ``providers`` (ids) whose return for ``period`` is still missing."""
+        period = period_asked(request, request.data)
+        raw = request.data.getlist("providers") if hasattr(request.data, "getlist") else request.data.get("providers")
+        raw = raw if isinstance(raw, list) else [] if raw in (None, "") else [raw]
+        ids = [_integer(value) for value in raw]
+        if None in ids:
+            raise Problems(fields={"providers": "Choose the providers to remind."})
+        result = act(services.send_reminders, period, by=request.user, providers=ids)
+        return Response(
+            {
+                "sent": [
+                    {"provider": r.provider.name, "recipients": r.recipients, "sent_at": r.sent_at} for r in result.sent
+                ],
+                "skipped": result.skipped,
+            },
+            status=status.HTTP_201_CREATED if result.sent else status.HTTP_200_OK,
+        )
+
+
+class TrendViewSet(viewsets.ViewSet):
+    """One provider's figures, colours and thresholds for a metric over the last eight quarters.
+
+    ``trend/<provider id>/?metric=<code>``: the provider is the object, so one the person may not see is not found
+    (404) whatever else is asked.
+    """
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("id", OpenApiTypes.INT, OpenApiParameter.PATH, description="The provider's id."),
+            OpenApiParameter("metric", OpenApiTypes.STR, required=True, description="The metric's code."),
+        ],
+        responses=TrendSerializer,
+    )
+    def retrieve(self, request, pk=None, format=None):
+        provider = selectors.assurance_provider(request.user, _integer(pk) or 0)
+        if provider is None:
+            return Response({"detail": "Not found."}, status=status.HTTP_404_NOT_FOUND)
+        code = request.query_params.get("metric", "").strip()
+        if not code:
+            raise Problems(fields={"metric": f"Choose which of {provider.name}'s metrics to show, by its code."})
+        result = selectors.trend(request.user, provider, code)
+        if result is None:
+            raise Problems(fields={"metric": f"{provider.name} does not report a metric with the code {code}."})
+        return Response(TrendSerializer(result).data)
+
+
+class ReviewViewSet(ScopedQuerysetMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """A return's review: its current status answer by answer, the reviews standing, comments and acceptance.
+
+    POST ``agree`` (``metric``), ``override`` (``metric``, ``colour``, ``reason``), ``comment`` (``metric``,
+    ``text``) and ``accept`` act on it.
+    """
+
+    queryset = Return.objects.select_related("provider", "period")
+    serializer_class = ReturnReviewSerializer
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(ReturnReviewSerializer(selectors.return_review(self.get_object())).data)
+
+    @extend_schema(request=MetricRequestSerializer, responses={201: AnswerReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def agree(self, request, pk=None, format=None):
+        """Agree with the status of an answer."""
+        review = act(services.agree_status, self.get_object(), metric_asked(request), by=request.user)
+        return Response(AnswerReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=OverrideRequestSerializer, responses={201: AnswerReviewSerializer})
+    @action(detail=True, methods=["post"])
+    def override(self, request, pk=None, format=None):
+        """Set the colour of an answer (red, amber or green), giving the reason."""
+        review = act(
+            services.override_status,
+            self.get_object(),
+            metric_asked(request),
+            by=request.user,
+            colour=request.data.get("colour", ""),
+            reason=request.data.get("reason", ""),
+        )
+        return Response(AnswerReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CommentRequestSerializer, responses={201: AnswerCommentSerializer})
+    @action(detail=True, methods=["post"])
+    def comment(self, request, pk=None, format=None):
+        """Comment on an answer; the provider's people and the commissioners' designated professionals see it."""
+        comment = act(
+            services.comment_on_answer,
+            self.get_object(),
+            metric_asked(request),
+            by=request.user,
+            text=request.data.get("text", ""),
+        )
+        return Response(AnswerCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses={201: AcceptedSerializer})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None, format=None):
+        """Accept the latest submission of the return."""
+        acceptance = act(services.accept_return, self.get_object(), by=request.user)
+        return Response(
+            {"submission": acceptance.submission_id, "accepted_at": acceptance.accepted_at},
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class ActionViewSet(viewsets.GenericViewSet):
+    """Actions of providers' action plans not yet done: overdue and due within 30 days; POST ``follow-up``."""
+
+    serializer_class = ActionSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return restrict_by_provider(
+            ActionPlanItem.objects.select_related("answer__provider_return"),
+            self.request.user,
+            "view",
+            "answer__provider_return__provider",
+        )
+
+    def list(self, request, format=None):
+        return Response(ActionSerializer(selectors.actions_due(request.user), many=True).data)
+
+    @extend_schema(request=FollowUpRequestSerializer, responses=FollowUpSerializer)
+    @action(detail=True, methods=["post"], url_path="follow-up", url_name="follow-up")
+    def follow_up(self, request, pk=None, format=None):
+        """Record whether the action is done (``done``: true or false) with a ``note``."""
+        item = get_object_or_404(self.get_queryset(), pk=pk)
+        done = YES_OR_NO.get(str(request.data.get("done", "")).strip().lower())
+        follow_up = act(services.follow_up_action, item, by=request.user, done=done, note=request.data.get("note", ""))
+        return Response(FollowUpSerializer(follow_up).data)
+
+
+def register(router) -> None:
+    """Add the routes of dashboards and review to the project's API router."""
+    router.register("dashboard", DashboardViewSet, basename="dashboard")
+    router.register("completeness", CompletenessViewSet, basename="completeness")
+    router.register("trend", TrendViewSet, basename="trend")
+    router.register("reviews", ReviewViewSet, basename="review")
+    router.register("actions", ActionViewSet, basename="action")
