@@ -4,8 +4,10 @@ import datetime
 from types import SimpleNamespace
 
 import pytest
+from django.utils import timezone
 
 from returns.models import ReportingPeriod
+from returns.services import open_return
 from standards.models import Frequency, Service
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.world import fast_password_hashing, world  # noqa: F401
@@ -53,3 +55,37 @@ def q1(db):
         submission_deadline=datetime.date(2025, 7, 31),
         lock_date=datetime.date(2025, 8, 31),
     )
+
+
+@pytest.fixture(autouse=True)
+def private_storage(settings, tmp_path):
+    """Evidence files go to a temporary folder, not the project's private storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
+    }
+
+
+@pytest.fixture
+def open_q2(q2):
+    """Q2 2025/26, open today: its deadline and lock date are in the future."""
+    today = timezone.localdate()
+    q2.submission_deadline = today + datetime.timedelta(days=30)
+    q2.lock_date = today + datetime.timedelta(days=60)
+    q2.save()
+    return q2
+
+
+@pytest.fixture
+def draft(world, catalogue, open_q2):
+    return open_return(world.riverside, open_q2, by=world.riverside_contributor)
+
+
+@pytest.fixture
+def as_person(client, world):
+    def sign_in(name):
+        client.logout()
+        client.force_login(getattr(world, name))
+        return client
+
+    return sign_in

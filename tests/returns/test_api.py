@@ -12,7 +12,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 
 from returns.checks import unusual_value_warning
 from returns.evidence import check_evidence_file
@@ -35,40 +34,6 @@ EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\
 
 def api(path: str) -> str:
     return f"/api/v1/{path}"
-
-
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    """Evidence files go to a temporary folder, not the project's private storage."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-
-
-@pytest.fixture
-def open_q2(q2):
-    """Q2 2025/26, open today: its deadline and lock date are in the future."""
-    today = timezone.localdate()
-    q2.submission_deadline = today + datetime.timedelta(days=30)
-    q2.lock_date = today + datetime.timedelta(days=60)
-    q2.save()
-    return q2
-
-
-@pytest.fixture
-def draft(world, catalogue, open_q2):
-    return open_return(world.riverside, open_q2, by=world.riverside_contributor)
-
-
-@pytest.fixture
-def as_person(client, world):
-    def sign_in(name):
-        client.logout()
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
 
 
 def complete_answers(c) -> list[dict]:

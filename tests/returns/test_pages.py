@@ -31,40 +31,6 @@ PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 
-@pytest.fixture(autouse=True)
-def private_storage(settings, tmp_path):
-    """Evidence files go to a temporary folder, not the project's private storage."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": tmp_path}},
-    }
-
-
-@pytest.fixture
-def open_q2(q2):
-    """Q2 2025/26, open today: its deadline and lock date are in the future."""
-    today = timezone.localdate()
-    q2.submission_deadline = today + datetime.timedelta(days=30)
-    q2.lock_date = today + datetime.timedelta(days=60)
-    q2.save()
-    return q2
-
-
-@pytest.fixture
-def draft(world, catalogue, open_q2):
-    return open_return(world.riverside, open_q2, by=world.riverside_contributor)
-
-
-@pytest.fixture
-def as_person(client, world):
-    def sign_in(name):
-        client.logout()
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
-
-
 # Reading pages as a person and a browser do --------------------------------------------------------------------
 
 
