@@ -105,9 +105,11 @@ class DashboardViewSet(viewsets.ViewSet):
         period = period_asked(request)
         commissioner = None
         if request.query_params.get("commissioner"):
-            commissioner = Organisation.objects.filter(
-                pk=_integer(request.query_params["commissioner"]) or 0, kind=OrganisationKind.COMMISSIONER
-            ).first()
+            commissioner = (
+                Organisation.objects.restrict(request.user)
+                .filter(pk=_integer(request.query_params["commissioner"]) or 0, kind=OrganisationKind.COMMISSIONER)
+                .first()
+            )
             if commissioner is None:
                 raise Problems(fields={"commissioner": "There is no such commissioner."})
         result = selectors.dashboard(
