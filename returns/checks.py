@@ -8,26 +8,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from standards.kinds import RequirementKind, percentage
+from standards.kinds import RequirementKind, figure
 
 #: A percentage this many points away from the average of recent periods is unusual.
 PERCENTAGE_POINTS = Decimal(20)
 #: A count this many times the largest recent count (and at least ``COUNT_MINIMUM_JUMP`` more) is unusual.
 COUNT_FACTOR = 3
 COUNT_MINIMUM_JUMP = 10
-
-
-def figure(kind: str, values: dict) -> Decimal | None:
-    """The one number an answer comes to, where its kind has one (a percentage, a count, a compliance rate)."""
-    if not values:
-        return None
-    if kind == RequirementKind.PERCENTAGE and values.get("denominator"):
-        return percentage(values.get("numerator") or 0, values["denominator"])
-    if kind == RequirementKind.AUDIT and values.get("sampled"):
-        return percentage(values.get("compliant") or 0, values["sampled"])
-    if kind == RequirementKind.COUNT and values.get("count") is not None:
-        return Decimal(values["count"])
-    return None
 
 
 def describe(kind: str, value: Decimal) -> str:

@@ -30,7 +30,7 @@ from decimal import Decimal
 
 from django.db import models
 
-from standards.kinds import RequirementKind, SelfAssessmentGrade, percentage
+from standards.kinds import RequirementKind, SelfAssessmentGrade, figure, percentage
 
 #: A policy is amber when its review date is this close.
 POLICY_AMBER_DAYS = 90
@@ -101,17 +101,6 @@ def direction_of(current: Decimal | None, previous: Decimal | None, higher_is_be
         return Direction.SAME, None
     up = current > previous
     return (Direction.UP if up else Direction.DOWN), (up == higher_is_better)
-
-
-def figure(kind: str, values: dict) -> Decimal | None:
-    """The one number an answer comes to, for trends: a percentage, a compliance rate, or a count."""
-    if kind == RequirementKind.PERCENTAGE and values.get("denominator"):
-        return percentage(values.get("numerator") or 0, values["denominator"])
-    if kind == RequirementKind.AUDIT and values.get("sampled"):
-        return percentage(values.get("compliant") or 0, values["sampled"])
-    if kind == RequirementKind.COUNT and values.get("count") is not None:
-        return Decimal(values["count"])
-    return None
 
 
 def answer_status(

@@ -22,6 +22,7 @@ from django.utils import timezone
 from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
 from providers.scoping import is_signed_in, organisations_with_permission, provider_ids, restrict_by_provider
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
+from standards.kinds import figure
 from standards.models import Framework, Metric, Standard, Threshold
 
 from .models import (
@@ -34,7 +35,7 @@ from .models import (
     ReturnAcceptance,
     StandardStatus,
 )
-from .rag import SEVERITY, Colour, RollUp, figure, threshold_text
+from .rag import SEVERITY, Colour, RollUp, threshold_text
 
 
 def assurance_provider_ids(user):

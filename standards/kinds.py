@@ -88,6 +88,19 @@ def percentage(numerator: int, denominator: int) -> Decimal | None:
     return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+def figure(kind: str, values: dict | None) -> Decimal | None:
+    """The one number an answer comes to, where its kind has one: a percentage, a compliance rate or a count."""
+    if not values:
+        return None
+    if kind == RequirementKind.PERCENTAGE and values.get("denominator"):
+        return percentage(values.get("numerator") or 0, values["denominator"])
+    if kind == RequirementKind.AUDIT and values.get("sampled"):
+        return percentage(values.get("compliant") or 0, values["sampled"])
+    if kind == RequirementKind.COUNT and values.get("count") is not None:
+        return Decimal(values["count"])
+    return None
+
+
 class AnswerErrors(dict):
     """Field name → plain-English message; falsy when the answer is valid."""
 

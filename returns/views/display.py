@@ -7,10 +7,10 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from standards.kinds import RequirementKind, SelfAssessmentGrade
+from standards.kinds import RequirementKind, SelfAssessmentGrade, figure
 from standards.models import Metric
 
-from ..checks import describe, figure
+from ..checks import describe
 from ..forms import ANSWER_FIELDS, field_labels
 from ..models import ReportingPeriod, Return, ReturnStatus, Submission
 

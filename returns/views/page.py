@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from standards.kinds import RequirementKind
+from standards.kinds import RequirementKind, figure
 from standards.models import Framework, Metric, Standard
 from standards.wording import threshold_for_provider_in_words
 
-from ..checks import describe, figure, unusual_value_warning
+from ..checks import describe, unusual_value_warning
 from ..forms import ANSWER_FIELDS, AnswerForm, shown_value
 from ..models import Answer, Evidence, Return, RevisionRequest, Submission
 from ..selectors import metrics_for, recent_values
