@@ -16,9 +16,8 @@ from . import selectors, services
 from .filters import OrganisationFilter
 from .forms import initial_for
 from .models import Contract, Membership, Organisation
-from .scoping import ScopedQuerysetMixin
+from .scoping import ScopedQuerysetMixin, may_manage_contracts
 from .serializers import ContractSerializer, ContractWriteSerializer, MembershipSerializer, OrganisationSerializer
-from .views import may_manage_contracts
 
 
 class OrganisationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):

@@ -66,6 +66,13 @@ def commissioned_provider_ids(commissioner_ids) -> QuerySet:
     return ContractCommissioner.objects.filter(commissioner_id__in=commissioner_ids).values("contract__provider_id")
 
 
+def may_manage_contracts(user) -> bool:
+    """Whether ``user`` manages the contracts of some commissioner (and so may add contracts and providers)."""
+    if not is_signed_in(user):
+        return False
+    return sees_everything(user) or organisations_with_permission(user, "manage_contracts").exists()
+
+
 def provider_ids(user, action: str = "view") -> QuerySet | None:
     """Ids of the providers whose business ``user`` may see or act on for ``action``; None means every one."""
     own_permission, via_commissioner = _check_action(action)

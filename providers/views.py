@@ -39,8 +39,7 @@ from .models import (
 from .scoping import (
     ScopedQuerysetMixin,
     has_organisation_permission,
-    is_signed_in,
-    organisations_with_permission,
+    may_manage_contracts,
     sees_everything,
 )
 
@@ -55,13 +54,6 @@ def organisations_crumb() -> tuple[str, str]:
 
 def contracts_crumb() -> tuple[str, str]:
     return ("Contracts", reverse("providers:contract_list"))
-
-
-def may_manage_contracts(user) -> bool:
-    """Whether ``user`` manages the contracts of some commissioner (and so may add contracts and providers)."""
-    if not is_signed_in(user):
-        return False
-    return sees_everything(user) or organisations_with_permission(user, "manage_contracts").exists()
 
 
 def show_service_errors(form, error: ValidationError) -> None:
