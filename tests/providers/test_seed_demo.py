@@ -20,8 +20,9 @@ from providers.models import (
     Role,
     validate_ods_code,
 )
-from returns.models import ReportingPeriod, Return, ReturnStatus
+from returns.models import ReportingPeriod, Return, ReturnStatus, Submission
 from returns.services import completeness_problems
+from reviews.models import ActionFollowUp, AnswerComment, AnswerReview, AnswerStatus, RagRun, ReturnAcceptance
 from standards.models import Framework, ProviderType
 from tests.factories import UserFactory
 
@@ -52,6 +53,8 @@ def catalogue():
 
 
 def seed_demo(**options) -> str:
+    """The command's output; without the year and a half of returns unless ``history=True`` (it takes seconds)."""
+    options.setdefault("history", False)
     out = io.StringIO()
     call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
@@ -288,3 +291,42 @@ def test_periods_around_november_2026_and_riverside_s_submitted_first_quarter(de
     assert "Submitted returns: 1 created" in demo
     assert "Submitted returns: 1 unchanged" in seed_demo()
     assert Return.objects.count() == 1 and submitted.submissions.count() == 1
+
+
+def test_the_full_demo_holds_a_year_and_a_half_of_returns_with_late_overdue_and_reviewed_ones(
+    catalogue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):  # the RAG jobs the submissions schedule
+        output = seed_demo(history=True)
+
+    periods = {(p.financial_year, p.quarter): p for p in ReportingPeriod.objects.all()}
+    submitted = Return.objects.filter(submissions__isnull=False).distinct()
+    # Twelve providers for five quarters, and seven of them already for Q2 2026/27.
+    assert submitted.count() == 12 * 5 + 7 - 1  # Lanternwick's Q1 2026/27 return was started, never submitted
+    lanternwick_q1 = Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 1)])
+    assert lanternwick_q1.status == ReturnStatus.DRAFT
+    assert not Return.objects.filter(provider__ods_code="ZR1", period=periods[(2026, 2)]).exists()
+    late = Submission.objects.filter(late=True).values_list("provider_return__provider__ods_code", flat=True)
+    assert sorted(late) == ["ZG2", "ZG2", "ZI1"]
+    assert all(completeness_problems(r) == {} for r in submitted.exclude(status=ReturnStatus.RETURNED)[:5])
+    # Submitted on the days they pretend, before today's demo date of 23 November 2026.
+    assert not Submission.objects.filter(submitted_at__date__gt=datetime.date(2026, 11, 23)).exists()
+    eastway_q2 = Return.objects.get(provider__ods_code="ZC1", period=periods[(2026, 2)])
+    assert eastway_q2.status == ReturnStatus.RETURNED
+    # The RAG job ran for every submitted return, and the ratings vary.
+    assert RagRun.objects.filter(is_current=True).count() == submitted.count()
+    colours = set(AnswerStatus.objects.filter(run__is_current=True).values_list("colour", flat=True))
+    assert {"red", "amber", "green"} <= colours
+    # What the designated nurses did.
+    override = AnswerReview.objects.get(decision="overridden")
+    assert override.reviewed_by.username == "amara.okafor@newham-ccg.example"
+    assert override.provider_return.provider.ods_code == "ZI1" and override.reviewed_at.year == 2026
+    assert AnswerComment.objects.count() >= 3 and ReturnAcceptance.objects.count() == 2
+    assert ActionFollowUp.objects.filter(is_done=True).count() == 1
+    assert "Review stories: 6 created" in output
+
+    before = (Submission.objects.count(), AnswerReview.objects.count(), AnswerComment.objects.count())
+    again = seed_demo(history=True)
+
+    assert (Submission.objects.count(), AnswerReview.objects.count(), AnswerComment.objects.count()) == before
+    assert "created" not in again and "updated" not in again

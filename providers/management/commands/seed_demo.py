@@ -5,32 +5,31 @@ Luton CCG, with their real ODS codes. The providers are fictional, with ODS code
 organisation has. Contracts are saved through :func:`providers.services.save_contract` and people's permissions
 follow from their memberships (see :mod:`providers.signals`), exactly as when an administrator does it by hand.
 
-Reporting periods run from Q1 2025/26 to Q2 2026/27 (open on 23 November 2026, the others locked). Riverside's
-Q1 2026/27 return is answered and submitted through :mod:`returns.services`, as its people would have done in
-August 2026, so that its Q2 return can be started and its figures checked against Q1's.
+Reporting periods run from Q1 2025/26 to Q2 2026/27 (open on 23 November 2026, the others locked). Every
+provider's returns from Q1 2025/26 to Q1 2026/27, and seven providers' Q2 2026/27 returns, are answered, submitted
+and reviewed through the services, as their people would have done on the days they pretend (see
+:mod:`returns.demo` and :mod:`reviews.demo`): a few late, one overdue, some graded short of a standard with action
+plans, some reviewed, accepted or returned for revision. Riverside's Q2 2026/27 return is left for the person
+trying the demo to start. ``--no-history`` makes only Riverside's Q1 2026/27 return.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import zlib
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
 from providers.services import save_contract
-from returns.models import Answer, Evidence, ReportingPeriod, Return
-from returns.selectors import metrics_for
-from returns.services import AnswerInput, open_return, save_answers, submit_return
-from standards.kinds import RequirementKind, SelfAssessmentGrade
+from returns import demo
+from returns.models import ReportingPeriod
+from reviews import demo as reviews_demo
 from standards.models import Framework, ProviderType, Service
 
 #: The one password of every demo person, printed at the end: demo data is for trying the product, not for use.
@@ -197,6 +196,15 @@ PEOPLE = (
     PersonSpec("grace.mensah@eastway-community.example", "Grace", "Mensah", EASTWAY, Role.PROVIDER_LEAD),
     PersonSpec("liam.oconnor@chalk-hills.example", "Liam", "O'Connor", CHALK_HILLS, Role.PROVIDER_CONTRIBUTOR),
     PersonSpec("fatima.hussain@chalk-hills.example", "Fatima", "Hussain", CHALK_HILLS, Role.PROVIDER_LEAD),
+    PersonSpec("ruth.bennett@kestrel-bridge.example", "Ruth", "Bennett", KESTREL_BRIDGE, Role.PROVIDER_LEAD),
+    PersonSpec("omar.siddiqui@skylark-vale.example", "Omar", "Siddiqui", SKYLARK_VALE, Role.PROVIDER_LEAD),
+    PersonSpec("claire.dunmore@fernbrook.example", "Claire", "Dunmore", FERNBROOK, Role.PROVIDER_LEAD),
+    PersonSpec("kwame.asante@northbank.example", "Kwame", "Asante", NORTHBANK, Role.PROVIDER_LEAD),
+    PersonSpec("jo.fletcher@lea-valley-practice.example", "Jo", "Fletcher", LEA_VALLEY, Role.PROVIDER_LEAD),
+    PersonSpec("anita.rao@bramblegate-surgery.example", "Anita", "Rao", BRAMBLEGATE, Role.PROVIDER_LEAD),
+    PersonSpec("mark.ellison@marsh-lane.example", "Mark", "Ellison", MARSH_LANE, Role.PROVIDER_LEAD),
+    PersonSpec("nadia.haddad@harbour-light.example", "Nadia", "Haddad", HARBOUR_LIGHT, Role.PROVIDER_LEAD),
+    PersonSpec("sean.mcbride@lanternwick.example", "Sean", "McBride", LANTERNWICK, Role.PROVIDER_LEAD),
 )
 
 
@@ -217,60 +225,12 @@ PERIODS = (
     PeriodSpec(2026, 1, datetime.date(2026, 8, 31), datetime.date(2026, 9, 30)),
     PeriodSpec(2026, 2, datetime.date(2026, 11, 30), datetime.date(2026, 12, 31)),
 )
-#: Riverside's submitted return: the period, who fills it and who submits it, and the days they did.
-SUBMITTED_RETURN = (RIVERSIDE, (2026, 1))
+#: Riverside's people answer and submit its returns; every other provider's safeguarding lead does both.
 RETURN_CONTRIBUTOR = "tom.adeyemi@riverside-hospitals.example"
 RETURN_LEAD = "priya.shah@riverside-hospitals.example"
+#: Riverside's Q1 2026/27 return was answered and submitted on these days (on time: the deadline was 31 August).
 ANSWERED_ON = datetime.datetime(2026, 8, 14, 11, 20, tzinfo=datetime.UTC)
 SUBMITTED_ON = datetime.datetime(2026, 8, 21, 9, 45, tzinfo=datetime.UTC)
-#: Where the one demo policy document is kept, written once and shared by every demo policy answer.
-DEMO_POLICY_PATH = "evidence/demo/safeguarding-policy-demo.pdf"
-DEMO_POLICY = (
-    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
-    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
-    b"% Demo policy document: Safeguard Assure demo data, not a real policy.\ntrailer << /Root 1 0 R >>\n%%EOF\n"
-)
-NARRATIVES = {
-    "SC32-2-LEADS": (
-        "Executive lead: Chief Nurse. Named doctor and named nurse for safeguarding children in post; named midwife "
-        "in post. Safeguarding adults and MCA/DoLS lead: Priya Shah. Prevent lead: Head of Safeguarding. CSAE lead: "
-        "named nurse for children. No vacancies this quarter."
-    ),
-    "DUTIES-08-REVIEW-ACTION-PLANS": (
-        "Two action plans open: one Child Safeguarding Practice Review (both actions on track, due October 2026) "
-        "and one Safeguarding Adult Review (discharge-planning audit completed in July; re-audit due December "
-        "2026). No Domestic Homicide Review involved the Trust this quarter."
-    ),
-}
-
-
-def demo_answer(metric) -> dict:
-    """Plausible figures for a large acute trust's quarter, the same every time for the same metric."""
-    spread = zlib.crc32(metric.code.encode())
-    kind = metric.kind
-    if kind == RequirementKind.PERCENTAGE:
-        if "LONG-STAY" in metric.code:
-            return {"numerator": "3", "denominator": "3"}
-        staff = 1650 + spread % 400
-        rate = (91, 88, 86, 93, 89)[spread % 5]
-        return {"numerator": str(staff * rate // 100), "denominator": str(staff)}
-    if kind == RequirementKind.COUNT:
-        return {"count": str(2 + spread % 8)}
-    if kind == RequirementKind.POLICY:
-        return {"in_place": "yes", "review_date": "2027-06-30"}
-    if kind == RequirementKind.AUDIT:
-        sampled = metric.sample_size or 20
-        return {"sampled": str(sampled), "compliant": str(sampled - spread % 3)}
-    if kind == RequirementKind.SELF_ASSESSMENT:
-        return {
-            "grade": SelfAssessmentGrade.COMPLIANT,
-            "evidence": "Board safeguarding report (July 2026), training dashboard and audit programme.",
-        }
-    return {
-        "text": NARRATIVES.get(
-            metric.code, "Reported to the Trust's safeguarding committee on 12 August 2026; no concerns to escalate."
-        )
-    }
 
 
 class Command(BaseCommand):
@@ -283,12 +243,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
+            "--no-history",
+            action="store_false",
+            dest="history",
+            help=(
+                "Make only Riverside's Q1 2026/27 return, not every provider's returns since April 2025 with their "
+                "reviews (quicker, for tests)."
+            ),
+        )
+        parser.add_argument(
             "--force",
             action="store_true",
             help="Run even with DEBUG off. Demo people have a published password: never use it on a live system.",
         )
 
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, history=True, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off, so this looks like a production system. seed_demo creates people with a published "
@@ -306,6 +275,7 @@ class Command(BaseCommand):
             )
 
         self.tally: dict[str, dict[str, int]] = {}
+        self.history = history
         with transaction.atomic():
             actor, actor_created = self.actor()
             organisations = {}
@@ -320,7 +290,15 @@ class Command(BaseCommand):
             for spec in PEOPLE:
                 self.person(spec, actor, organisations[spec.organisation])
             periods = {(spec.financial_year, spec.quarter): self.period(spec, actor) for spec in PERIODS}
-            self.submitted_return(organisations[SUBMITTED_RETURN[0]], periods[SUBMITTED_RETURN[1]])
+            self.returns(organisations, periods)
+            if history:
+                people = {
+                    p.username: p for p in get_user_model().objects.filter(username__in=[s.username for s in PEOPLE])
+                }
+                reviewed = reviews_demo.make_reviews(people, organisations, periods)
+                for state, n in (("created", reviewed), ("unchanged", len(reviews_demo.STORIES) - reviewed)):
+                    for _ in range(n):
+                        self.count("Review stories", state)
 
         for what, counts in self.tally.items():
             self.stdout.write(f"{what}: " + ", ".join(f"{n} {state}" for state, n in counts.items() if n))
@@ -451,58 +429,46 @@ class Command(BaseCommand):
         self.count("Reporting periods", state)
         return period
 
-    def submitted_return(self, provider: Organisation, period: ReportingPeriod) -> None:
-        """The provider's return for the period, answered and submitted as its people did in August 2026."""
-        existing = Return.objects.filter(provider=provider, period=period).first()
-        if existing is not None and existing.submissions.exists():
-            self.count("Submitted returns", "unchanged")
-            return
+    def returns(self, organisations, periods) -> None:
+        """Every demo provider's returns from Q1 2025/26 to Q1 2026/27 and some of Q2 2026/27, oldest first.
+
+        Without ``--history``'s opposite (``--no-history``) this is only Riverside's Q1 2026/27 return.
+        """
         User = get_user_model()
-        contributor = User.objects.get(username=RETURN_CONTRIBUTOR)
-        lead = User.objects.get(username=RETURN_LEAD)
-        provider_return = existing or open_return(provider, period, by=contributor)
-        metrics = metrics_for(provider, period)
-        answers = {metric.pk: AnswerInput(demo_answer(metric)) for metric in metrics}
-        save_answers(provider_return, by=contributor, answers=answers, today=ANSWERED_ON.date())
-        for answer in Answer.objects.filter(provider_return=provider_return, metric__kind=RequirementKind.POLICY):
-            if not answer.evidence.exists():
-                self.policy_document(answer, contributor)
-        submit_return(provider_return, by=lead, declaration_confirmed=True, today=SUBMITTED_ON.date())
-        backdate(provider_return)
-        self.count("Submitted returns", "created")
-
-    def policy_document(self, answer: Answer, person) -> None:
-        # attach_evidence checks the period is open today; the demo's period was open in August, so the demo
-        # document (one file, written once) is recorded directly, as attach_evidence would have recorded it.
-        if not default_storage.exists(DEMO_POLICY_PATH):
-            default_storage.save(DEMO_POLICY_PATH, ContentFile(DEMO_POLICY))
-        evidence = Evidence(
-            answer=answer,
-            original_name="Safeguarding policy (demo).pdf",
-            content_type="application/pdf",
-            size=len(DEMO_POLICY),
-            uploaded_by=person,
-        )
-        evidence.file.name = DEMO_POLICY_PATH
-        evidence._history_user = person
-        evidence.save()
+        people = {p.username: p for p in User.objects.filter(username__in=[s.username for s in PEOPLE])}
+        leads = {spec.organisation: people[spec.username] for spec in PEOPLE if spec.role == Role.PROVIDER_LEAD}
+        for plan in return_plans(organisations, periods, people, leads, history=self.history):
+            made = demo.make_return(plan)
+            what = "Submitted returns" if plan.submit else "Returns started, not submitted"
+            self.count(what, "created" if made is not None else "unchanged")
 
 
-def backdate(provider_return: Return) -> None:
-    """Move the demo return's timestamps to the days it pretends to have been answered and submitted.
-
-    The services stamp the real time; demo data that says "submitted on time in August" should read so.
-    """
-    answers = Answer.objects.filter(provider_return=provider_return)
-    answers.update(updated_at=ANSWERED_ON)
-    Answer.history.filter(provider_return_id=provider_return.pk).update(history_date=ANSWERED_ON)
-    Evidence.objects.filter(answer__in=answers).update(uploaded_at=ANSWERED_ON)
-    Evidence.history.filter(answer_id__in=answers.values("pk")).update(history_date=ANSWERED_ON)
-    provider_return.submissions.update(submitted_at=SUBMITTED_ON)
-    Return.objects.filter(pk=provider_return.pk).update(created_at=ANSWERED_ON, updated_at=SUBMITTED_ON)
-    history = Return.history.filter(id=provider_return.pk)
-    history.filter(status="draft").update(history_date=ANSWERED_ON)
-    history.exclude(status="draft").update(history_date=SUBMITTED_ON)
+def return_plans(organisations, periods, people, leads, *, history: bool) -> list[demo.ReturnPlan]:
+    """The returns the demo holds, in the order they were submitted."""
+    riverside = organisations[RIVERSIDE]
+    plans = []
+    for key in demo.HISTORY_QUARTERS if history else ((2026, 1),):
+        for spec in PROVIDERS if history else [s for s in PROVIDERS if s.ods_code == RIVERSIDE]:
+            provider = organisations[spec.ods_code]
+            timing = demo.TIMINGS.get((spec.ods_code, key), demo.Timing())
+            answered, submitted = demo.days_of(periods[key], timing)
+            contributor, lead = leads[spec.ods_code], leads[spec.ods_code]
+            if provider == riverside:
+                contributor, lead = people[RETURN_CONTRIBUTOR], people[RETURN_LEAD]
+                if key == (2026, 1):
+                    answered, submitted = ANSWERED_ON, SUBMITTED_ON
+            plans.append(
+                demo.ReturnPlan(provider, periods[key], contributor, lead, answered, submitted, timing.submitted)
+            )
+    if history:
+        for code in demo.EARLY_IN_Q2_2026:
+            answered, submitted = demo.days_of(periods[(2026, 2)], demo.Timing())
+            submitted = min(submitted, datetime.datetime(2026, 11, 20, 15, 0, tzinfo=datetime.UTC))
+            answered = min(answered, submitted - datetime.timedelta(days=3))
+            plans.append(
+                demo.ReturnPlan(organisations[code], periods[(2026, 2)], leads[code], leads[code], answered, submitted)
+            )
+    return plans
 
 
 def latest_frameworks() -> dict[str, Framework]:

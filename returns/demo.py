@@ -1,0 +1,258 @@
+"""Demo quarterly returns: a year and a half of every demo provider's returns, with reviews, for ``seed_demo``.
+
+Each return is answered, submitted and reviewed through the services, as its people would have done on the days
+it pretends (answers, submissions and review acts are then moved back to those days, see :func:`backdate`). The
+figures are made up but steady: the same provider, metric and quarter always give the same answer, and each
+provider has its own character (one trust is weak on training and improving, a surgery submits late, a sexual
+health service has not sent its first-quarter return), so that dashboards, trends and reports have something to
+show.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import zlib
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from standards.kinds import RequirementKind, SelfAssessmentGrade
+
+from .models import Answer, Evidence, ReportingPeriod, Return, Submission
+from .selectors import metrics_for
+from .services import AnswerInput, open_return, save_answers, submit_return
+
+#: Where the one demo policy document is kept, written once and shared by every demo policy answer.
+DEMO_POLICY_PATH = "evidence/demo/safeguarding-policy-demo.pdf"
+DEMO_POLICY = (
+    b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+    b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
+    b"% Demo policy document: Safeguard Assure demo data, not a real policy.\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+)
+NARRATIVES = {
+    "SC32-2-LEADS": (
+        "Executive lead: Chief Nurse. Named doctor and named nurse for safeguarding children in post; named midwife "
+        "in post. Safeguarding adults and MCA/DoLS lead: Priya Shah. Prevent lead: Head of Safeguarding. CSAE lead: "
+        "named nurse for children. No vacancies this quarter."
+    ),
+    "DUTIES-08-REVIEW-ACTION-PLANS": (
+        "Two action plans open: one Child Safeguarding Practice Review (both actions on track, due October 2026) "
+        "and one Safeguarding Adult Review (discharge-planning audit completed in July; re-audit due December "
+        "2026). No Domestic Homicide Review involved the Trust this quarter."
+    ),
+}
+STAFF = {
+    "acute": 1650,
+    "community": 640,
+    "mental_health": 920,
+    "primary_care": 24,
+    "care_home": 38,
+    "independent": 130,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Character:
+    """How a demo provider fares: its training rate, how fast it changes, and how often it falls short."""
+
+    rate: int  # the usual percentage of staff trained, supervised, checked
+    drift: float = 0  # percentage points a quarter (improving > 0)
+    shortfall: int = 0  # one self-assessment in this many is graded partially compliant (0: never)
+    not_compliant: int = 0  # one self-assessment in this many is graded not compliant (0: never)
+    policy_lapses_in: tuple[int, int] | None = None  # the (year, quarter) when a policy is not in place
+
+
+CHARACTERS = {
+    "ZR1": Character(90, 0.3),  # Riverside: steady and good
+    "ZR2": Character(80, 1.5, shortfall=4, not_compliant=11),  # Kestrel Bridge: weak on training, improving
+    "ZR3": Character(88, 0),  # Skylark Vale (Luton)
+    "ZC1": Character(93, 0),  # Eastway
+    "ZC2": Character(89, -1.2, shortfall=7),  # Fernbrook: slipping
+    "ZC3": Character(91, 0.2),  # Chalk Hills (Luton)
+    "ZM1": Character(86, 0.5, shortfall=6),  # Northbank
+    "ZG1": Character(95, 0),  # Lea Valley practice
+    "ZG2": Character(81, 1.0, shortfall=5),  # Bramblegate (Luton): late with its returns
+    "ZH1": Character(89, 0, policy_lapses_in=(2026, 1)),  # Marsh Lane care home
+    "ZI1": Character(84, 0.5, shortfall=5, not_compliant=13),  # Harbour Light
+    "ZI2": Character(92, 0),  # Lanternwick
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """When a return was answered and submitted; late ones go in after the deadline (before the lock)."""
+
+    late: bool = False
+    submitted: bool = True  # False: a draft started and never submitted (overdue)
+
+
+#: Exceptions to "submitted on time": (provider, (year, quarter)) → timing. Riverside's Q2 2026/27 is left for
+#: the person trying the demo to start.
+TIMINGS = {
+    ("ZI1", (2025, 3)): Timing(late=True),
+    ("ZG2", (2025, 4)): Timing(late=True),
+    ("ZG2", (2026, 1)): Timing(late=True),
+    ("ZI2", (2026, 1)): Timing(submitted=False),
+}
+#: Providers that have already sent their Q2 2026/27 return by 23 November 2026; the rest have not yet.
+EARLY_IN_Q2_2026 = ("ZR2", "ZR3", "ZC1", "ZC2", "ZC3", "ZM1", "ZG1")
+HISTORY_QUARTERS = ((2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1))
+
+
+def _spread(*parts: str) -> int:
+    return zlib.crc32("/".join(parts).encode())
+
+
+def demo_answer(metric, provider, period: ReportingPeriod, character: Character) -> tuple[dict, list[dict] | None]:
+    """Plausible values for the provider's answer to the metric in the period, and its action plan if it needs one."""
+    key = (provider.ods_code, metric.code, f"{period.financial_year}Q{period.quarter}")
+    spread = _spread(*key)
+    quarter_index = (period.financial_year - 2025) * 4 + period.quarter - 1
+    kind = metric.kind
+    if kind == RequirementKind.PERCENTAGE:
+        if "LONG-STAY" in metric.code:
+            return {"numerator": "3", "denominator": "3"}, None
+        staff = STAFF.get(provider.provider_type_id, 200)
+        staff += spread % max(staff // 4, 3)
+        if "DBS" in metric.code:
+            rate = 100 if character.rate >= 85 or spread % 3 else 97
+        else:
+            rate = character.rate + character.drift * quarter_index + (spread % 7) - 3
+        rate = max(40, min(100, rate))
+        return {"numerator": str(int(staff * rate // 100)), "denominator": str(staff)}, None
+    if kind == RequirementKind.COUNT:
+        return {"count": str(spread % 9)}, None
+    if kind == RequirementKind.POLICY:
+        if character.policy_lapses_in == (period.financial_year, period.quarter) and spread % 2:
+            return {"in_place": "no", "review_date": ""}, None
+        review = datetime.date(period.financial_year + 1, 6, 30)
+        if spread % 11 == 0:
+            review = period.ends_on + datetime.timedelta(days=45)  # close to review: amber
+        return {"in_place": "yes", "review_date": review.isoformat()}, None
+    if kind == RequirementKind.AUDIT:
+        sampled = metric.sample_size or 20
+        short = spread % 3 + (2 if character.shortfall and spread % character.shortfall == 0 else 0)
+        return {"sampled": str(sampled), "compliant": str(max(sampled - short, 0))}, None
+    if kind == RequirementKind.SELF_ASSESSMENT:
+        grade = SelfAssessmentGrade.COMPLIANT
+        if character.not_compliant and spread % character.not_compliant == 0:
+            grade = SelfAssessmentGrade.NOT_COMPLIANT
+        elif character.shortfall and spread % character.shortfall == 0:
+            grade = SelfAssessmentGrade.PARTIALLY_COMPLIANT
+        if grade == SelfAssessmentGrade.COMPLIANT:
+            evidence = "Board safeguarding report, training dashboard and audit programme for the quarter."
+            return {"grade": grade, "evidence": evidence}, None
+        evidence = "Gaps found in the quarter's audit; see the action plan. Reported to the safeguarding committee."
+        due = period.ends_on + datetime.timedelta(days=60 + spread % 90)
+        actions = [
+            {
+                "action": "Re-audit a sample of records against the standard and report to the safeguarding committee.",
+                "owner": "Head of Safeguarding",
+                "due_on": due.isoformat(),
+            },
+            {
+                "action": "Brief ward and team managers on the standard at the monthly safeguarding forum.",
+                "owner": "Named Nurse",
+                "due_on": (due + datetime.timedelta(days=30)).isoformat(),
+            },
+        ]
+        return {"grade": grade, "evidence": evidence}, actions
+    text = NARRATIVES.get(
+        metric.code,
+        "Reported to the safeguarding committee; no concerns to escalate this quarter.",
+    )
+    return {"text": text}, None
+
+
+def days_of(period: ReportingPeriod, timing: Timing) -> tuple[datetime.datetime, datetime.datetime]:
+    """The days a return was answered and submitted: a week before the deadline, or a week after it if late."""
+    deadline = period.submission_deadline
+    submitted_day = deadline + datetime.timedelta(days=7) if timing.late else deadline - datetime.timedelta(days=9)
+    submitted = datetime.datetime.combine(submitted_day, datetime.time(9, 45), tzinfo=datetime.UTC)
+    answered = submitted - datetime.timedelta(days=6, hours=2)
+    return answered, submitted
+
+
+@dataclasses.dataclass
+class ReturnPlan:
+    provider: object
+    period: ReportingPeriod
+    contributor: object
+    lead: object
+    answered: datetime.datetime
+    submitted: datetime.datetime
+    submit: bool = True
+
+
+def make_return(plan: ReturnPlan) -> Return | None:
+    """Answer and (unless the plan says not) submit the provider's return, then move it back to the plan's days.
+
+    Returns the return made, or None when it was already there (so running the demo again changes nothing).
+    """
+    existing = Return.objects.filter(provider=plan.provider, period=plan.period).first()
+    if existing is not None and (existing.submissions.exists() or not plan.submit):
+        return None
+    character = CHARACTERS.get(plan.provider.ods_code, Character(90))
+    with transaction.atomic():
+        provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor)
+        answers = {}
+        for metric in metrics_for(plan.provider, plan.period):
+            values, actions = demo_answer(metric, plan.provider, plan.period, character)
+            answers[metric.pk] = AnswerInput(values, actions=actions)
+        result = save_answers(provider_return, by=plan.contributor, answers=answers, today=plan.answered.date())
+        if result.warnings:
+            codes = set(result.warnings)
+            confirmed = {
+                a.metric_id: AnswerInput(
+                    a.values, base_revision=a.revision, confirm_unusual=True, unusual_note="Checked with the team."
+                )
+                for a in provider_return.answers.filter(metric__code__in=codes)
+            }
+            save_answers(provider_return, by=plan.contributor, answers=confirmed, today=plan.answered.date())
+        for answer in Answer.objects.filter(provider_return=provider_return, metric__kind=RequirementKind.POLICY):
+            if answer.values.get("in_place") is True and not answer.evidence.exists():
+                policy_document(answer, plan.contributor)
+        if plan.submit:
+            submit_return(provider_return, by=plan.lead, declaration_confirmed=True, today=plan.submitted.date())
+        backdate(provider_return, plan.answered, plan.submitted)
+    return provider_return
+
+
+def policy_document(answer: Answer, person) -> None:
+    """Record the demo policy document (one file, written once) as the answer's evidence.
+
+    ``attach_evidence`` checks the period is open today; the demo's periods were open on the days they pretend, so
+    the document is recorded directly, as ``attach_evidence`` would have recorded it.
+    """
+    if not default_storage.exists(DEMO_POLICY_PATH):
+        default_storage.save(DEMO_POLICY_PATH, ContentFile(DEMO_POLICY))
+    evidence = Evidence(
+        answer=answer,
+        original_name="Safeguarding policy (demo).pdf",
+        content_type="application/pdf",
+        size=len(DEMO_POLICY),
+        uploaded_by=person,
+    )
+    evidence.file.name = DEMO_POLICY_PATH
+    evidence._history_user = person
+    evidence.save()
+
+
+def backdate(provider_return: Return, answered: datetime.datetime, submitted: datetime.datetime) -> None:
+    """Move a demo return's timestamps to the days it pretends to have been answered and submitted.
+
+    The services stamp the real time; demo data that says "submitted on time in August" should read so.
+    """
+    answers = Answer.objects.filter(provider_return=provider_return)
+    answers.update(updated_at=answered)
+    Answer.history.filter(provider_return_id=provider_return.pk).update(history_date=answered)
+    Evidence.objects.filter(answer__in=answers).update(uploaded_at=answered)
+    Evidence.history.filter(answer_id__in=answers.values("pk")).update(history_date=answered)
+    Submission.objects.filter(provider_return=provider_return).update(submitted_at=submitted)
+    last = submitted if provider_return.submissions.exists() else answered
+    Return.objects.filter(pk=provider_return.pk).update(created_at=answered, updated_at=last)
+    history = Return.history.filter(id=provider_return.pk)
+    history.filter(status="draft").update(history_date=answered)
+    history.exclude(status="draft").update(history_date=submitted)
