@@ -13,7 +13,10 @@ Timed:
   with the median and 95th percentile of one return's computation;
 - a recompute of the latest quarter with nothing changed (every run found identical, nothing written);
 - the dashboard selector for the latest quarter, as the designated professional: the median of ``BENCH_RUNS``
-  runs (default 5), and its number of queries.
+  runs (default 5), and its number of queries;
+- the dashboard page for the latest quarter, rendered whole (every provider, every column, every exception) through
+  Django's test client as that designated professional: the median of ``BENCH_RUNS`` requests, the size of the
+  HTML and the number of queries.
 """
 
 from __future__ import annotations
@@ -268,9 +271,46 @@ def main() -> None:
             f"{len(result.exceptions)} exceptions), {len(captured)} queries:"
         )
         print(f"  median {board * 1000:.0f} ms of {RUNS}; runs: {fmt(board_times, 'ms')}")
+        time_dashboard_page(nurse, latest)
         connections.close_all()
     finally:
         server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def time_dashboard_page(nurse, period) -> None:
+    """Time the rendered dashboard page (the selector, the filters, the template) as ``nurse`` sees it."""
+    import warnings
+
+    from django.conf import settings
+    from django.db import connection
+    from django.test import Client, override_settings
+
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collectstatic here
+    client = Client()
+    client.force_login(nurse)
+    url = f"/reviews/dashboard/?period={period.pk}"
+
+    def get_page():
+        response = client.get(url, secure=True)  # secure: production settings redirect plain HTTP
+        if response.status_code != 200:
+            raise SystemExit(f"The dashboard page answered {response.status_code}.")
+        return response
+
+    # Static files as in development: the benchmark does not run collectstatic for the manifest.
+    plain_static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    with override_settings(STORAGES={**settings.STORAGES, "staticfiles": plain_static}):
+        size = len(get_page().content)
+        queries = []  # counted as they run: each request starts by emptying Django's own query log
+
+        def count(execute, sql, params, many, context):
+            queries.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(count):
+            get_page()
+        page, page_times = median_seconds(get_page)
+    print(f"Dashboard page, rendered ({size / 1_000_000:.1f} MB of HTML), {len(queries)} queries:")
+    print(f"  median {page * 1000:.0f} ms of {RUNS}; runs: {fmt(page_times, 'ms')}")
 
 
 def percentiles(times: list[float]) -> str:

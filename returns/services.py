@@ -125,14 +125,15 @@ def open_return(provider, period: ReportingPeriod, *, by) -> Return:
     return provider_return
 
 
-def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str]]:
-    cleaned, errors = [], {}
+def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str], list[int]]:
+    """The rows of an action plan checked, their problems by field, and each kept row's place among those sent."""
+    cleaned, errors, places = [], {}, []
     for index, row in enumerate(rows, start=1):
         action = (row.get("action") or "").strip()
         owner = (row.get("owner") or "").strip()
         due = row.get("due_on")
         if not (action or owner or due):
-            continue  # an empty row of the form
+            continue  # an empty row of the form, or an action taken out of the plan
         if not action:
             errors[f"actions-{index}-action"] = f"Action {index}: describe the action."
         if not owner:
@@ -153,7 +154,32 @@ def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str]]:
             errors[f"actions-{index}-due_on"] = f"Action {index}: {plausible_date(due_on, 'the due date')}"
             due_on = None
         cleaned.append({"action": action, "owner": owner, "due_on": due_on})
-    return cleaned, errors
+        places.append(index - 1)
+    return cleaned, errors, places
+
+
+def _update_action_plan(answer: Answer, rows: list[dict], places: list[int], *, by) -> None:
+    """Make the answer's action plan these rows, keeping each action's identity (and so a reviewer's follow-up).
+
+    The rows sent are matched to the plan's actions by their place: the form shows the actions in order, then
+    blank rows, so row 2 is the second action. A row emptied takes that action out of the plan; only such actions
+    are deleted, and the others are updated in place.
+    """
+    items = list(answer.actions.order_by("position", "id"))
+    kept = set()
+    for position, (row, place) in enumerate(zip(rows, places, strict=True)):
+        item = items[place] if place < len(items) else ActionPlanItem(answer=answer)
+        if item.pk is not None:
+            kept.add(item.pk)
+        wanted = (row["action"], row["owner"], row["due_on"], position)
+        if item.pk is None or (item.action, item.owner, item.due_on, item.position) != wanted:
+            item.action, item.owner, item.due_on, item.position = wanted
+            _record(item, by)
+            item.save()
+    for item in items:
+        if item.pk not in kept:
+            _record(item, by)
+            item.delete()
 
 
 def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput], today=None) -> SaveResult:
@@ -187,9 +213,9 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
                 problems.setdefault(str(metric_id), {})["metric"] = NOT_IN_RETURN
                 continue
             cleaned, errors = clean_answer(metric.kind, given.values, complete=False)
-            actions = None
+            actions = places = None
             if given.actions is not None:
-                actions, action_errors = _clean_actions(given.actions)
+                actions, action_errors, places = _clean_actions(given.actions)
                 errors.update(action_errors)
             if errors:
                 problems[metric.code] = dict(errors)
@@ -204,7 +230,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             ):
                 conflicts.append(Conflict(metric, answer.updated_by, answer.updated_at, answer.values))
                 continue
-            planned.append((metric, answer, stored, given, actions))
+            planned.append((metric, answer, stored, given, actions, places))
         if problems:
             raise ReturnProblems(problems)
         if conflicts:
@@ -212,7 +238,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
 
         result = SaveResult()
         recent = recent_values(provider_return.provider, provider_return.period, [m.code for m, *_ in planned])
-        for metric, answer, stored, given, actions in planned:
+        for metric, answer, stored, given, actions, places in planned:
             answer = answer or Answer(provider_return=provider_return, metric=metric)
             changed = answer.pk is None or answer.values != stored
             warning = unusual_value_warning(metric.kind, stored, recent.get(metric.code, []))
@@ -234,13 +260,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
                 answer.save()
                 result.saved.append(answer)
             if actions_changed:
-                for item in answer.actions.all():
-                    _record(item, by)
-                    item.delete()
-                for position, row in enumerate(actions):
-                    item = ActionPlanItem(answer=answer, position=position, **row)
-                    _record(item, by)
-                    item.save()
+                _update_action_plan(answer, actions, places, by=by)
             if warning and not confirmed:
                 result.warnings[metric.code] = warning
         if result.saved:

@@ -580,24 +580,37 @@ class ActionDue:
         return self.item.answer.provider_return.provider
 
 
-def actions_due(user, today=None, within_days: int = 30) -> list[ActionDue]:
-    """Actions not done in the action plans of the providers the person may see: overdue first, then due soon.
+#: The states of an action in a provider's action plan, in the order the action list shows them.
+ACTION_STATES = {"overdue": "Overdue", "due": "Due soon", "later": "Not due yet", "done": "Done"}
 
-    A provider's action plan is the one in its latest submitted return (each return restates the plan). One query.
+
+def standing_actions(items):
+    """Of ``items`` (action plan items), those in each provider's standing plan for each question.
+
+    A provider's plan for a question is the one in its latest submitted return that has a plan for it: a later
+    return restating the plan replaces it, and one that has none (the standard now met) leaves it to be followed up.
+    """
+    submitted = Submission.objects.filter(provider_return=OuterRef("answer__provider_return"))
+    restated_later = ActionPlanItem.objects.filter(
+        answer__provider_return__provider=OuterRef("answer__provider_return__provider"),
+        answer__metric__code=OuterRef("answer__metric__code"),
+        answer__provider_return__period__ends_on__gt=OuterRef("answer__provider_return__period__ends_on"),
+        answer__provider_return__submissions__isnull=False,
+    )
+    return items.filter(Exists(submitted)).filter(~Exists(restated_later))
+
+
+def action_plans(user, today=None, within_days: int = 30) -> list[ActionDue]:
+    """Every action in the standing action plans (:func:`standing_actions`) of the providers the person may see,
+    done or not, with its state: overdue first, then due soon (within ``within_days``), not due yet and done.
+    One query.
     """
     today = today or timezone.localdate()
-    latest_submitted = (
-        Return.objects.filter(provider=OuterRef("answer__provider_return__provider"), submissions__isnull=False)
-        .order_by("-period__ends_on")
-        .values("pk")[:1]
-    )
+    soon = today + datetime.timedelta(days=within_days)
     items = (
-        restrict_by_provider(ActionPlanItem.objects.all(), user, "view", "answer__provider_return__provider")
-        .filter(
-            answer__provider_return=Subquery(latest_submitted),
-            due_on__lte=today + datetime.timedelta(days=within_days),
+        standing_actions(
+            restrict_by_provider(ActionPlanItem.objects.all(), user, "view", "answer__provider_return__provider")
         )
-        .exclude(follow_up__is_done=True)
         .select_related(
             "answer__metric",
             "answer__provider_return__provider",
@@ -606,7 +619,22 @@ def actions_due(user, today=None, within_days: int = 30) -> list[ActionDue]:
         )
         .order_by("due_on", "answer__provider_return__provider__name", "id")
     )
-    return [ActionDue(item, "overdue" if item.due_on < today else "due") for item in items]
+    found = []
+    for item in items:
+        follow_up = getattr(item, "follow_up", None)
+        if follow_up is not None and follow_up.is_done:
+            state = "done"
+        else:
+            state = "overdue" if item.due_on < today else "due" if item.due_on <= soon else "later"
+        found.append(ActionDue(item, state))
+    order = list(ACTION_STATES)
+    return sorted(found, key=lambda due: order.index(due.state))  # stable: by due date within a state
+
+
+def actions_due(user, today=None, within_days: int = 30) -> list[ActionDue]:
+    """The actions of :func:`action_plans` not done and due within ``within_days`` or overdue: overdue first. One
+    query."""
+    return [due for due in action_plans(user, today, within_days) if due.state in ("overdue", "due")]
 
 
 # One return's review.

@@ -1,0 +1,331 @@
+"""The dashboard, completeness and trend pages: what each person sees, in words as well as colours, filters,
+reminders sent or refused, and a fixed number of queries however many providers there are."""
+
+import re
+from urllib.parse import urlencode
+
+import pytest
+from django.core import mail
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from providers.models import Role
+from returns.services import open_return
+from reviews.models import Reminder
+from reviews.services import compute_return_rag
+from tests.providers.factories import member
+from tests.reviews.fixtures import (  # noqa: F401
+    ANSWERS,
+    providers_of,
+    submit_directly,
+    submitted,
+)
+
+RED_DBS = {**ANSWERS, "DBS": {"numerator": "50", "denominator": "100"}}
+DASHBOARD, COMPLETENESS, REMIND = "/reviews/dashboard/", "/reviews/completeness/", "/reviews/completeness/remind/"
+
+
+@pytest.fixture
+def quarter(world, catalogue, q2, submitted):
+    """Riverside on time (amber), Eastway late with a red answer, Chalk Hills overdue with a draft (today is long
+    after Q2 2025/26's deadline of 31 October 2025)."""
+    world.eastway_contract.frameworks.set([catalogue.framework])
+    world.chalk_hills_contract.frameworks.set([catalogue.framework])
+    world.eastway_return = submit_directly(world.eastway, q2, RED_DBS, by=world.eastway_lead, late=True)
+    open_return(world.chalk_hills, q2, by=world.administrator)
+    compute_return_rag(submitted)
+    compute_return_rag(world.eastway_return)
+    world.riverside_return = submitted
+    return q2
+
+
+@pytest.fixture
+def signed_in(client, world):
+    def sign_in(name):
+        client.logout()
+        client.force_login(getattr(world, name))
+        return client
+
+    return sign_in
+
+
+def text_of(response) -> str:
+    """The page's main content as text, tags removed and spaces collapsed."""
+    html = response.content.decode()
+    main = html[html.index('<main class="main"') :]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", main))
+
+
+def row_of(response, name: str) -> str:
+    """The HTML of the table row whose header is ``name``."""
+    html = response.content.decode()
+    start = html.index(name, html.index("<tbody>"))
+    return html[html.rindex("<tr>", 0, start) : html.index("</tr>", start)]
+
+
+# The dashboard
+
+
+def test_the_dashboard_shows_each_cell_colour_with_its_label_and_links_to_the_drill_down(
+    signed_in, world, catalogue, quarter
+):
+    response = signed_in("newham_nurse").get(DASHBOARD)
+    assert response.status_code == 200
+    assert response.context["filters"].period == quarter  # the latest ended period by default
+    riverside = row_of(response, world.riverside.name)
+    review = reverse("reviews:return_review", args=[world.riverside_return.pk])
+    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
+    standard_link = f'<a href="{review}?standard={catalogue.standard.pk}">Amber</a>'
+    assert f'<td class="rag rag--amber" {explained}>{standard_link}</td>' in riverside
+    assert f'<a href="{review}?group=Training">Amber</a>' in riverside
+    assert "0 red, 1 amber, 2 green" in riverside
+    assert "On time" in riverside and "by the deadline of 31 October 2025" in riverside
+    eastway = row_of(response, world.eastway.name)
+    assert '<td class="rag rag--red"' in eastway and ">Red</a>" in eastway
+    assert "Late" in eastway
+    assert world.chalk_hills.name not in response.content.decode()  # Luton's, not Newham's
+
+
+def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(signed_in, world, catalogue, quarter):
+    response = signed_in("administrator").get(DASHBOARD)
+    text = text_of(response)
+    totals = {label: count for label, count, _ in response.context["totals"]}
+    assert totals == {
+        "Red": 1,
+        "Amber": 1,
+        "Green": 0,
+        "No colour": 0,
+        "Overdue": 1,
+        "Not yet submitted": 0,
+        "Not computed yet": 0,
+    }
+    assert "1 Red 1 Amber 0 Green 0 No colour 1 Overdue 0 Not yet submitted 0 Not computed yet" in text
+    assert [(colour, counts) for colour, _, counts in response.context["column_totals"]] == [
+        ("red", [1, 1]),  # Eastway's standard and group
+        ("amber", [1, 1]),  # Riverside's
+        ("green", [0, 0]),
+    ]
+    assert "Providers red 1 1 1" in text  # the overall column, then the standard and the group
+    assert "1 red answer and 1 overdue return" in text
+    html = response.content.decode()
+    answer = reverse("reviews:answer_review", args=[world.eastway_return.pk, "DBS"])
+    assert f'<a href="{answer}">' in html
+    assert "50% (50 of 100); threshold green from 100%, amber from 95%; below the tolerance band" in text
+    completeness_link = f"{reverse('reviews:completeness')}?period={quarter.pk}"
+    assert f'<a href="{completeness_link}">Return overdue</a>' in html
+    assert "A draft was started but not submitted by the deadline of 31 October 2025." in text
+    assert "How colours roll up" in text and "red over amber over green" in text
+
+
+def test_the_committee_member_sees_the_same_dashboard_read_only(signed_in, world, quarter):
+    nurse = signed_in("newham_nurse").get(DASHBOARD)
+    committee = signed_in("newham_committee").get(DASHBOARD)
+    assert committee.status_code == 200
+    assert [r.row.provider_name for r in committee.context["rows"]] == [
+        r.row.provider_name for r in nurse.context["rows"]
+    ]
+    assert '<form method="post"' not in committee.content.decode().split("<main", 1)[1]
+
+
+@pytest.mark.parametrize(
+    "query,shown",
+    [
+        ({"provider_type": "care_home"}, []),
+        ({"commissioner": "hackney"}, ["eastway"]),
+        ({"framework": "test-returns"}, ["chalk_hills", "eastway", "riverside"]),
+        ({}, ["chalk_hills", "eastway", "riverside"]),
+    ],
+)
+def test_filters_narrow_the_rows(signed_in, world, quarter, query, shown):
+    query = {name: getattr(world, value).pk if name == "commissioner" else value for name, value in query.items()}
+    response = signed_in("administrator").get(DASHBOARD, query)
+    assert [r.row.provider_name for r in response.context["rows"]] == sorted(getattr(world, n).name for n in shown)
+
+
+def test_a_nurse_cannot_filter_by_another_commissioner_and_is_told_so(signed_in, world, quarter):
+    response = signed_in("newham_nurse").get(DASHBOARD, {"commissioner": world.hackney.pk})
+    assert response.status_code == 200
+    assert "There is a problem" in text_of(response) and "There is no such commissioner." in text_of(response)
+    assert world.hackney.name not in response.content.decode()  # not even offered in the list
+    assert "rows" not in response.context
+
+
+def test_another_commissioners_nurse_sees_none_of_newhams_providers(signed_in, world, quarter):
+    response = signed_in("luton_nurse").get(DASHBOARD)
+    html = response.content.decode()
+    assert [r.row.provider_name for r in response.context["rows"]] == [world.chalk_hills.name]
+    assert world.riverside.name not in html and world.eastway.name not in html
+    assert "Overdue" in row_of(response, world.chalk_hills.name)
+
+
+@pytest.mark.parametrize("url", [DASHBOARD, COMPLETENESS, "/reviews/trends/1/?metric=DBS"])
+def test_anonymous_people_are_sent_to_sign_in(client, world, quarter, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_the_nav_and_home_offer_the_dashboard_to_those_who_see_assurance(signed_in, world, quarter):
+    for person in ("newham_nurse", "newham_committee", "newham_admin", "administrator"):
+        html = signed_in(person).get(reverse("home")).content.decode()
+        assert f'<a href="{DASHBOARD}">Dashboard</a>' in html, person
+        assert "Completeness and timeliness of returns" in html, person
+    for person in ("riverside_lead", "riverside_contributor", "stranger"):
+        html = signed_in(person).get(reverse("home")).content.decode()
+        assert DASHBOARD not in html, person
+    html = signed_in("newham_nurse").get(DASHBOARD).content.decode()
+    assert f'<a href="{DASHBOARD}" aria-current="page">Dashboard</a>' in html
+
+
+# Completeness and reminders
+
+
+def test_completeness_says_who_submitted_on_time_late_or_is_overdue_with_counts(signed_in, world, quarter):
+    member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead", first_name="Ada", last_name="Lovelace")
+    response = signed_in("administrator").get(COMPLETENESS)
+    assert response.status_code == 200
+    assert [(label, count) for label, count, _ in response.context["counts"]] == [
+        ("On time", 1),
+        ("Late", 1),
+        ("Returned for revision", 0),
+        ("Not yet submitted", 0),
+        ("Overdue", 1),
+    ]
+    assert "On time" in row_of(response, world.riverside.name)
+    assert "Late" in row_of(response, world.eastway.name)
+    chalk_hills = row_of(response, world.chalk_hills.name)
+    assert "Overdue" in chalk_hills and "Draft." in chalk_hills and "Ada Lovelace" in chalk_hills
+    assert f'value="{world.chalk_hills.pk}"' in chalk_hills  # it may be reminded
+    assert 'type="checkbox"' not in row_of(response, world.riverside.name)  # submitted: nothing to remind
+
+
+def test_completeness_filters_narrow_the_providers(signed_in, world, quarter):
+    response = signed_in("administrator").get(COMPLETENESS, {"commissioner": world.luton.pk})
+    assert [r.row.provider_name for r in response.context["rows"]] == [world.chalk_hills.name]
+
+
+def test_a_nurse_reminds_a_provider_whose_return_is_missing(signed_in, world, quarter):
+    lead = member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
+    client = signed_in("luton_nurse")
+    page = client.get(COMPLETENESS)
+    assert "Send reminders" in text_of(page)
+    response = client.post(REMIND, {"period": quarter.pk, "providers": [world.chalk_hills.pk]}, follow=True)
+    assert response.redirect_chain == [(f"{COMPLETENESS}?{urlencode({'period': quarter.pk})}", 302)]
+    assert [m.to for m in mail.outbox] == [[lead.email]]
+    reminder = Reminder.objects.get()
+    assert (reminder.provider, reminder.sent_by) == (world.chalk_hills, world.luton_nurse)
+    text = text_of(response)
+    assert f"Reminder sent to {world.chalk_hills.name} ({lead.email}) on " in text
+    assert "None" not in row_of(response, world.chalk_hills.name).split("Last reminder")[0]  # the last one shown
+    assert response.context["rows"][0].last_reminder == reminder.sent_at
+
+
+def test_a_reminder_with_nobody_ticked_is_refused_with_an_error_summary(signed_in, world, quarter):
+    member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
+    response = signed_in("luton_nurse").post(REMIND, {"period": quarter.pk})
+    assert response.status_code == 400
+    text = text_of(response)
+    assert "There is a problem" in text
+    assert text.count("Choose the providers to remind.") == 2  # in the summary and beside the checkboxes
+    assert f'href="#remind-{world.chalk_hills.pk}"' in response.content.decode()
+    assert mail.outbox == [] and not Reminder.objects.exists()
+    assert response.content.decode().startswith("<!DOCTYPE") or "<title>Error:" in response.content.decode()
+
+
+def test_a_provider_that_has_submitted_cannot_be_reminded(signed_in, world, quarter):
+    response = signed_in("newham_nurse").post(REMIND, {"providers": [world.riverside.pk]}, follow=True)
+    assert mail.outbox == [] and not Reminder.objects.exists()
+    assert f"{world.riverside.name} was not reminded: Its return has been submitted." in text_of(response)
+    assert "Send reminders" not in text_of(response)  # every Newham provider has submitted: no form
+
+
+@pytest.mark.parametrize("person", ["newham_committee", "riverside_lead"])
+def test_committee_members_and_providers_people_may_not_send_reminders(signed_in, world, quarter, person):
+    member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
+    client = signed_in(person)
+    assert client.post(REMIND, {"providers": [world.riverside.pk]}).status_code == 403
+    assert mail.outbox == []
+    assert "Send reminders" not in text_of(client.get(COMPLETENESS))
+
+
+def test_a_nurse_cannot_remind_another_commissioners_provider(signed_in, world, quarter):
+    member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
+    assert signed_in("newham_nurse").post(REMIND, {"providers": [world.chalk_hills.pk]}).status_code == 403
+    assert mail.outbox == []
+
+
+# Trends
+
+
+def test_the_trend_shows_a_chart_and_a_table_of_the_same_figures(signed_in, world, catalogue, quarter):
+    url = reverse("reviews:trend", args=[world.riverside.pk])
+    response = signed_in("newham_nurse").get(url, {"metric": "DBS"})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart"' in html and 'role="img"' in html
+    text = text_of(response)
+    assert "Q2 2025/26 (July to September 2025) 97% (97 of 100) Amber green from 100%, amber from 95%" in text
+    assert '<option value="POLICY">' in html  # another metric of Riverside's to choose
+    assert '<option value="LEADS">' not in html  # a narrative has nothing to follow
+
+
+def test_the_trend_of_an_unknown_metric_says_so_and_without_one_shows_the_first(signed_in, world, catalogue, quarter):
+    url = reverse("reviews:trend", args=[world.riverside.pk])
+    client = signed_in("newham_nurse")
+    response = client.get(url, {"metric": "NOPE"})
+    assert response.status_code == 400
+    assert f"{world.riverside.name} does not report a metric with the code NOPE." in text_of(response)
+    first = client.get(url)
+    assert first.status_code == 200 and first.context["trend"].metric_code == "DBS"
+
+
+def test_the_trend_of_a_provider_the_person_may_not_see_is_not_found(signed_in, world, quarter):
+    url = reverse("reviews:trend", args=[world.riverside.pk])
+    assert signed_in("luton_nurse").get(url, {"metric": "DBS"}).status_code == 404
+    assert signed_in("eastway_lead").get(url, {"metric": "DBS"}).status_code == 404
+
+
+# Queries
+
+
+def build(world, catalogue, period, count: int):
+    """``count`` more providers for Newham: a third on time, a third late with a red answer, a third overdue."""
+    providers = providers_of(world.newham, catalogue.framework, count, prefix=f"N{count:02d}")
+    for n, provider in enumerate(providers):
+        if n % 3 == 0:
+            compute_return_rag(submit_directly(provider, period, by=world.administrator))
+        elif n % 3 == 1:
+            compute_return_rag(submit_directly(provider, period, RED_DBS, by=world.administrator, late=True))
+    return providers
+
+
+def queries_for(client, url, data=None) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url, data or {})
+    assert response.status_code == 200, url
+    return len(captured)
+
+
+#: The most queries each page asks: signing in and the session (five with its update), whether to offer the
+#: dashboard in the nav (one), the filters' lists (four) and the page's own reads.
+@pytest.mark.parametrize(
+    "url,data,most",
+    [
+        (DASHBOARD, {}, 17),
+        (DASHBOARD, {"framework": "test-returns", "provider_type": "acute"}, 18),
+        (COMPLETENESS, {}, 15),
+        ("trend", {"metric": "DBS"}, 14),
+    ],
+)
+def test_each_page_asks_the_same_number_of_queries_for_2_and_10_providers(
+    signed_in, world, catalogue, quarter, url, data, most
+):
+    client = signed_in("newham_nurse")
+    url = reverse("reviews:trend", args=[world.riverside.pk]) if url == "trend" else url
+    build(world, catalogue, quarter, 0)  # Riverside and Eastway only
+    with_2 = queries_for(client, url, data)
+    build(world, catalogue, quarter, 8)
+    with_10 = queries_for(client, url, data)
+    if url == DASHBOARD and not data:
+        assert len(client.get(url).context["rows"]) == 10
+    assert with_2 == with_10 <= most, f"{url}: {with_2} queries with 2 providers, {with_10} with 10"
