@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("standards.urls")),
     path("", include("providers.urls")),
     path("", include("returns.urls")),
+    path("", include("reviews.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/v1/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -12,7 +12,9 @@ from .models import (
     AnswerComment,
     AnswerReview,
     AnswerStatus,
+    AssuranceReport,
     FrameworkStatus,
+    KeyMeasure,
     OverdueFlag,
     RagRun,
     Reminder,
@@ -124,3 +126,31 @@ class ReminderAdmin(ReadOnlyRecordAdmin):
     list_filter = ["period"]
     search_fields = ["provider__name", "provider__ods_code"]
     list_select_related = ["provider", "period", "sent_by"]
+
+
+# Assurance reports.
+
+
+@admin.register(AssuranceReport)
+class AssuranceReportAdmin(ReadOnlyRecordAdmin):
+    """Reports as they were asked for and made: never edited (a finished report is never changed)."""
+
+    list_display = ["__str__", "state", "requested_by", "requested_at", "finished_at", "page_count", "size"]
+    list_filter = ["state", "kind", "period"]
+    search_fields = ["commissioner__name", "provider__name", "requested_by__username"]
+    list_select_related = ["commissioner", "provider", "period", "requested_by"]
+    exclude = ["snapshot"]  # the data the PDF was drawn from: large, and in the PDF itself
+
+    def get_readonly_fields(self, request, obj=None):
+        return [name for name in super().get_readonly_fields(request, obj) if name != "snapshot"]
+
+    date_hierarchy = "requested_at"
+
+
+@admin.register(KeyMeasure)
+class KeyMeasureAdmin(SimpleHistoryAdmin):
+    """The metrics whose trends committee reports chart, by code, in order."""
+
+    list_display = ["heading", "metric_code", "position"]
+    list_editable = ["position"]
+    search_fields = ["heading", "metric_code"]

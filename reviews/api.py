@@ -27,6 +27,7 @@ from returns.models import ActionPlanItem, ReportingPeriod, Return
 from standards.models import Metric
 
 from . import selectors, services
+from .report_api import ReportViewSet
 from .serializers import (
     AcceptedSerializer,
     ActionSerializer,
@@ -278,3 +279,4 @@ def register(router) -> None:
     router.register("trend", TrendViewSet, basename="trend")
     router.register("reviews", ReviewViewSet, basename="review")
     router.register("actions", ActionViewSet, basename="action")
+    router.register("reports", ReportViewSet, basename="report")

@@ -257,3 +257,126 @@ class Reminder(models.Model):
 
     def __str__(self):
         return f"Reminder to {self.provider.name} for {self.period.label}"
+
+
+# Assurance reports.
+
+
+class ReportKind(models.TextChoices):
+    COMMITTEE = "committee", "Committee report"
+    PROVIDER = "provider", "Provider report"
+
+
+class ReportState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Being made"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+def report_path(instance, filename: str) -> str:
+    return f"reports/{instance.pk}/{filename}"
+
+
+class AssuranceReportQuerySet(models.QuerySet):
+    def restrict(self, user, action: str = "view_assurance"):
+        """Reports ``user`` may see: committee reports of commissioners whose assurance they see, provider reports of
+        providers whose assurance they see (their own provider's, for a provider's people)."""
+        from providers.scoping import is_signed_in, organisations_with_permission, sees_everything
+
+        from .selectors import assurance_provider_ids
+
+        if not is_signed_in(user):
+            return self.none()
+        if sees_everything(user):
+            return self
+        commissioners = organisations_with_permission(user, "view_assurance")
+        return self.filter(
+            Q(kind=ReportKind.COMMITTEE, commissioner__in=commissioners)
+            | Q(kind=ReportKind.PROVIDER, provider__in=assurance_provider_ids(user))
+        )
+
+
+class AssuranceReport(models.Model):
+    """A PDF assurance report for a period: a committee's (one commissioner) or one provider's.
+
+    It records the data as it was when it was made: every figure it shows is gathered into ``snapshot`` by the job,
+    the PDF is rendered from the snapshot and kept, and a report once ready is never made again or changed.
+    """
+
+    kind = models.CharField(max_length=20, choices=ReportKind.choices)
+    commissioner = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="committee_reports"
+    )
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="provider_reports"
+    )
+    period = models.ForeignKey(ReportingPeriod, on_delete=models.PROTECT, related_name="assurance_reports")
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.QUEUED)
+    failure_reason = models.TextField(blank=True, help_text="Why the report could not be made, in plain English.")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=report_path, max_length=300, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True, help_text="Bytes.")
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    snapshot = models.JSONField(null=True, blank=True, help_text="The data the report was rendered from.")
+
+    objects = AssuranceReportQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["snapshot"])
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind=ReportKind.COMMITTEE, commissioner__isnull=False, provider__isnull=True)
+                | Q(kind=ReportKind.PROVIDER, provider__isnull=False, commissioner__isnull=True),
+                name="report_subject_matches_kind",
+                violation_error_message="A committee report is of a commissioner; a provider report of a provider.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ReportState.READY) | (~Q(file="") & ~Q(sha256="")),
+                name="report_ready_has_its_file",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.subject} for {self.period.label}"
+
+    def get_absolute_url(self):
+        from django.urls import reverse
+
+        return reverse("reviews:report_detail", kwargs={"pk": self.pk})
+
+    @property
+    def subject(self) -> Organisation:
+        return self.commissioner if self.kind == ReportKind.COMMITTEE else self.provider
+
+    @property
+    def is_finished(self) -> bool:
+        return self.state in (ReportState.READY, ReportState.FAILED)
+
+    @property
+    def filename(self) -> str:
+        period = self.period
+        year = period.financial_year_label.replace("/", "-")
+        return f"{self.subject.ods_code}-{self.kind}-report-{year}-Q{period.quarter}-{self.pk}.pdf"
+
+
+class KeyMeasure(models.Model):
+    """A metric whose trend every committee report charts (training, DBS checks, supervision), matched by code."""
+
+    metric_code = models.CharField(max_length=60, unique=True)
+    heading = models.CharField(max_length=120)
+    position = models.PositiveIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "metric_code"]
+
+    def __str__(self):
+        return f"{self.heading} ({self.metric_code})"

@@ -3,12 +3,16 @@
 ``recompute_missing`` (hourly) and ``mark_overdue`` (nightly) run from Celery beat; see ``CELERY_BEAT_SCHEDULE``.
 """
 
+import logging
+
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from returns.models import Return
 
 from . import services
+
+logger = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -40,3 +44,41 @@ def recompute_missing() -> int:
 def mark_overdue() -> int:
     """Record the providers with nothing submitted by their period's deadline; how many newly found."""
     return services.mark_overdue()
+
+
+# Assurance reports.
+
+#: Failures worth trying again: the database or the file storage out of reach for a moment.
+REPORT_TRANSIENT_ERRORS = (OperationalError, InterfaceError, OSError)
+#: Tries in all (the first and three retries), and the wait before each retry, doubling up to two minutes.
+REPORT_ATTEMPTS = 4
+REPORT_RETRY_SECONDS = 15
+
+
+@shared_task(bind=True, acks_late=True, max_retries=REPORT_ATTEMPTS - 1)
+def render_report(self, report_id: int) -> int | None:
+    """Make an assurance report's PDF (gather, render, store); a ready report is left alone. Returns its id.
+
+    A transient failure is tried again with a growing wait; after the last try, or at once for any other error,
+    the report is recorded as failed with a reason people can read. The retries are counted by the report's own
+    ``attempts``, so a job killed and delivered again counts too. Retries are explicit rather than Celery's
+    ``autoretry_for`` because tasks run in-process here propagate their errors (``CELERY_TASK_EAGER_PROPAGATES``),
+    which would skip both the retries and the failure handler.
+    """
+    from . import report_services
+
+    try:
+        report = report_services.make_report(report_id)
+    except REPORT_TRANSIENT_ERRORS as exc:
+        attempts = report_services.attempts_of(report_id)
+        if attempts < REPORT_ATTEMPTS:
+            if self.request.is_eager or self.request.called_directly:
+                return self.run(report_id)  # in-process: try again now
+            raise self.retry(exc=exc, countdown=min(120, REPORT_RETRY_SECONDS * 2 ** (attempts - 1))) from exc
+        report_services.mark_failed(report_id, report_services.failure_reason(exc))
+        return None
+    except Exception as exc:
+        logger.exception("Report %s could not be made", report_id)
+        report_services.mark_failed(report_id, report_services.failure_reason(exc))
+        return None
+    return report.pk if report else None

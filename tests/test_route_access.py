@@ -29,6 +29,7 @@ from django.utils import timezone
 from providers.models import Invitation, Membership, Role
 from providers.services import invitation_token
 from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
+from standards.models import Metric
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.world import fast_password_hashing, world  # noqa: F401
 
@@ -256,6 +257,41 @@ def riverside_for_review(world):
     return riverside_return(world, owner="newham_nurse")
 
 
+def newham_committee_report(world):
+    """Newham's committee report, ready, read by a committee member of Newham; Riverside's and Luton's people cannot."""
+    from django.core.files.base import ContentFile
+
+    from reviews.models import AssuranceReport, ReportKind, ReportState
+
+    report = AssuranceReport.objects.create(
+        kind=ReportKind.COMMITTEE, commissioner=world.newham, period=open_period(), requested_by=world.newham_nurse
+    )
+    report.file.save("report.pdf", ContentFile(b"%PDF-1.7\n"), save=False)
+    report.state, report.sha256, report.size, report.page_count = ReportState.READY, "0" * 64, 9, 1
+    report.save()
+    return Case(
+        kwargs={"pk": report.pk},
+        owner=world.newham_committee,
+        secret=world.newham.name,
+        strangers=("eastway_lead", "luton_nurse", "riverside_lead"),
+    )
+
+
+def newham_report_request(world):
+    """Asking for Newham's committee report: its committee member may; others are refused, seeing nothing of it."""
+    open_period()
+    return Case(owner=world.newham_committee, secret=world.newham.name)
+
+
+def riverside_answer_for_review(world):
+    """An answer of Riverside's return, named by its metric's code (the metric's framework is on its contract)."""
+    case = riverside_for_review(world)
+    metric = Metric.objects.select_related("framework").get(pk=case.kwargs["metric_pk"])
+    world.riverside_contract.frameworks.add(metric.framework)
+    case.kwargs["code"] = metric.code
+    return case
+
+
 ROUTES: dict[str, Route] = {
     # Accounts
     "login": Route("public"),
@@ -357,6 +393,48 @@ ROUTES: dict[str, Route] = {
     "review-accept": Route("tenant", make=riverside_for_review, method="post", owner_status=400),
     "action-list": Route("tenant", make=riverside_action),
     "action-follow-up": Route("tenant", make=riverside_action, method="post", owner_status=400),
+    # Assurance reports (pages): a commissioner's reports for those who see its assurance; files only as downloads
+    "reviews:report_list": Route("tenant", make=newham_committee_report),
+    "reviews:report_request": Route(
+        "tenant",
+        make=newham_report_request,
+        method="post",
+        owner_status=302,
+        data=lambda w: {
+            "kind": "committee",
+            "committee-commissioner": w.newham.pk,
+            "committee-period": ReportingPeriod.objects.get().pk,
+        },
+    ),
+    "reviews:report_detail": Route("tenant", make=newham_committee_report),
+    "reviews:report_download": Route("tenant", make=newham_committee_report),
+    "report-list": Route("tenant", make=newham_committee_report),
+    "report-detail": Route("tenant", make=newham_committee_report),
+    "report-download": Route("tenant", make=newham_committee_report),
+    # Reviews (pages): dashboard, completeness and trends
+    "reviews:dashboard": Route("tenant", make=riverside_assurance),
+    "reviews:completeness": Route("tenant", make=riverside_assurance),
+    "reviews:completeness_remind": Route(
+        "tenant",
+        make=riverside_assurance,
+        method="post",
+        owner_status=302,  # reminded, then back to the completeness page
+        data=lambda w: {"providers": [w.riverside.pk]},
+    ),
+    "reviews:trend": Route(
+        "tenant",
+        make=lambda w: Case(kwargs={"provider": w.riverside.pk}, owner=w.newham_nurse, secret=w.riverside.name),
+    ),
+    # Reviews (pages): a return's review, its answers and action plans. The return is a draft, so acts on it are
+    # refused with the reason on the page (200), or back to the review with a message (302).
+    "reviews:return_review": Route("tenant", make=riverside_return),
+    "reviews:return_accept": Route("tenant", make=riverside_for_review, method="post", owner_status=302),
+    "reviews:answer_review": Route("tenant", make=riverside_answer_for_review),
+    "reviews:answer_agree": Route("tenant", make=riverside_answer_for_review, method="post"),
+    "reviews:answer_override": Route("tenant", make=riverside_answer_for_review, method="post"),
+    "reviews:answer_comment": Route("tenant", make=riverside_answer_for_review, method="post"),
+    "reviews:action_list": Route("tenant", make=riverside_action),
+    "reviews:action_follow_up": Route("tenant", make=riverside_action),
 }
 
 

@@ -1,0 +1,183 @@
+"""Asking for assurance reports and making them: who may ask, the job's steps, and how a failure is recorded.
+
+A report is asked for (:func:`request_report`, queued), then made by the Celery task ``reviews.tasks.render_report``
+through :func:`make_report`: it gathers the snapshot, renders the PDF, writes the file whole and only then marks the
+report ready, in one transaction. A ready report is left alone, so a repeated or retried job changes nothing; a job
+killed midway leaves the report queued or being made, never ready with half a file. After the last retry the report
+is failed with a reason people can read (:func:`mark_failed`), and they may ask again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from providers.models import Organisation, OrganisationKind
+from providers.scoping import is_signed_in, organisations_with_permission, sees_everything
+from returns.models import ReportingPeriod
+
+from . import reports
+from .models import AssuranceReport, ReportKind, ReportState
+from .selectors import assurance_provider_ids
+
+log = logging.getLogger(__name__)
+
+NO_KIND = "Choose a committee report or a provider report."
+NO_PERIOD = "Choose the quarter the report is for."
+NO_COMMISSIONER = "Choose the commissioner the committee report is for."
+NO_PROVIDER = "Choose the provider the report is for."
+TRANSIENT_REASON = (
+    "The report could not be made because the database or file storage could not be reached, even after "
+    "several tries. Ask for it again; if it fails again, tell the service desk."
+)
+ERROR_REASON = (
+    "Something went wrong while making the report ({error}). Ask for it again; if it fails again, tell the "
+    "service desk."
+)
+
+
+def report_commissioners(user):
+    """Commissioners whose committee reports ``user`` may ask for and read: those where they see assurance."""
+    commissioners = Organisation.objects.filter(kind=OrganisationKind.COMMISSIONER).order_by("name", "pk")
+    if sees_everything(user):
+        return commissioners
+    if not is_signed_in(user):
+        return commissioners.none()
+    return commissioners.filter(pk__in=organisations_with_permission(user, "view_assurance"))
+
+
+def report_providers(user):
+    """Providers whose provider reports ``user`` may ask for and read: those whose assurance they may see."""
+    providers = Organisation.objects.filter(kind=OrganisationKind.PROVIDER).order_by("name", "pk")
+    ids = assurance_provider_ids(user)
+    return providers if ids is None else providers.filter(pk__in=ids)
+
+
+def may_ask_for_reports(user) -> bool:
+    """Whether ``user`` may see any report at all (and so sees the Reports page)."""
+    return report_commissioners(user).exists() or report_providers(user).exists()
+
+
+def request_report(user, *, kind: str, period: ReportingPeriod | None, subject: Organisation | None) -> AssuranceReport:
+    """Ask for a report of ``subject`` (a commissioner or a provider, by ``kind``) for ``period``; it is queued.
+
+    Refused with messages by field when a choice is missing or is not one the person may make.
+    """
+    errors = {}
+    if kind not in ReportKind.values:
+        errors["kind"] = NO_KIND
+    if period is None:
+        errors["period"] = NO_PERIOD
+    if kind == ReportKind.COMMITTEE:
+        if subject is None or not report_commissioners(user).filter(pk=subject.pk).exists():
+            errors["commissioner"] = NO_COMMISSIONER
+    elif kind == ReportKind.PROVIDER and (subject is None or not report_providers(user).filter(pk=subject.pk).exists()):
+        errors["provider"] = NO_PROVIDER
+    if errors:
+        raise ValidationError(errors)
+    report = AssuranceReport(
+        kind=kind,
+        commissioner=subject if kind == ReportKind.COMMITTEE else None,
+        provider=subject if kind == ReportKind.PROVIDER else None,
+        period=period,
+        requested_by=user,
+    )
+    with transaction.atomic():
+        report._history_user = user
+        report.save()
+        transaction.on_commit(lambda: schedule_report(report.pk))
+    return report
+
+
+def schedule_report(report_id: int) -> bool:
+    """Send the job that makes the report; False if it could not be sent (the report stays queued, to ask again)."""
+    from .tasks import render_report
+
+    try:
+        render_report.delay(report_id)
+    except Exception:  # a broker that is down, or (tasks run in-process) the job's own last failure, recorded
+        log.exception("The job making report %s could not be sent or failed", report_id)
+        return False
+    return True
+
+
+def _gather(report: AssuranceReport) -> dict:
+    if report.kind == ReportKind.COMMITTEE:
+        return reports.gather_committee(report.commissioner, report.period, by=report.requested_by)
+    return reports.gather_provider(report.provider, report.period, by=report.requested_by)
+
+
+def make_report(report_id: int) -> AssuranceReport | None:
+    """Make the report from nothing: gather, render, write the file whole, then mark it ready in one transaction.
+
+    A ready report is returned as it is (a finished report is never made again). None if there is no such report.
+    """
+    with transaction.atomic():
+        report = AssuranceReport.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.state == ReportState.READY:
+            return report
+        report.state = ReportState.RENDERING
+        report.started_at = timezone.now()
+        report.finished_at = None
+        report.failure_reason = ""
+        report.attempts += 1
+        report.save(update_fields=["state", "started_at", "finished_at", "failure_reason", "attempts"])
+
+    report = AssuranceReport.objects.select_related("commissioner", "provider", "period", "requested_by").get(
+        pk=report_id
+    )
+    snapshot = _gather(report)
+    rendered = reports.render_pdf(snapshot)
+    digest = hashlib.sha256(rendered.pdf).hexdigest()
+    # A new name for every attempt: a file is only ever written whole, and never over one a ready report points to.
+    name = f"reports/{report.pk}/{uuid.uuid4().hex}.pdf"
+    storage = AssuranceReport._meta.get_field("file").storage
+    saved = storage.save(name, ContentFile(rendered.pdf))
+    try:
+        with transaction.atomic():
+            report = AssuranceReport.objects.select_for_update().get(pk=report_id)
+            if report.state == ReportState.READY:  # another run of the job finished first
+                storage.delete(saved)
+                return report
+            report.file.name = saved
+            report.size = len(rendered.pdf)
+            report.page_count = rendered.page_count
+            report.sha256 = digest
+            report.snapshot = snapshot
+            report.state = ReportState.READY
+            report.finished_at = timezone.now()
+            report.save()
+    except BaseException:
+        storage.delete(saved)
+        raise
+    return report
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What people read when a report could not be made."""
+    if isinstance(exc, DatabaseError | OSError):
+        return TRANSIENT_REASON
+    return ERROR_REASON.format(error=type(exc).__name__)
+
+
+def attempts_of(report_id: int) -> int:
+    """How many times the job has started making this report."""
+    return AssuranceReport.objects.filter(pk=report_id).values_list("attempts", flat=True).first() or 0
+
+
+def mark_failed(report_id: int, reason: str) -> None:
+    """Record that the report could not be made and why; a ready report is left as it is."""
+    with transaction.atomic():
+        report = AssuranceReport.objects.select_for_update().filter(pk=report_id).first()
+        if report is None or report.state == ReportState.READY:
+            return
+        report.state = ReportState.FAILED
+        report.failure_reason = reason
+        report.finished_at = timezone.now()
+        report.save(update_fields=["state", "failure_reason", "finished_at"])

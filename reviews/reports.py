@@ -1,0 +1,680 @@
+"""Assurance reports as PDF: gather what a report shows into a snapshot, then render the snapshot with WeasyPrint.
+
+A report records the data as it was when it was made. :func:`gather_committee` and :func:`gather_provider` read
+every figure a report shows into plain JSON (the *snapshot*, stored with the report) in a fixed number of queries
+whatever the number of providers; :func:`render_pdf` draws the PDF from the snapshot alone, with Django templates
+(autoescaped: text providers typed appears as text, never as markup) under ``templates/reviews/pdf/``.
+
+A committee report (one commissioner, one period) holds a cover, a contents list, an executive summary with what
+changed since the previous quarter, the RAG matrix of providers against standards (one landscape table per
+framework), every exception with the reviewers' comments, trend charts of the key measures (:class:`KeyMeasure`),
+the action plans due and overdue, and an appendix per provider with every answer. A provider report holds that
+provider's summary, exceptions, trends, actions and answers.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import OuterRef, Prefetch, Subquery
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from providers.models import Organisation
+from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
+from standards.kinds import RequirementKind, figure, percentage
+from standards.models import Metric, Threshold
+
+from . import selectors
+from .models import AnswerComment, AnswerReview, AnswerStatus, KeyMeasure, ReportKind
+from .rag import SEVERITY, Colour
+
+#: How many quarters a trend shows, the report's own and those before it.
+TREND_QUARTERS = 8
+#: Actions due within this many days of the day a report is made count as due.
+ACTIONS_DUE_WITHIN_DAYS = 30
+#: The letter in each matrix cell, so that colour is never the only signal.
+LETTERS = {
+    Colour.RED: "R",
+    Colour.AMBER: "A",
+    Colour.GREEN: "G",
+    Colour.NONE: "–",
+    Colour.NOT_DUE: "n/d",
+    Colour.OVERDUE: "O",
+}
+COLOUR_LABELS = dict(Colour.choices)
+SNAPSHOT_VERSION = 1
+
+
+def _person(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _day(day: datetime.date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def _moment(moment: datetime.datetime) -> str:
+    return f"{timezone.localtime(moment):%-d %B %Y at %H:%M}"
+
+
+def _cell(colour: str, label: str = "", explanation: str = "") -> dict:
+    return {
+        "colour": colour,
+        "letter": LETTERS.get(colour, "–"),
+        "label": label or COLOUR_LABELS.get(colour, ""),
+        "explanation": explanation,
+    }
+
+
+def previous_period(period: ReportingPeriod) -> ReportingPeriod | None:
+    """The quarter before ``period``, if the service has it."""
+    return ReportingPeriod.objects.filter(ends_on__lt=period.starts_on).order_by("-ends_on").first()
+
+
+# Trends of the key measures, for many providers at once.
+
+
+def _in_force(metric: Metric, period: ReportingPeriod) -> bool:
+    framework = metric.framework
+    return framework.effective_from <= period.starts_on and (
+        framework.effective_to is None or framework.effective_to >= period.starts_on
+    )
+
+
+def _number(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def submitted_answers(returns, *, codes=None, kinds=None) -> dict[tuple[int, int, str], tuple[str, dict]]:
+    """Each answer of ``returns`` as last submitted: (provider id, period id, metric code) → (kind, values).
+
+    A submitted return cannot change, so its answers are read as they stand; a return sent back for revision is read
+    from its latest submission's snapshot, so what a provider is redrafting never reaches a report. Drafts never
+    submitted give nothing. ``codes`` and ``kinds`` narrow the metrics read. Two queries.
+    """
+    answers = Answer.objects.filter(provider_return__in=returns.filter(status=ReturnStatus.SUBMITTED))
+    if codes is not None:
+        answers = answers.filter(metric__code__in=codes)
+    if kinds is not None:
+        answers = answers.filter(metric__kind__in=kinds)
+    result = {
+        (provider_id, period_id, code): (kind, values or {})
+        for provider_id, period_id, code, kind, values in answers.values_list(
+            "provider_return__provider_id", "provider_return__period_id", "metric__code", "metric__kind", "values"
+        ).order_by()
+    }
+    latest = Submission.objects.filter(provider_return=OuterRef("provider_return")).order_by("-number")
+    revised = Submission.objects.filter(
+        provider_return__in=returns.filter(status=ReturnStatus.RETURNED),
+        number=Subquery(latest.values("number")[:1]),
+    ).values_list("provider_return__provider_id", "provider_return__period_id", "snapshot")
+    for provider_id, period_id, snapshot in revised:
+        for answer in (snapshot or {}).get("answers", []):
+            if (codes is None or answer["metric"] in codes) and (kinds is None or answer.get("kind") in kinds):
+                result[(provider_id, period_id, answer["metric"])] = (answer.get("kind", ""), answer["values"] or {})
+    return result
+
+
+def key_measure_trends(providers: list[dict], period: ReportingPeriod, quarters: int = TREND_QUARTERS) -> dict:
+    """Each key measure's last ``quarters`` quarters for each of ``providers``, and pooled across them (seven queries).
+
+    ``providers`` are dicts with ``id``, ``name`` and ``provider_type_id``. Returns ``{"measures": [...]}`` with,
+    per measure, ``pooled`` (a trend of the figure across every provider: numerators over denominators pooled),
+    ``counts`` (providers red, amber and green each quarter) and ``by_provider`` (provider id → its trend), each
+    trend in the shape of :class:`reviews.selectors.Trend` as JSON. Measures that nobody answers are left out.
+    """
+    measures = list(KeyMeasure.objects.all())
+    if not measures or not providers:
+        return {"measures": []}
+    codes = [m.metric_code for m in measures]
+    periods = list(ReportingPeriod.objects.filter(ends_on__lte=period.ends_on).order_by("-ends_on")[:quarters])[::-1]
+    metrics = list(
+        Metric.objects.filter(code__in=codes)
+        .select_related("framework")
+        .order_by("framework__effective_from", "pk")
+        .prefetch_related(Prefetch("thresholds", queryset=Threshold.objects.select_related("provider_type")))
+    )
+    ids = [p["id"] for p in providers]
+    figures: dict[tuple[str, int, int], Decimal | None] = {}
+    raw: dict[tuple[str, int, int], dict] = {}
+    returns = Return.objects.filter(provider_id__in=ids, period__in=periods)
+    for (provider_id, period_id, code), (kind, values) in submitted_answers(returns, codes=codes).items():
+        figures[(code, provider_id, period_id)] = figure(kind, values)
+        raw[(code, provider_id, period_id)] = values
+    statuses = {
+        (code, provider_id, period_id): (colour, value, threshold, rule)
+        for provider_id, period_id, code, colour, value, threshold, rule in AnswerStatus.objects.filter(
+            run__is_current=True,
+            run__provider_return__provider_id__in=ids,
+            run__provider_return__period__in=periods,
+            metric__code__in=codes,
+        )
+        .values_list(
+            "run__provider_return__provider_id", "run__provider_return__period_id", "metric__code", "colour", "value",
+            "threshold", "rule",
+        )
+        .order_by()
+    }  # fmt: skip
+
+    result = []
+    for measure in measures:
+        versions = [m for m in metrics if m.code == measure.metric_code]
+        if not versions:
+            continue
+        newest = versions[-1]
+        in_force = {p.pk: next((m for m in versions if _in_force(m, p)), newest) for p in periods}
+        by_provider = {}
+        for provider in providers:
+            points = []
+            for p in periods:
+                key = (measure.metric_code, provider["id"], p.pk)
+                threshold = in_force[p.pk].threshold_for(provider["provider_type_id"])
+                status = statuses.get(key)
+                value_figure = figures.get(key)
+                if status is not None:
+                    colour, value, threshold_words, rule = status
+                    explanation = "; ".join(x for x in (value, threshold_words and f"threshold {threshold_words}",
+                                                        rule) if x)  # fmt: skip
+                else:
+                    colour, value, threshold_words = Colour.NONE, "", ""
+                    explanation = "No status for this quarter." if key in raw else "No return submitted."
+                points.append(
+                    {
+                        "period_id": p.pk, "period": p.label, "figure": _number(value_figure), "value": value,
+                        "colour": colour, "label": COLOUR_LABELS[colour], "explanation": explanation,
+                        "threshold": threshold_words,
+                        "green_from": _number(threshold.green_from if threshold else None),
+                        "amber_from": _number(threshold.amber_from if threshold else None),
+                    }
+                )  # fmt: skip
+            if any(pt["figure"] is not None or pt["colour"] != Colour.NONE for pt in points):
+                by_provider[str(provider["id"])] = {
+                    "provider_id": provider["id"], "provider_name": provider["name"], "metric_code": newest.code,
+                    "title": newest.title, "kind": newest.kind, "points": points,
+                }  # fmt: skip
+        if not by_provider:
+            continue
+        pooled_points, counts = [], []
+        for p in periods:
+            shown = [(pid, figures.get((measure.metric_code, int(pid), p.pk))) for pid in by_provider]
+            with_figure = [(pid, f) for pid, f in shown if f is not None]
+            pooled = None
+            value = ""
+            if newest.kind in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT):
+                top = bottom = 0
+                for pid, _ in with_figure:
+                    values = raw[(measure.metric_code, int(pid), p.pk)]
+                    if newest.kind == RequirementKind.PERCENTAGE:
+                        top += int(values.get("numerator") or 0)
+                        bottom += int(values.get("denominator") or 0)
+                    else:
+                        top += int(values.get("compliant") or 0)
+                        bottom += int(values.get("sampled") or 0)
+                if bottom:
+                    pooled = percentage(top, bottom)
+                    value = f"{pooled.normalize():f}% ({top} of {bottom})"
+            elif with_figure:
+                pooled = sum(f for _, f in with_figure) / len(with_figure)
+                value = f"{pooled:.1f} on average"
+            tally = dict.fromkeys(SEVERITY, 0)
+            for pid in by_provider:
+                status = statuses.get((measure.metric_code, int(pid), p.pk))
+                if status and status[0] in tally:
+                    tally[status[0]] += 1
+            default = in_force[p.pk].threshold_for(None)
+            colour = Colour.NONE
+            if pooled is not None and default is not None and default.green_from is not None:
+                if pooled >= default.green_from:
+                    colour = Colour.GREEN
+                elif default.amber_from is not None and pooled >= default.amber_from:
+                    colour = Colour.AMBER
+                else:
+                    colour = Colour.RED
+            pooled_points.append(
+                {
+                    "period_id": p.pk, "period": p.label, "figure": _number(pooled), "value": value, "colour": colour,
+                    "label": COLOUR_LABELS[colour],
+                    "explanation": f"{len(with_figure)} of {len(by_provider)} providers gave a figure",
+                    "threshold": "", "green_from": _number(default.green_from if default else None),
+                    "amber_from": _number(default.amber_from if default else None),
+                }
+            )  # fmt: skip
+            counts.append({"period": p.label, **tally, "providers": len(with_figure)})
+        result.append(
+            {
+                "code": measure.metric_code,
+                "heading": measure.heading,
+                "title": newest.title,
+                "pooled": {
+                    "provider_id": 0, "provider_name": "all providers", "metric_code": newest.code,
+                    "title": measure.heading, "kind": newest.kind, "points": pooled_points,
+                },
+                "counts": counts,
+                "by_provider": by_provider,
+            }
+        )  # fmt: skip
+    return {"measures": result}
+
+
+def as_trend(data: dict) -> selectors.Trend:
+    """A trend stored in a snapshot, back as a :class:`~reviews.selectors.Trend` to draw with ``trend_chart``."""
+
+    def decimal(value):
+        return None if value is None else Decimal(value)
+
+    points = [
+        selectors.TrendPoint(
+            period_id=p["period_id"], period=p["period"], figure=decimal(p["figure"]), value=p["value"],
+            colour=p["colour"], label=p["label"], explanation=p["explanation"], threshold=p["threshold"],
+            green_from=decimal(p["green_from"]), amber_from=decimal(p["amber_from"]),
+        )
+        for p in data["points"]
+    ]  # fmt: skip
+    return selectors.Trend(
+        data["provider_id"], data["provider_name"], data["metric_code"], data["title"], data["kind"], points
+    )
+
+
+# The parts of a report.
+
+
+def _comments_and_reviews(return_ids) -> tuple[dict, dict]:
+    """Comments and reviewers' judgements on the answers of these returns, by (return id, metric code) (two queries)."""
+    comments = defaultdict(list)
+    for return_id, code, first, last, username, created_at, text in (
+        AnswerComment.objects.filter(provider_return_id__in=return_ids)
+        .values_list("provider_return_id", "metric__code", "author__first_name", "author__last_name",
+                     "author__username", "created_at", "text")
+        .order_by("created_at", "id")
+    ):  # fmt: skip
+        author = f"{first} {last}".strip() or username
+        comments[(return_id, code)].append({"author": author, "at": _moment(created_at), "text": text})
+    reviews = {}
+    for return_id, code, decision, colour, reason, first, last, username, at in AnswerReview.objects.filter(
+        provider_return_id__in=return_ids
+    ).values_list(
+        "provider_return_id", "metric__code", "decision", "colour", "reason", "reviewed_by__first_name",
+        "reviewed_by__last_name", "reviewed_by__username", "reviewed_at",
+    ):  # fmt: skip
+        by = f"{first} {last}".strip() or username
+        if decision == "agreed":
+            words = f"{by} agreed with this status on {_moment(at)}."
+        else:
+            words = f"{by} set this to {COLOUR_LABELS.get(colour, colour).lower()} on {_moment(at)}: {reason}"
+        reviews[(return_id, code)] = words
+    return comments, reviews
+
+
+def _actions(provider_ids: list[int], today: datetime.date) -> list[dict]:
+    """Actions not done in the providers' standing action plans (as on the action plans page), due within 30 days or
+    overdue (one query)."""
+    items = (
+        selectors.standing_actions(ActionPlanItem.objects.filter(answer__provider_return__provider_id__in=provider_ids))
+        .filter(due_on__lte=today + datetime.timedelta(days=ACTIONS_DUE_WITHIN_DAYS))
+        .exclude(follow_up__is_done=True)
+        .values_list("answer__provider_return__provider_id", "answer__provider_return__provider__name",
+                     "answer__metric__code", "action", "owner", "due_on")
+        .order_by("due_on", "answer__provider_return__provider__name", "id")
+    )  # fmt: skip
+    return [
+        {
+            "provider_id": provider_id, "provider": name, "metric_code": code, "action": action, "owner": owner,
+            "due_on": _day(due_on), "state": "Overdue" if due_on < today else "Due",
+        }
+        for provider_id, name, code, action, owner, due_on in items
+    ]  # fmt: skip
+
+
+#: The words a provider typed in an answer, by kind: shown in the appendix beside the status.
+TYPED = {RequirementKind.NARRATIVE: "text", RequirementKind.SELF_ASSESSMENT: "evidence"}
+
+
+def _answers(period: ReportingPeriod, provider_ids: list[int]) -> tuple[dict[int, list[dict]], dict[int, int]]:
+    """Every answer's status in the providers' current runs for the period, with the words they typed, and how many
+    questions each was not asked this period (three queries)."""
+    typed = {}
+    returns = Return.objects.filter(period=period, provider_id__in=provider_ids)
+    for (provider_id, _, code), (kind, values) in submitted_answers(returns, kinds=list(TYPED)).items():
+        text = values.get(TYPED[kind])
+        if text:
+            typed[(provider_id, code)] = str(text)
+    answers = defaultdict(list)
+    not_due = defaultdict(int)
+    for provider_id, framework, standard, code, title, colour, value, threshold, rule in (
+        AnswerStatus.objects.filter(
+            run__is_current=True,
+            run__provider_return__period=period,
+            run__provider_return__provider_id__in=provider_ids,
+        )
+        .values_list("run__provider_return__provider_id", "metric__framework__short_name", "metric__standard__number",
+                     "metric__code", "metric__title", "colour", "value", "threshold", "rule")
+        .order_by("metric__framework__position", "metric__framework__code", "metric__position", "metric_id")
+    ):  # fmt: skip
+        if colour == Colour.NOT_DUE:  # not asked this period: not an answer
+            not_due[provider_id] += 1
+            continue
+        answers[provider_id].append(
+            {
+                "framework": framework, "standard": standard or "", "code": code, "title": title,
+                **_cell(colour), "value": value, "threshold": threshold, "rule": rule,
+                "typed": typed.get((provider_id, code), ""),
+            }
+        )  # fmt: skip
+    return answers, not_due
+
+
+def _abbreviation(column: selectors.Column, group_number: int) -> str:
+    if column.kind == "standard":
+        return "S" + column.label.removeprefix("Standard ").strip()
+    return f"G{group_number}"
+
+
+def _matrices(board: selectors.Dashboard) -> list[dict]:
+    """The RAG matrix as one table per framework: abbreviated column headings with their key, a letter in each cell."""
+    by_framework: dict[str, list[selectors.Column]] = {}
+    for column in board.columns:
+        by_framework.setdefault(column.framework, []).append(column)
+    matrices = []
+    for framework, columns in by_framework.items():
+        heads, groups = [], 0
+        for column in columns:
+            if column.kind == "group":
+                groups += 1
+            heads.append(
+                {"key": column.key, "abbr": _abbreviation(column, groups), "label": column.label,
+                 "title": column.title}
+            )  # fmt: skip
+        rows = []
+        for row in board.rows:
+            if row.cells and not any(row.cells.get(c.key) and row.cells[c.key] is not selectors.NOT_HERE
+                                     for c in columns):  # fmt: skip
+                continue  # this provider answers nothing of this framework
+            cells = []
+            for column in columns:
+                cell = row.cells.get(column.key)
+                cells.append(_cell(cell.colour, cell.label, cell.explanation) if cell else None)
+            rows.append(
+                {
+                    "provider": row.provider_name, "ods_code": row.ods_code,
+                    "overall": _cell(row.overall.colour, row.overall.label), "cells": cells,
+                    "has_cells": bool(row.cells),
+                }
+            )  # fmt: skip
+        for head in heads:
+            head.pop("key")
+        matrices.append({"framework": framework, "columns": heads, "rows": rows})
+    return matrices
+
+
+def _board_totals(board: selectors.Dashboard) -> dict:
+    """Providers by overall status and answers by colour, counted from the rows the report shows."""
+    answers = dict.fromkeys(SEVERITY, 0)
+    by_overall = dict.fromkeys(board.totals, 0)
+    for row in board.rows:
+        for colour, n in row.counts.items():
+            answers[colour] += n
+        if row.state.code in (selectors.OVERDUE, selectors.NOT_YET):
+            by_overall[row.state.code] += 1
+        elif not row.cells:
+            by_overall["not_computed"] += 1
+        else:
+            by_overall[row.overall.colour] = by_overall.get(row.overall.colour, 0) + 1
+    return {"providers": len(board.rows), "by_overall": by_overall, "answers": answers}
+
+
+def _changes(board: selectors.Dashboard, before: selectors.Dashboard | None) -> dict:
+    """Providers whose overall colour changed since the previous quarter (better or worse), and new exceptions."""
+    if before is None:
+        return {"previous": None, "changed": [], "new_exceptions": []}
+    rank = {Colour.GREEN: 0, Colour.AMBER: 1, Colour.RED: 2, Colour.OVERDUE: 3}
+    earlier = {row.provider_id: row for row in before.rows}
+    changed = []
+    for row in board.rows:
+        old = earlier.get(row.provider_id)
+        if old is None or old.overall.label == row.overall.label:
+            continue
+        a, b = rank.get(old.overall.colour), rank.get(row.overall.colour)
+        way = "Better" if a is not None and b is not None and b < a else "Worse" if a is not None and b is not None \
+            and b > a else "Changed"  # fmt: skip
+        changed.append(
+            {"provider": row.provider_name, "before": _cell(old.overall.colour, old.overall.label),
+             "after": _cell(row.overall.colour, row.overall.label), "way": way}
+        )  # fmt: skip
+    seen = {(e.provider_id, e.kind, e.metric_code) for e in before.exceptions}
+    new = [
+        {"provider": e.provider_name, "kind": e.kind, "metric_code": e.metric_code, "title": e.title}
+        for e in board.exceptions
+        if (e.provider_id, e.kind, e.metric_code) not in seen
+    ]
+    return {"previous": before.period.label, "changed": changed, "new_exceptions": new}
+
+
+def _exceptions(board: selectors.Dashboard, comments: dict, reviews: dict) -> list[dict]:
+    return [
+        {
+            "kind": "Overdue return" if e.kind == "overdue" else "Red answer", "provider": e.provider_name,
+            "metric_code": e.metric_code, "title": e.title, "explanation": e.explanation,
+            "review": reviews.get((e.return_id, e.metric_code), ""),
+            "comments": comments.get((e.return_id, e.metric_code), []),
+        }
+        for e in board.exceptions
+    ]  # fmt: skip
+
+
+def _provider_entries(board: selectors.Dashboard, answers: tuple[dict, dict], trends: dict) -> list[dict]:
+    answers, not_due = answers
+    entries = []
+    for row in board.rows:
+        entries.append(
+            {
+                "id": row.provider_id, "name": row.provider_name, "ods_code": row.ods_code,
+                "provider_type": row.provider_type,
+                "state": {"label": row.state.label, "explanation": row.state.explanation},
+                "overall": _cell(row.overall.colour, row.overall.label, row.overall.explanation),
+                "counts": row.counts, "answers": answers.get(row.provider_id, []),
+                "not_due": not_due.get(row.provider_id, 0),
+                "trends": [
+                    {"heading": m["heading"], "trend": m["by_provider"][str(row.provider_id)]}
+                    for m in trends["measures"] if str(row.provider_id) in m["by_provider"]
+                ],
+            }
+        )  # fmt: skip
+    return entries
+
+
+def _header(kind: str, subject: Organisation, period: ReportingPeriod, by, made_at: datetime.datetime) -> dict:
+    return {
+        "version": SNAPSHOT_VERSION,
+        "kind": kind,
+        "title": "Safeguarding assurance report" if kind == ReportKind.COMMITTEE else "Provider assurance report",
+        "subject": {"name": subject.name, "ods_code": subject.ods_code},
+        "period": {
+            "label": period.label, "starts_on": _day(period.starts_on), "ends_on": _day(period.ends_on),
+            "deadline": _day(period.submission_deadline),
+        },
+        "made_at": _moment(made_at),
+        "made_on": _day(timezone.localdate(made_at)),
+        "requested_by": _person(by),
+    }  # fmt: skip
+
+
+def _trend_providers(board: selectors.Dashboard) -> list[dict]:
+    types = dict(
+        Organisation.objects.filter(pk__in=[r.provider_id for r in board.rows]).values_list("pk", "provider_type_id")
+    )
+    return [{"id": r.provider_id, "name": r.provider_name, "provider_type_id": types.get(r.provider_id)}
+            for r in board.rows]  # fmt: skip
+
+
+def gather_committee(commissioner: Organisation, period: ReportingPeriod, *, by, now=None) -> dict:
+    """Everything a committee report for ``commissioner`` and ``period`` shows, as JSON, as ``by`` may see it.
+
+    A fixed number of queries whatever the number of providers: two dashboards (this quarter and the one before),
+    the trends of the key measures, comments and reviews of the exceptions, actions and every answer.
+    """
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    board = selectors.dashboard(by, period, commissioner=commissioner, today=today)
+    before_period = previous_period(period)
+    before = selectors.dashboard(by, before_period, commissioner=commissioner, today=today) if before_period else None
+    ids = [row.provider_id for row in board.rows]
+    comments, reviews = _comments_and_reviews([e.return_id for e in board.exceptions if e.return_id])
+    trends = key_measure_trends(_trend_providers(board), period)
+    actions = _actions(ids, today)
+    answers = _answers(period, ids)
+    snapshot = _header(ReportKind.COMMITTEE, commissioner, period, by, now)
+    snapshot.update(
+        summary={
+            **_board_totals(board),
+            "actions_overdue": sum(1 for a in actions if a["state"] == "Overdue"),
+            "actions_due": sum(1 for a in actions if a["state"] == "Due"),
+            "exceptions": len(board.exceptions),
+        },
+        changes=_changes(board, before),
+        matrices=_matrices(board),
+        exceptions=_exceptions(board, comments, reviews),
+        trends=[{k: v for k, v in m.items() if k != "by_provider"} for m in trends["measures"]],
+        actions=actions,
+        providers=_provider_entries(board, answers, trends),
+    )
+    return snapshot
+
+
+def gather_provider(provider: Organisation, period: ReportingPeriod, *, by, now=None) -> dict:
+    """Everything a provider report for ``provider`` and ``period`` shows, as JSON: its summary and every answer."""
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    board = selectors.dashboard(by, period, today=today)
+    board.rows = [row for row in board.rows if row.provider_id == provider.pk]
+    board.exceptions = [e for e in board.exceptions if e.provider_id == provider.pk]
+    comments, reviews = _comments_and_reviews([e.return_id for e in board.exceptions if e.return_id])
+    trends = key_measure_trends(_trend_providers(board), period)
+    actions = _actions([provider.pk], today)
+    answers = _answers(period, [provider.pk])
+    snapshot = _header(ReportKind.PROVIDER, provider, period, by, now)
+    snapshot.update(
+        summary={
+            **_board_totals(board),
+            "actions_overdue": sum(1 for a in actions if a["state"] == "Overdue"),
+            "actions_due": sum(1 for a in actions if a["state"] == "Due"),
+            "exceptions": len(board.exceptions),
+        },
+        exceptions=_exceptions(board, comments, reviews),
+        actions=actions,
+        providers=_provider_entries(board, answers, trends),
+    )
+    return snapshot
+
+
+# Rendering.
+
+
+@dataclass(frozen=True)
+class RenderedReport:
+    pdf: bytes
+    page_count: int
+
+
+def _with_charts(snapshot: dict) -> dict:
+    """The snapshot with each trend drawn as inline SVG by :func:`reviews.charts.trend_chart` (charts are drawn, not
+    stored: the figures they are drawn from are)."""
+    from .charts import legend, trend_chart
+
+    context = dict(snapshot)
+    context["trends"] = [
+        {
+            **m,
+            "chart": trend_chart(as_trend(m["pooled"]), width=600, height=210),
+            "rows": [
+                {"period": point["period"], "value": point["value"], **counts}
+                for point, counts in zip(m["pooled"]["points"], m["counts"], strict=True)
+            ],
+        }
+        for m in snapshot.get("trends", [])
+    ]
+    if snapshot["kind"] == ReportKind.PROVIDER:  # a committee report's appendix is its answers, without charts
+        context["providers"] = [
+            {**p, "trends": [{**t, "chart": trend_chart(as_trend(t["trend"]), width=480, height=180)}
+                             for t in p["trends"]]}
+            for p in snapshot.get("providers", [])
+        ]  # fmt: skip
+    context["chart_legend"] = legend()
+    return context
+
+
+def render_html(snapshot: dict, **context) -> str:
+    """The report's HTML, from its snapshot alone (``context``: how a part of a long report is drawn)."""
+    template = "reviews/pdf/committee.html" if snapshot["kind"] == ReportKind.COMMITTEE else "reviews/pdf/provider.html"
+    report = context.pop("report", None) or _with_charts(snapshot)
+    return render_to_string(template, {"report": report, "mode": "whole", **context})
+
+
+#: A committee report with more providers than this is drawn in parts of this many providers' appendices, so that
+#: the memory it takes stays bounded (WeasyPrint keeps every page of a document laid out until it writes it).
+PROVIDERS_PER_PART = 25
+
+
+def render_pdf(snapshot: dict) -> RenderedReport:
+    """The report as PDF bytes with its page count, drawn by WeasyPrint from the snapshot."""
+    from weasyprint import HTML
+
+    if snapshot["kind"] != ReportKind.COMMITTEE or len(snapshot.get("providers", [])) <= PROVIDERS_PER_PART:
+        document = HTML(string=render_html(snapshot)).render()
+        return RenderedReport(document.write_pdf(), len(document.pages))
+    return _render_in_parts(snapshot)
+
+
+def _render_in_parts(snapshot: dict) -> RenderedReport:
+    """A long committee report: the appendix drawn in parts, then the front (cover to actions) with the contents'
+    page numbers known, then "Page N of M" stamped on the appendix's pages, all joined into one PDF."""
+    from pypdf import PdfReader, PdfWriter
+    from weasyprint import HTML
+
+    report = _with_charts(snapshot)
+    providers = report["providers"]
+    parts, starts, appendix_pages = [], {}, 0
+    for first in range(0, len(providers), PROVIDERS_PER_PART):
+        part = {**report, "providers": providers[first : first + PROVIDERS_PER_PART]}
+        document = HTML(string=render_html(snapshot, report=part, mode="appendix")).render()
+        for number, page in enumerate(document.pages):
+            for anchor in page.anchors:
+                if anchor.startswith("provider-"):
+                    starts.setdefault(anchor.removeprefix("provider-"), appendix_pages + number)
+        appendix_pages += len(document.pages)
+        parts.append(document.write_pdf())
+        del document
+
+    def front(front_pages: int):
+        numbered = [{**p, "page": front_pages + starts.get(str(p["id"]), 0) + 1} for p in providers]
+        html = render_html(snapshot, report={**report, "providers": numbered}, mode="front",
+                           page_total=front_pages + appendix_pages)  # fmt: skip
+        return HTML(string=html).render()
+
+    front_pages = len(front(0).pages)
+    document = front(front_pages)
+    for _ in range(2):  # page numbers of more digits could, rarely, push the contents onto one more page
+        if len(document.pages) == front_pages:
+            break
+        front_pages = len(document.pages)
+        document = front(front_pages)
+    total = front_pages + appendix_pages
+    numbers = render_to_string(
+        "reviews/pdf/page_numbers.html", {"first": front_pages + 1, "pages": range(appendix_pages), "total": total}
+    )
+    stamps = PdfReader(io.BytesIO(HTML(string=numbers).render().write_pdf())).pages
+
+    writer = PdfWriter()
+    writer.append(PdfReader(io.BytesIO(document.write_pdf())))
+    stamped = 0
+    for data in parts:
+        for page in PdfReader(io.BytesIO(data)).pages:
+            writer.add_page(page).merge_page(stamps[stamped])
+            stamped += 1
+    output = io.BytesIO()
+    writer.write(output)
+    return RenderedReport(output.getvalue(), total)

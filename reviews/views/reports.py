@@ -1,0 +1,191 @@
+"""Pages of assurance reports: the list of past reports with the forms to ask for one, a report's progress, and
+its download (only through here, as an attachment, to people who may see the commissioner's or provider's data)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views import View
+
+from returns.models import ReportingPeriod
+
+from .. import report_services
+from ..models import AssuranceReport, ReportKind, ReportState
+
+REPORTS_PER_PAGE = 25
+
+
+def _periods():
+    return ReportingPeriod.objects.filter(starts_on__lte=timezone.localdate()).order_by("-ends_on")
+
+
+class PeriodChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.label
+
+
+class OrganisationChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj):
+        return obj.name
+
+
+class CommitteeReportForm(forms.Form):
+    """A committee report: the quarter and one of the commissioners whose assurance the person sees."""
+
+    period = PeriodChoiceField(
+        queryset=ReportingPeriod.objects.none(), label="Quarter", empty_label="Choose a quarter",
+        error_messages={"required": report_services.NO_PERIOD, "invalid_choice": report_services.NO_PERIOD},
+    )  # fmt: skip
+    commissioner = OrganisationChoiceField(
+        queryset=None, label="Commissioner", empty_label="Choose a commissioner",
+        error_messages={"required": report_services.NO_COMMISSIONER,
+                        "invalid_choice": report_services.NO_COMMISSIONER},
+    )  # fmt: skip
+
+    field_order = ["commissioner", "period"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, prefix="committee", **kwargs)
+        self.fields["period"].queryset = _periods()
+        self.fields["commissioner"].queryset = report_services.report_commissioners(user)
+
+    @property
+    def subject(self):
+        return self.cleaned_data.get("commissioner")
+
+
+class ProviderReportForm(forms.Form):
+    """A provider report: the quarter and one of the providers whose assurance the person sees."""
+
+    period = PeriodChoiceField(
+        queryset=ReportingPeriod.objects.none(), label="Quarter", empty_label="Choose a quarter",
+        error_messages={"required": report_services.NO_PERIOD, "invalid_choice": report_services.NO_PERIOD},
+    )  # fmt: skip
+    provider = OrganisationChoiceField(
+        queryset=None, label="Provider", empty_label="Choose a provider",
+        error_messages={"required": report_services.NO_PROVIDER, "invalid_choice": report_services.NO_PROVIDER},
+    )  # fmt: skip
+
+    field_order = ["provider", "period"]
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, prefix="provider", **kwargs)
+        self.fields["period"].queryset = _periods()
+        self.fields["provider"].queryset = report_services.report_providers(user)
+
+    @property
+    def subject(self):
+        return self.cleaned_data.get("provider")
+
+
+FORMS = {ReportKind.COMMITTEE: CommitteeReportForm, ReportKind.PROVIDER: ProviderReportForm}
+
+
+def visible_reports(user):
+    """The reports the person may see, newest first, starting from their scope."""
+    return AssuranceReport.objects.restrict(user).select_related("commissioner", "provider", "period", "requested_by")
+
+
+class ReportListView(LoginRequiredMixin, View):
+    """Past reports the person may see, and the forms to ask for a committee or a provider report."""
+
+    template_name = "reviews/reports/report_list.html"
+
+    def get(self, request, *args, **kwargs):
+        return self.show(request)
+
+    def show(self, request, *, committee_form=None, provider_form=None, form=None, status=200):
+        user = request.user
+        committee_form = committee_form or CommitteeReportForm(user=user)
+        provider_form = provider_form or ProviderReportForm(user=user)
+        page = Paginator(visible_reports(user), REPORTS_PER_PAGE).get_page(request.GET.get("page"))
+        context = {
+            "committee_form": committee_form,
+            "provider_form": provider_form,
+            "form": form,  # the form with errors, for the error summary
+            "may_ask_committee": committee_form.fields["commissioner"].queryset.exists(),
+            "may_ask_provider": provider_form.fields["provider"].queryset.exists(),
+            "page_obj": page,
+            "paginator": page.paginator,
+            "reports": page.object_list,
+        }
+        return render(request, self.template_name, context, status=status)
+
+
+class ReportRequestView(ReportListView):
+    """Ask for a report (POST): it is queued and the person is taken to its progress page."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        kind = request.POST.get("kind")
+        if kind not in FORMS:
+            raise Http404("There is no such kind of report.")
+        form = FORMS[kind](request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                report = report_services.request_report(
+                    request.user, kind=kind, period=form.cleaned_data["period"], subject=form.subject
+                )
+            except ValidationError as error:
+                for field, messages in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, messages)
+            else:
+                return redirect(report)
+        forms_given = {"committee_form": form} if kind == ReportKind.COMMITTEE else {"provider_form": form}
+        return self.show(request, form=form, **forms_given)
+
+
+class ReportMixin(LoginRequiredMixin):
+    def get_report(self) -> AssuranceReport:
+        """The report, if the person may see it; another organisation's report is not found (404)."""
+        return get_object_or_404(visible_reports(self.request.user), pk=self.kwargs["pk"])
+
+
+class ReportDetailView(ReportMixin, View):
+    """A report's progress: queued, being made (the page refreshes itself), ready to download, or failed and why."""
+
+    template_name = "reviews/reports/report_detail.html"
+
+    def get(self, request, *args, **kwargs):
+        report = self.get_report()
+        retry_form = None
+        if report.state == ReportState.FAILED:
+            data = {"kind": report.kind, "period": report.period_id}
+            retry_form = {"prefix": report.kind, "subject": report.subject.pk, **data}
+        return render(
+            request,
+            self.template_name,
+            {
+                "report": report,
+                "in_progress": not report.is_finished,
+                "retry": retry_form,
+                "breadcrumbs": [
+                    ("Assurance reports", reverse("reviews:report_list")),
+                    (report.get_kind_display(), None),
+                ],
+            },
+        )
+
+
+class ReportDownloadView(ReportMixin, View):
+    """The report's PDF as stored when it was made, byte for byte, as an attachment; never from a public path."""
+
+    def get(self, request, *args, **kwargs):
+        report = self.get_report()
+        if report.state != ReportState.READY:
+            return redirect(report)
+        try:
+            stream = report.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The report's file is no longer in storage.") from None
+        response = FileResponse(stream, as_attachment=True, filename=report.filename, content_type="application/pdf")
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
