@@ -92,6 +92,9 @@ def answer_in_words(kind: str, values: dict, metric: Metric | None = None) -> li
     snapshot of a metric no longer in the catalogue, the general names are used.
     """
     labels = field_labels(metric) if metric is not None else field_labels(Metric(kind=kind))
+    labels["text"] = (
+        "Answer"  # the form asks for "Your answer"; shown to reviewers and in reports, it is the provider's
+    )
     words = [
         (labels[name], _text(name, values.get(name)))
         for name in ANSWER_FIELDS.get(kind, ())

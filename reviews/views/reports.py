@@ -25,6 +25,14 @@ def _periods():
     return ReportingPeriod.objects.filter(starts_on__lte=timezone.localdate()).order_by("-ends_on")
 
 
+def _choose_the_only_one(form: forms.Form, name: str) -> None:
+    """An empty form starts with the one choice there is, when there is only one (a person of one commissioner)."""
+    if not form.is_bound and name not in form.initial:
+        only = list(form.fields[name].queryset.values_list("pk", flat=True)[:2])
+        if len(only) == 1:
+            form.initial[name] = only[0]
+
+
 class PeriodChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.label
@@ -54,6 +62,7 @@ class CommitteeReportForm(forms.Form):
         super().__init__(*args, prefix="committee", **kwargs)
         self.fields["period"].queryset = _periods()
         self.fields["commissioner"].queryset = report_services.report_commissioners(user)
+        _choose_the_only_one(self, "commissioner")
 
     @property
     def subject(self):
@@ -78,6 +87,7 @@ class ProviderReportForm(forms.Form):
         super().__init__(*args, prefix="provider", **kwargs)
         self.fields["period"].queryset = _periods()
         self.fields["provider"].queryset = report_services.report_providers(user)
+        _choose_the_only_one(self, "provider")
 
     @property
     def subject(self):
@@ -102,8 +112,8 @@ class ReportListView(LoginRequiredMixin, View):
 
     def show(self, request, *, committee_form=None, provider_form=None, form=None, status=200):
         user = request.user
-        committee_form = committee_form or CommitteeReportForm(user=user)
-        provider_form = provider_form or ProviderReportForm(user=user)
+        committee_form = committee_form or CommitteeReportForm(user=user, initial=self.initial(request, "commissioner"))
+        provider_form = provider_form or ProviderReportForm(user=user, initial=self.initial(request, "provider"))
         page = Paginator(visible_reports(user), REPORTS_PER_PAGE).get_page(request.GET.get("page"))
         context = {
             "committee_form": committee_form,
@@ -116,6 +126,15 @@ class ReportListView(LoginRequiredMixin, View):
             "reports": page.object_list,
         }
         return render(request, self.template_name, context, status=status)
+
+    @staticmethod
+    def initial(request, subject: str) -> dict:
+        """What a form starts with: the quarter and subject a link asked for (``?period=&commissioner=`` or
+        ``?provider=``, as the dashboard and review pages link here), else the quarter that most recently ended."""
+        initial = {"period": request.GET.get("period") or getattr(ReportingPeriod.objects.current(), "pk", None)}
+        if request.GET.get(subject):
+            initial[subject] = request.GET[subject]
+        return initial
 
 
 class ReportRequestView(ReportListView):

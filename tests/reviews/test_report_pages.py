@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 
 import pytest
 from django.urls import reverse
 from pypdf import PdfReader
 
+from returns.models import ReportingPeriod
 from reviews.models import AssuranceReport, ReportKind, ReportState
 from tests.reviews.fixtures import submitted  # noqa: F401
 
@@ -206,3 +208,28 @@ def test_the_api_asks_for_a_report_with_the_forms_messages_and_serves_it_to_the_
         "/api/v1/reports/", {"kind": "committee", "commissioner": world.newham.pk, "period": submitted.period.pk}
     )
     assert other.json()["fields"] == {"commissioner": "Choose the commissioner the committee report is for."}
+
+
+def selected(page: str, name: str) -> str | None:
+    """The value of the option selected in the select called ``name``, if one is."""
+    select = re.search(rf'<select[^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(1)) if select else None
+    return chosen.group(1) if chosen else None
+
+
+def test_the_forms_start_with_the_latest_quarter_the_only_commissioner_and_what_a_link_asked_for(
+    world, submitted, signed_in
+):
+    client = signed_in("newham_nurse")
+    page = client.get(reverse("reviews:report_list")).content.decode()
+    latest = ReportingPeriod.objects.current()
+    assert selected(page, "committee-period") == selected(page, "provider-period") == str(latest.pk)
+    assert selected(page, "committee-commissioner") == str(world.newham.pk), "Newham is the nurse's only commissioner"
+    assert selected(page, "provider-provider") is None, "the nurse sees several providers: none is chosen for them"
+
+    asked = f"?period={submitted.period.pk}&provider={world.riverside.pk}"
+    page = client.get(reverse("reviews:report_list") + asked).content.decode()
+    assert selected(page, "provider-period") == str(submitted.period.pk)
+    assert selected(page, "provider-provider") == str(world.riverside.pk)
+    review = client.get(reverse("reviews:return_review", args=[submitted.pk])).content.decode()
+    assert asked.replace("&", "&amp;") in review, "the review page links to its provider report"
