@@ -96,7 +96,7 @@ def test_a_designated_professional_sees_every_answer_with_its_colour_label_and_e
     # The decision on the whole return.
     assert reverse("reviews:return_accept", args=[reviewed.pk]) in html
     assert reverse("returns:return_for_revision", args=[reviewed.pk]) in html
-    assert f'<a href="{reverse("returns:return_list")}" aria-current="true">Returns</a>' in html, "where it is in the nav"
+    assert f'<a href="{reverse("returns:return_list")}" aria-current="true">Returns</a>' in html, "in the nav"
 
 
 def test_the_review_narrows_to_a_standard_or_a_metric_group_with_a_way_back(as_person, world, catalogue, reviewed):
