@@ -10,8 +10,9 @@ ICB commissions them all; a smaller CCG commissions the first 50 (``BENCH_SMALL_
 Timed, for each commissioner: the committee report as the job makes it (gather + render, not the file write),
 ``BENCH_REPORT_RUNS`` times for the CCG (default 3) and ``BENCH_LARGE_REPORT_RUNS`` times for the ICB (default 1:
 it is minutes of work), with the median, the split between gathering and rendering, the page count and the PDF
-size, the gather's number of queries, and the peak memory: the growth of the process's resident set (ru_maxrss)
-over the runs, and (``BENCH_TRACEMALLOC=1``) Python's allocations in one extra run under tracemalloc.
+size, the gather's number of queries, and the peak memory. Each report is made in a fresh process, as a Celery worker
+would make it, so the peak resident set printed (ru_maxrss) is the report's own, not the world building's; with
+``BENCH_TRACEMALLOC=1`` each such process also makes it once more under tracemalloc for Python's peak allocations.
 """
 
 from __future__ import annotations
@@ -67,67 +68,97 @@ def add_small_commissioner(count: int):
     return ccg, member
 
 
-def time_report(label: str, commissioner, period, person, runs: int, *, trace: bool) -> None:
+def one_report(commissioner_id: int, period_id: int, person_id: int) -> dict:
+    """Make one committee report as the job does (gather + render, no file write), in this process; its figures.
+
+    Run in a fresh process (see :func:`time_report`), so that its peak resident set is the report's own, as a
+    Celery worker making it would see, and not the benchmark's world building.
+    """
+    from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from providers.models import Organisation
+    from returns.models import ReportingPeriod
     from reviews import reports
 
+    commissioner = Organisation.objects.get(pk=commissioner_id)
+    period = ReportingPeriod.objects.get(pk=period_id)
+    person = get_user_model().objects.get(pk=person_id)
+    rss_before = max_rss_mb()
+    started = time.perf_counter()
     with CaptureQueriesContext(connection) as captured:
         snapshot = reports.gather_committee(commissioner, period, by=person)
-    queries = len(captured)
-    providers = len(snapshot["providers"])
-
-    gathers, renders, totals = [], [], []
-    rss_before = max_rss_mb()
-    rendered = None
-    for _ in range(runs):
-        started = time.perf_counter()
-        snapshot = reports.gather_committee(commissioner, period, by=person)
-        gathered = time.perf_counter()
-        rendered = reports.render_pdf(snapshot)
-        done = time.perf_counter()
-        gathers.append(gathered - started)
-        renders.append(done - gathered)
-        totals.append(done - started)
-        print(f"  ({label}: one run, {done - started:.1f} s, {rendered.page_count} pages)", flush=True)
-    rss_growth = max_rss_mb() - rss_before
-
-    traced = ""
-    if trace:
+    gathered = time.perf_counter()
+    rendered = reports.render_pdf(snapshot)
+    done = time.perf_counter()
+    figures = {
+        "providers": len(snapshot["providers"]), "queries": len(captured), "gather": gathered - started,
+        "render": done - gathered, "total": done - started, "pages": rendered.page_count, "size": len(rendered.pdf),
+        "rss_before": rss_before, "rss_peak": max_rss_mb(),
+    }  # fmt: skip
+    if TRACE:
         tracemalloc.start()
         reports.render_pdf(reports.gather_committee(commissioner, period, by=person))
-        _, peak = tracemalloc.get_traced_memory()
+        figures["traced"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
-        traced = f"{peak / 2**20:.0f} MB of Python allocations (tracemalloc, one run); "
+    return figures
 
-    print(f"Committee report, {label}: {providers} providers, {rendered.page_count} pages, "
-          f"{len(rendered.pdf) / 1024:.0f} KB; gather asks {queries} queries")  # fmt: skip
-    print(f"  gather + render: median {statistics.median(totals):.2f} s of {runs} "
-          f"(runs: {', '.join(f'{t:.2f}' for t in totals)} s)")  # fmt: skip
-    print(f"  of which gather: median {statistics.median(gathers):.2f} s; render: median "
-          f"{statistics.median(renders):.2f} s")  # fmt: skip
-    print(f"  peak memory: {traced}"
-          f"resident set grew {rss_growth:.0f} MB to {max_rss_mb():.0f} MB")  # fmt: skip
+
+def time_report(label: str, commissioner, period, person, runs: int) -> None:
+    """Time ``runs`` committee reports, each made in a fresh process, and print the medians and the peak memory."""
+    import json
+    import subprocess
+
+    results = []
+    for _ in range(runs):
+        child = subprocess.run(
+            [sys.executable, __file__, "--one", str(commissioner.pk), str(period.pk), str(person.pk)],
+            env=os.environ.copy(), capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if child.returncode != 0:
+            raise SystemExit(f"The report failed in its process:\n{child.stderr[-3000:]}")
+        figures = json.loads(child.stdout.strip().splitlines()[-1])
+        results.append(figures)
+        print(f"  ({label}: one run, {figures['total']:.1f} s, {figures['pages']} pages, "
+              f"peak resident set {figures['rss_peak']:.0f} MB)", flush=True)  # fmt: skip
+
+    def median(key):
+        return statistics.median(r[key] for r in results)
+
+    last = results[-1]
+    traced = [r["traced"] for r in results if "traced" in r]
+    print(f"Committee report, {label}: {last['providers']} providers, {last['pages']} pages, "
+          f"{last['size'] / 1024:.0f} KB; gather asks {last['queries']} queries")  # fmt: skip
+    runs_text = ", ".join(f"{r['total']:.2f}" for r in results)
+    print(f"  gather + render: median {median('total'):.2f} s of {runs} (runs: {runs_text} s)")
+    print(f"  of which gather: median {median('gather'):.2f} s; render: median {median('render'):.2f} s")
+    print(f"  peak memory of the process making it: median {median('rss_peak'):.0f} MB resident "
+          f"(max {max(r['rss_peak'] for r in results):.0f} MB; {median('rss_before'):.0f} MB before it began)"
+          + (f"; {max(traced):.0f} MB of Python allocations at peak (tracemalloc)" if traced else ""))  # fmt: skip
+
+
+def setup_django() -> None:
+    os.environ["DATABASE_URL"] = rag_dashboard.DATABASE_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "assurance.settings"
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import logging
+
+    import django
+
+    django.setup()
+    logging.getLogger("weasyprint").setLevel(logging.WARNING)
+    logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 
 def main() -> None:
     name = rag_dashboard.database_name()
     rag_dashboard.server_command(f'DROP DATABASE IF EXISTS "{name}"')
     rag_dashboard.server_command(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = rag_dashboard.DATABASE_URL
-    os.environ["DJANGO_SETTINGS_MODULE"] = "assurance.settings"
-    os.environ.pop("CELERY_BROKER_URL", None)
-    os.environ["DJANGO_DEBUG"] = "false"
-    os.environ.setdefault("LOG_LEVEL", "WARNING")
     try:
-        import django
-
-        django.setup()
-        import logging
-
-        logging.getLogger("weasyprint").setLevel(logging.WARNING)
-        logging.getLogger("fontTools").setLevel(logging.WARNING)
+        setup_django()
         from django.core.management import call_command
         from django.db import connections
 
@@ -151,13 +182,20 @@ def main() -> None:
             f"{answers} answers, statuses of the latest two quarters, in {built:.0f} s"
         )
 
-        time_report(f"{ccg.name}", ccg, latest, committee, RUNS, trace=TRACE)
+        connections.close_all()
+        time_report(f"{ccg.name}", ccg, latest, committee, RUNS)
         if LARGE_RUNS:
-            time_report(f"{icb.name}", icb, latest, nurse, LARGE_RUNS, trace=False)
+            time_report(f"{icb.name}", icb, latest, nurse, LARGE_RUNS)
         connections.close_all()
     finally:
         rag_dashboard.server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["--one"]:
+        import json
+
+        setup_django()
+        print(json.dumps(one_report(*(int(a) for a in sys.argv[2:5]))))
+    else:
+        main()
