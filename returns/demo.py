@@ -1,11 +1,16 @@
 """Demo quarterly returns: a year and a half of every demo provider's returns, with reviews, for ``seed_demo``.
 
+The demo's timeline follows the day it is seeded, so that it looks the same whenever it is run. Its quarters are
+counted from the first (see :func:`demo_quarters`): quarter :data:`ANCHOR` is the latest quarter that has ended,
+the five before it are history, and :data:`IN_PROGRESS` is the quarter under way. Deadlines and lock dates follow
+one regular rule from the quarter's end (:func:`submission_deadline`, :func:`lock_date`).
+
 Each return is answered, submitted and reviewed through the services, as its people would have done on the days
 it pretends (answers, submissions and review acts are then moved back to those days, see :func:`backdate`). The
-figures are made up but steady: the same provider, metric and quarter always give the same answer, and each
+figures are made up but steady: the same provider, metric and demo quarter always give the same answer, and each
 provider has its own character (one trust is weak on training and improving, a surgery submits late, a sexual
-health service has not sent its first-quarter return), so that dashboards, trends and reports have something to
-show.
+health service has not sent its return for the quarter before the latest), so that dashboards, trends and
+reports have something to show.
 """
 
 from __future__ import annotations
@@ -20,9 +25,87 @@ from django.db import transaction
 
 from standards.kinds import RequirementKind, SelfAssessmentGrade
 
-from .models import Answer, Evidence, ReportingPeriod, Return, Submission
+from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
 from .selectors import metrics_for
 from .services import AnswerInput, open_return, save_answers, submit_return
+
+# The timeline.
+
+#: Returns are due by the end of the second month after their quarter ends (30 November for July–September)...
+DEADLINE_MONTHS_AFTER_QUARTER = 2
+#: ...and the period locks at the end of the third (31 December for July–September).
+LOCK_MONTHS_AFTER_QUARTER = 3
+#: The demo's quarters, counted from its first: 0 to 4 are history, every provider's returns; ``ANCHOR`` is the
+#: latest quarter that ended before the day the demo is seeded; ``IN_PROGRESS`` is the quarter under way.
+ANCHOR = 5
+IN_PROGRESS = ANCHOR + 1
+DEMO_QUARTERS = range(IN_PROGRESS + 1)
+HISTORY_QUARTERS = range(ANCHOR)
+#: Stands for the latest history quarter whose return asks the annual standards (a Q4, January to March): the
+#: self-assessments, and so the shortfalls and action plans, are asked only then.
+YEAR_END = "year end"
+#: Returns sent early for the anchor quarter went in this many days before the demo's today at the latest.
+EARLY_DAYS_BEFORE_TODAY = 3
+
+Quarter = tuple[int, int]  # (financial year, quarter): (2026, 2) is July to September 2026
+
+
+def last_day_of_month_after(day: datetime.date, months: int) -> datetime.date:
+    """The last day of the month ``months`` after the month of ``day``."""
+    month = day.month + months  # the month after the one wanted, counting January of day's year as 0
+    following = datetime.date(day.year + month // 12, month % 12 + 1, 1)
+    return following - datetime.timedelta(days=1)
+
+
+def submission_deadline(ends_on: datetime.date) -> datetime.date:
+    """The demo's deadline for a quarter ending on ``ends_on``: the last day of the second month after."""
+    return last_day_of_month_after(ends_on, DEADLINE_MONTHS_AFTER_QUARTER)
+
+
+def lock_date(ends_on: datetime.date) -> datetime.date:
+    """The demo's lock date for a quarter ending on ``ends_on``: the last day of the third month after."""
+    return last_day_of_month_after(ends_on, LOCK_MONTHS_AFTER_QUARTER)
+
+
+def quarter_of(day: datetime.date) -> Quarter:
+    """The quarter of the NHS financial year (April to March) that ``day`` falls in."""
+    financial_year = day.year if day.month >= 4 else day.year - 1
+    return financial_year, (day.month - 4) % 12 // 3 + 1
+
+
+def quarters_after(quarter: Quarter, count: int) -> Quarter:
+    """The quarter ``count`` quarters after ``quarter`` (before it when ``count`` is negative)."""
+    financial_year, number = quarter
+    year, place = divmod(financial_year * 4 + number - 1 + count, 4)
+    return year, place + 1
+
+
+def demo_quarters(today: datetime.date) -> dict[int, Quarter]:
+    """The demo's quarters by their place in it: the anchor is the latest quarter that ended before ``today``."""
+    anchor = quarters_after(quarter_of(today), -1)
+    return {index: quarters_after(anchor, index - ANCHOR) for index in DEMO_QUARTERS}
+
+
+def year_end_index(quarters: dict[int, Quarter]) -> int:
+    """The latest history quarter that is a Q4: the one whose returns ask the annual standards."""
+    return max(index for index in HISTORY_QUARTERS if quarters[index][1] == 4)
+
+
+def quarter_index(which: int | str, quarters: dict[int, Quarter]) -> int:
+    """A demo quarter's place, given as a place or as :data:`YEAR_END`."""
+    return year_end_index(quarters) if which == YEAR_END else which
+
+
+def month_after(period: ReportingPeriod, months: int) -> str:
+    """The month ``months`` after the period's quarter ends, as words: "October 2026"."""
+    return f"{last_day_of_month_after(period.ends_on, months):%B %Y}"
+
+
+def next_quarter_label(period: ReportingPeriod) -> str:
+    """The quarter after the period's, as people say it: "Q1 2026/27"."""
+    financial_year, number = quarters_after((period.financial_year, period.quarter), 1)
+    return f"Q{number} {financial_year}/{(financial_year + 1) % 100:02d}"
+
 
 #: Where the one demo policy document is kept, written once and shared by every demo policy answer.
 DEMO_POLICY_PATH = "evidence/demo/safeguarding-policy-demo.pdf"
@@ -31,6 +114,8 @@ DEMO_POLICY = (
     b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n"
     b"% Demo policy document: Safeguard Assure demo data, not a real policy.\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 )
+#: Narrative answers, whose months follow the period: ``{first_month}`` is its quarter's first month,
+#: ``{month_after}`` and ``{third_month_after}`` the first and third months after its quarter ends.
 NARRATIVES = {
     "SC32-2-LEADS": (
         "Executive lead: Chief Nurse. Named doctor and named nurse for safeguarding children in post; named midwife "
@@ -38,9 +123,9 @@ NARRATIVES = {
         "named nurse for children. No vacancies this quarter."
     ),
     "DUTIES-08-REVIEW-ACTION-PLANS": (
-        "Two action plans open: one Child Safeguarding Practice Review (both actions on track, due October 2026) "
-        "and one Safeguarding Adult Review (discharge-planning audit completed in July; re-audit due December "
-        "2026). No Domestic Homicide Review involved the Trust this quarter."
+        "Two action plans open: one Child Safeguarding Practice Review (both actions on track, due {month_after}) "
+        "and one Safeguarding Adult Review (discharge-planning audit completed in {first_month}; re-audit due "
+        "{third_month_after}). No Domestic Homicide Review involved the Trust this quarter."
     ),
 }
 STAFF = {
@@ -61,7 +146,7 @@ class Character:
     drift: float = 0  # percentage points a quarter (improving > 0)
     shortfall: int = 0  # one self-assessment in this many is graded partially compliant (0: never)
     not_compliant: int = 0  # one self-assessment in this many is graded not compliant (0: never)
-    policy_lapses_in: tuple[int, int] | None = None  # the (year, quarter) when a policy is not in place
+    policy_lapses_in: int | None = None  # the demo quarter (its place, 0 the first) when a policy is not in place
 
 
 CHARACTERS = {
@@ -73,8 +158,8 @@ CHARACTERS = {
     "ZC3": Character(91, 0.2),  # Chalk Hills (Luton)
     "ZM1": Character(86, 0.5, shortfall=6),  # Northbank
     "ZG1": Character(95, 0),  # Lea Valley practice
-    "ZG2": Character(81, 1.0, shortfall=5),  # Bramblegate (Luton): late with its returns
-    "ZH1": Character(89, 0, policy_lapses_in=(2026, 1)),  # Marsh Lane care home
+    "ZG2": Character(81, 1.0, shortfall=3),  # Bramblegate (Luton): late with its returns, short of a standard
+    "ZH1": Character(89, 0, policy_lapses_in=4),  # Marsh Lane care home
     "ZI1": Character(84, 0.5, shortfall=5, not_compliant=13),  # Harbour Light
     "ZI2": Character(92, 0),  # Lanternwick
 }
@@ -88,28 +173,33 @@ class Timing:
     submitted: bool = True  # False: a draft started and never submitted (overdue)
 
 
-#: Exceptions to "submitted on time": (provider, (year, quarter)) → timing. Riverside's Q2 2026/27 is left for
-#: the person trying the demo to start.
+#: Exceptions to "submitted on time" in the history quarters: (provider, demo quarter: 0 the first) → timing.
 TIMINGS = {
-    ("ZI1", (2025, 3)): Timing(late=True),
-    ("ZG2", (2025, 4)): Timing(late=True),
-    ("ZG2", (2026, 1)): Timing(late=True),
-    ("ZI2", (2026, 1)): Timing(submitted=False),
+    ("ZI1", 2): Timing(late=True),
+    ("ZG2", 3): Timing(late=True),
+    ("ZG2", 4): Timing(late=True),
+    ("ZI2", 4): Timing(submitted=False),
 }
-#: Providers that have already sent their Q2 2026/27 return by 23 November 2026; the rest have not yet.
-EARLY_IN_Q2_2026 = ("ZR2", "ZR3", "ZC1", "ZC2", "ZC3", "ZM1", "ZG1")
-HISTORY_QUARTERS = ((2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1))
+#: Providers that have sent their return for the anchor quarter before its deadline; until the deadline the rest
+#: have not yet. Once it has passed every provider has sent it on time, but for these exceptions. Riverside's
+#: is left for the person trying the demo to start, either way.
+EARLY_IN_ANCHOR = ("ZR2", "ZR3", "ZC1", "ZC2", "ZC3", "ZM1", "ZG1")
+ANCHOR_TIMINGS_AFTER_DEADLINE = {"ZI2": Timing(submitted=False)}
 
 
 def _spread(*parts: str) -> int:
     return zlib.crc32("/".join(parts).encode())
 
 
-def demo_answer(metric, provider, period: ReportingPeriod, character: Character) -> tuple[dict, list[dict] | None]:
-    """Plausible values for the provider's answer to the metric in the period, and its action plan if it needs one."""
-    key = (provider.ods_code, metric.code, f"{period.financial_year}Q{period.quarter}")
-    spread = _spread(*key)
-    quarter_index = (period.financial_year - 2025) * 4 + period.quarter - 1
+def demo_answer(
+    metric, provider, period: ReportingPeriod, character: Character, quarter_index: int
+) -> tuple[dict, list[dict] | None]:
+    """Plausible values for the provider's answer to the metric in the period, and its action plan if it needs one.
+
+    ``quarter_index`` is the period's place in the demo (0 its first quarter): the figures depend on it, not on
+    the calendar, so that each provider's story is the same whenever the demo is seeded.
+    """
+    spread = _spread(provider.ods_code, metric.code, f"quarter {quarter_index}")
     kind = metric.kind
     if kind == RequirementKind.PERCENTAGE:
         if "LONG-STAY" in metric.code:
@@ -125,9 +215,9 @@ def demo_answer(metric, provider, period: ReportingPeriod, character: Character)
     if kind == RequirementKind.COUNT:
         return {"count": str(spread % 9)}, None
     if kind == RequirementKind.POLICY:
-        if character.policy_lapses_in == (period.financial_year, period.quarter) and spread % 2:
+        if character.policy_lapses_in == quarter_index and spread % 2:
             return {"in_place": "no", "review_date": ""}, None
-        review = datetime.date(period.financial_year + 1, 6, 30)
+        review = datetime.date(period.financial_year + 1, 6, 30)  # policies are reviewed every June
         if spread % 11 == 0:
             review = period.ends_on + datetime.timedelta(days=45)  # close to review: amber
         return {"in_place": "yes", "review_date": review.isoformat()}, None
@@ -163,7 +253,12 @@ def demo_answer(metric, provider, period: ReportingPeriod, character: Character)
         metric.code,
         "Reported to the safeguarding committee; no concerns to escalate this quarter.",
     )
-    return {"text": text}, None
+    months = {
+        "first_month": f"{period.starts_on:%B}",
+        "month_after": month_after(period, 1),
+        "third_month_after": month_after(period, 3),
+    }
+    return {"text": text.format(**months)}, None
 
 
 def days_of(period: ReportingPeriod, timing: Timing) -> tuple[datetime.datetime, datetime.datetime]:
@@ -175,10 +270,26 @@ def days_of(period: ReportingPeriod, timing: Timing) -> tuple[datetime.datetime,
     return answered, submitted
 
 
+def early_days(period: ReportingPeriod, today: datetime.date) -> tuple[datetime.datetime, datetime.datetime]:
+    """The days a return sent before the deadline, which is still to come, was answered and submitted.
+
+    As :func:`days_of` says, but submitted :data:`EARLY_DAYS_BEFORE_TODAY` days before ``today`` at the latest,
+    answered three days before that, and neither before the quarter ended.
+    """
+    answered, submitted = days_of(period, Timing())
+    first_day = period.ends_on + datetime.timedelta(days=1)
+    latest = max(today - datetime.timedelta(days=EARLY_DAYS_BEFORE_TODAY), first_day)
+    submitted = min(submitted, datetime.datetime.combine(latest, datetime.time(15, 0), tzinfo=datetime.UTC))
+    answered = min(answered, submitted - datetime.timedelta(days=3))
+    answered = max(answered, datetime.datetime.combine(first_day, datetime.time(9, 0), tzinfo=datetime.UTC))
+    return answered, submitted
+
+
 @dataclasses.dataclass
 class ReturnPlan:
     provider: object
     period: ReportingPeriod
+    quarter_index: int  # the period's place in the demo
     contributor: object
     lead: object
     answered: datetime.datetime
@@ -199,7 +310,7 @@ def make_return(plan: ReturnPlan) -> Return | None:
         provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor)
         answers = {}
         for metric in metrics_for(plan.provider, plan.period):
-            values, actions = demo_answer(metric, plan.provider, plan.period, character)
+            values, actions = demo_answer(metric, plan.provider, plan.period, character, plan.quarter_index)
             answers[metric.pk] = AnswerInput(values, actions=actions)
         result = save_answers(provider_return, by=plan.contributor, answers=answers, today=plan.answered.date())
         if result.warnings:
@@ -250,6 +361,7 @@ def backdate(provider_return: Return, answered: datetime.datetime, submitted: da
     Answer.history.filter(provider_return_id=provider_return.pk).update(history_date=answered)
     Evidence.objects.filter(answer__in=answers).update(uploaded_at=answered)
     Evidence.history.filter(answer_id__in=answers.values("pk")).update(history_date=answered)
+    ActionPlanItem.history.filter(answer_id__in=answers.values("pk")).update(history_date=answered)
     Submission.objects.filter(provider_return=provider_return).update(submitted_at=submitted)
     last = submitted if provider_return.submissions.exists() else answered
     Return.objects.filter(pk=provider_return.pk).update(created_at=answered, updated_at=last)

@@ -8,9 +8,11 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 
-from providers.management.commands.seed_demo import LOGIN_URL, PASSWORD, SEED_ADMIN
+from providers.management.commands.seed_demo import PASSWORD, SEED_ADMIN, sign_in_url
 from providers.models import (
     CommissionerRole,
     Contract,
@@ -20,9 +22,24 @@ from providers.models import (
     Role,
     validate_ods_code,
 )
-from returns.models import ReportingPeriod, Return, ReturnStatus, Submission
-from returns.services import completeness_problems
+from returns import demo as returns_demo
+from returns.models import (
+    ActionPlanItem,
+    Answer,
+    Evidence,
+    ReportingPeriod,
+    Return,
+    ReturnStatus,
+    RevisionRequest,
+    Submission,
+    quarter_dates,
+)
+from returns.selectors import metrics_for
+from returns.services import AnswerInput, completeness_problems, open_return, save_answers
+from returns.views.lists import open_periods
 from reviews.models import ActionFollowUp, AnswerComment, AnswerReview, AnswerStatus, RagRun, ReturnAcceptance
+from reviews.selectors import NOT_YET, ON_TIME, OVERDUE, RETURNED, dashboard, overdue_returns
+from standards.kinds import RequirementKind
 from standards.models import Framework, ProviderType
 from tests.factories import UserFactory
 
@@ -36,6 +53,11 @@ NEL_CCGS = {
     "08V": "NHS Tower Hamlets CCG",
 }
 LUTON_CCG = "06P"
+#: The day the demo was designed for: Q2 2026/27's returns are due by 30 November, seven providers have sent theirs.
+DESIGN_DAY = datetime.date(2026, 11, 23)
+#: A day after the deadline of the latest quarter to have ended (Q3 2026/27, due by 28 February 2027).
+AFTER_THE_DEADLINE = datetime.date(2027, 3, 10)
+EARLY = {"ZR2", "ZR3", "ZC1", "ZC2", "ZC3", "ZM1", "ZG1"}
 
 pytestmark = pytest.mark.django_db
 
@@ -53,8 +75,12 @@ def catalogue():
 
 
 def seed_demo(**options) -> str:
-    """The command's output; without the year and a half of returns unless ``history=True`` (it takes seconds)."""
+    """The command's output; without the year and a half of returns unless ``history=True`` (it takes seconds).
+
+    The demo's dates follow its today: the design's day unless ``today`` says another.
+    """
     options.setdefault("history", False)
+    options.setdefault("today", DESIGN_DAY)
     out = io.StringIO()
     call_command("seed_demo", stdout=out, **options)
     return out.getvalue()
@@ -106,14 +132,30 @@ def test_every_role_has_a_person_who_signs_in_with_the_printed_password(demo, cl
         assert membership.user.get_full_name()
         assert membership.user.username in demo
     assert PASSWORD in demo
-    assert LOGIN_URL in demo
-    assert urlsplit(LOGIN_URL).path == reverse("login")
+    assert sign_in_url() in demo
+    assert urlsplit(sign_in_url()).path == reverse("login")
 
     response = client.post(reverse("login"), {"username": "amara.okafor@newham-ccg.example", "password": PASSWORD})
 
     assert response.status_code == 302
     assert response.wsgi_request.user.username == "amara.okafor@newham-ccg.example"
     assert all(m.user.check_password(PASSWORD) for m in memberships)
+
+
+@pytest.mark.parametrize(
+    ("port", "url"),
+    [(None, "http://127.0.0.1:8000/accounts/login/"), ("8131", "http://127.0.0.1:8131/accounts/login/")],
+)
+def test_the_sign_in_address_is_on_the_port_bin_dev_serves_on(catalogue, monkeypatch, port, url):
+    if port is None:
+        monkeypatch.delenv("PORT", raising=False)
+    else:
+        monkeypatch.setenv("PORT", port)
+
+    output = seed_demo()
+
+    assert f"Sign in at {url} as:" in output
+    assert f"Sign-in page: {url}" in output
 
 
 def test_contracts_run_from_april_2025_to_march_2028_on_the_latest_frameworks(demo):
@@ -278,41 +320,194 @@ def test_the_luton_designated_nurse_sees_none_of_the_north_east_london_only_prov
 
 def test_periods_around_november_2026_and_riverside_s_submitted_first_quarter(demo):
     periods = {(p.financial_year, p.quarter): p for p in ReportingPeriod.objects.all()}
-    assert set(periods) == {(2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2)}
-    november = datetime.date(2026, 11, 23)
-    assert [key for key, period in periods.items() if not period.is_locked(november)] == [(2026, 2)]
+    assert set(periods) == {(2025, 1), (2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2), (2026, 3)}
+    assert {key for key, period in periods.items() if not period.is_locked(DESIGN_DAY)} == {(2026, 2), (2026, 3)}
     assert str(periods[(2026, 2)].submission_deadline) == "2026-11-30"
+    assert str(periods[(2026, 2)].lock_date) == "2026-12-31"
+    assert open_periods(DESIGN_DAY) == [periods[(2026, 2)]]  # Q3 2026/27 is under way
     (submitted,) = Return.objects.all()
     assert submitted.provider.ods_code == "ZR1" and submitted.period == periods[(2026, 1)]
     assert submitted.status == ReturnStatus.SUBMITTED
     assert completeness_problems(submitted) == {}
     (submission,) = submitted.submissions.all()
     assert not submission.late and submission.submitted_by.username.startswith("priya.shah")
+    assert timezone.localdate(submission.submitted_at) == datetime.date(2026, 8, 21)  # the deadline was 31 August
     assert "Submitted returns: 1 created" in demo
     assert "Submitted returns: 1 unchanged" in seed_demo()
     assert Return.objects.count() == 1 and submitted.submissions.count() == 1
 
 
-def test_the_full_demo_holds_a_year_and_a_half_of_returns_with_late_overdue_and_reviewed_ones(
+@pytest.mark.parametrize(
+    ("ends_on", "deadline", "lock_date"),
+    [
+        ("2026-06-30", "2026-08-31", "2026-09-30"),
+        ("2026-09-30", "2026-11-30", "2026-12-31"),
+        ("2026-12-31", "2027-02-28", "2027-03-31"),
+        ("2027-03-31", "2027-05-31", "2027-06-30"),
+        ("2027-12-31", "2028-02-29", "2028-03-31"),
+    ],
+)
+def test_returns_are_due_at_the_end_of_the_second_month_after_the_quarter_and_lock_at_the_end_of_the_third(
+    ends_on, deadline, lock_date
+):
+    ends_on = datetime.date.fromisoformat(ends_on)
+
+    assert returns_demo.submission_deadline(ends_on).isoformat() == deadline
+    assert returns_demo.lock_date(ends_on).isoformat() == lock_date
+
+
+@pytest.mark.parametrize(
+    ("today", "anchor"),
+    [
+        ("2026-09-30", (2026, 1)),  # July to September has not ended yet
+        ("2026-10-01", (2026, 2)),
+        ("2026-12-31", (2026, 2)),
+        ("2027-01-01", (2026, 3)),
+        ("2027-03-31", (2026, 3)),
+        ("2027-04-01", (2026, 4)),
+        ("2027-07-01", (2027, 1)),
+    ],
+)
+def test_the_demo_is_anchored_on_the_latest_quarter_that_ended_before_today(today, anchor):
+    quarters = returns_demo.demo_quarters(datetime.date.fromisoformat(today))
+
+    assert quarters[returns_demo.ANCHOR] == anchor
+    assert sorted(quarters) == list(range(7))
+    ends = [quarter_dates(*quarters[index])[1] for index in sorted(quarters)]
+    starts = [quarter_dates(*quarters[index])[0] for index in sorted(quarters)]
+    assert all(start == end + datetime.timedelta(days=1) for start, end in zip(starts[1:], ends, strict=False))
+
+
+def months_after(later: datetime.date, earlier: datetime.date) -> int:
+    return later.year * 12 + later.month - earlier.year * 12 - earlier.month
+
+
+def is_last_day_of_month(day: datetime.date) -> bool:
+    return (day + datetime.timedelta(days=1)).day == 1
+
+
+def riverside_starts_its_return(period: ReportingPeriod, today: datetime.date) -> Return:
+    """Riverside's contributor starts its return for the period and saves an answer, as on ``today``."""
+    assert period in open_periods(today)
+    riverside = Organisation.objects.get(ods_code="ZR1")
+    tom = person("tom.adeyemi")
+    provider_return = open_return(riverside, period, by=tom)
+    metric = next(m for m in metrics_for(riverside, period) if m.kind == RequirementKind.PERCENTAGE)
+    answer = AnswerInput({"numerator": "45", "denominator": "50"})
+    save_answers(provider_return, by=tom, answers={metric.pk: answer}, today=today)
+    assert provider_return.answers.get(metric=metric).values["numerator"] in (45, "45")
+    return provider_return
+
+
+@pytest.mark.parametrize(
+    ("today", "anchor", "deadline", "lock_date"),
+    [
+        ("2026-11-23", (2026, 2), "2026-11-30", "2026-12-31"),
+        ("2026-12-02", (2026, 2), "2026-11-30", "2026-12-31"),  # after the deadline: overdue, not locked
+        ("2027-02-10", (2026, 3), "2027-02-28", "2027-03-31"),
+        ("2027-04-01", (2026, 4), "2027-05-31", "2027-06-30"),  # the day after the quarter ended
+        ("2028-02-29", (2027, 3), "2028-02-29", "2028-03-31"),
+    ],
+)
+def test_periods_contracts_and_riverside_s_return_follow_the_day_it_is_seeded(
+    catalogue, today, anchor, deadline, lock_date
+):
+    today = datetime.date.fromisoformat(today)
+
+    seed_demo(today=today)
+
+    periods = list(ReportingPeriod.objects.order_by("starts_on"))
+    assert len(periods) == 7
+    latest, in_progress = periods[returns_demo.ANCHOR], periods[returns_demo.IN_PROGRESS]
+    assert (latest.financial_year, latest.quarter) == anchor
+    assert (latest.submission_deadline.isoformat(), latest.lock_date.isoformat()) == (deadline, lock_date)
+    assert latest.ends_on < today <= in_progress.ends_on
+    for before, after in zip(periods, periods[1:], strict=False):
+        assert after.starts_on == before.ends_on + datetime.timedelta(days=1)
+    for period in periods:
+        assert months_after(period.submission_deadline, period.ends_on) == 2
+        assert months_after(period.lock_date, period.ends_on) == 3
+        assert is_last_day_of_month(period.submission_deadline) and is_last_day_of_month(period.lock_date)
+    # Contracts run three years from the first demo quarter, past the quarter in progress.
+    first = periods[0].starts_on
+    for contract in Contract.objects.all():
+        assert contract.starts_on == first
+        assert contract.ends_on == first.replace(year=first.year + 3) - datetime.timedelta(days=1)
+        assert contract.ends_on > in_progress.ends_on
+    # Riverside's return for the quarter before the latest went in on time; it can start the latest.
+    (submitted,) = Return.objects.all()
+    assert submitted.period == periods[returns_demo.ANCHOR - 1] and submitted.status == ReturnStatus.SUBMITTED
+    (submission,) = submitted.submissions.all()
+    assert not submission.late and timezone.localdate(submission.submitted_at) < today
+    assert open_periods(today) == [latest]
+    riverside_starts_its_return(latest, today)
+
+
+def test_the_today_option_reads_a_day_and_refuses_anything_else(catalogue):
+    call_command("seed_demo", "--no-history", "--today", "2027-02-10", stdout=io.StringIO())
+
+    assert ReportingPeriod.objects.filter(financial_year=2026, quarter=4).exists()  # the quarter in progress
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("seed_demo", "--no-history", "--today", "10/02/2027", stdout=io.StringIO())
+
+
+def dated_after(today: datetime.date) -> dict[str, int]:
+    """How many of the demo's returns, answers, review acts and their history rows are dated after ``today``."""
+    found = {
+        "submissions": Submission.objects.filter(submitted_at__date__gt=today),
+        "returns": Return.objects.filter(Q(created_at__date__gt=today) | Q(updated_at__date__gt=today)),
+        "answers": Answer.objects.filter(updated_at__date__gt=today),
+        "evidence": Evidence.objects.filter(uploaded_at__date__gt=today),
+        "reviews": AnswerReview.objects.filter(reviewed_at__date__gt=today),
+        "comments": AnswerComment.objects.filter(created_at__date__gt=today),
+        "acceptances": ReturnAcceptance.objects.filter(accepted_at__date__gt=today),
+        "revision requests": RevisionRequest.objects.filter(requested_at__date__gt=today),
+        "follow-ups": ActionFollowUp.objects.filter(Q(updated_at__date__gt=today) | Q(done_on__gt=today)),
+    }
+    for model in (Return, Answer, ActionPlanItem, Evidence, AnswerReview, AnswerComment, ReturnAcceptance):
+        found[f"{model.__name__} history"] = model.history.filter(history_date__date__gt=today)
+    found["ActionFollowUp history"] = ActionFollowUp.history.filter(history_date__date__gt=today)
+    return {what: n for what, rows in found.items() if (n := rows.count())}
+
+
+def states_seen_by_the_newham_nurse(period: ReportingPeriod, today: datetime.date) -> dict[str, str]:
+    """The submission state of each provider on the Newham designated nurse's dashboard, by ODS code."""
+    board = dashboard(person("amara.okafor"), period, today=today)
+    return {row.ods_code: row.state.code for row in board.rows}
+
+
+def reviewed(model, **filters) -> set[tuple[str, str]]:
+    """(provider, period) of the returns with rows of a review model, as ODS code and period label."""
+    rows = model.objects.filter(**filters).select_related("provider_return__provider", "provider_return__period")
+    return {(row.provider_return.provider.ods_code, row.provider_return.period.label[:10]) for row in rows}
+
+
+def test_the_full_demo_before_the_deadline_holds_a_year_and_a_half_of_returns_with_late_overdue_and_reviewed_ones(
     catalogue, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):  # the RAG jobs the submissions schedule
-        output = seed_demo(history=True)
+        output = seed_demo(history=True, today=DESIGN_DAY)
 
     periods = {(p.financial_year, p.quarter): p for p in ReportingPeriod.objects.all()}
+    latest = periods[(2026, 2)]
     submitted = Return.objects.filter(submissions__isnull=False).distinct()
     # Twelve providers for five quarters, and seven of them already for Q2 2026/27.
     assert submitted.count() == 12 * 5 + 7 - 1  # Lanternwick's Q1 2026/27 return was started, never submitted
     lanternwick_q1 = Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 1)])
     assert lanternwick_q1.status == ReturnStatus.DRAFT
-    assert not Return.objects.filter(provider__ods_code="ZR1", period=periods[(2026, 2)]).exists()
+    assert set(Return.objects.filter(period=latest).values_list("provider__ods_code", flat=True)) == EARLY
+    early = Submission.objects.filter(provider_return__period=latest)
+    assert not early.filter(late=True).exists()
+    assert all(latest.ends_on < timezone.localdate(s.submitted_at) <= datetime.date(2026, 11, 20) for s in early)
     late = Submission.objects.filter(late=True).values_list("provider_return__provider__ods_code", flat=True)
     assert sorted(late) == ["ZG2", "ZG2", "ZI1"]
     assert all(completeness_problems(r) == {} for r in submitted.exclude(status=ReturnStatus.RETURNED)[:5])
-    # Submitted on the days they pretend, before today's demo date of 23 November 2026.
-    assert not Submission.objects.filter(submitted_at__date__gt=datetime.date(2026, 11, 23)).exists()
-    eastway_q2 = Return.objects.get(provider__ods_code="ZC1", period=periods[(2026, 2)])
-    assert eastway_q2.status == ReturnStatus.RETURNED
+    assert dated_after(DESIGN_DAY) == {}
+    # The Newham designated nurse sees Eastway's return sent back and the others not yet due.
+    assert states_seen_by_the_newham_nurse(latest, DESIGN_DAY) == {
+        "ZR1": NOT_YET, "ZC1": RETURNED, "ZI1": NOT_YET, "ZI2": NOT_YET,
+    }  # fmt: skip
+    assert [r for r in overdue_returns(DESIGN_DAY) if r.period_id == latest.pk] == []
     # The RAG job ran for every submitted return, and the ratings vary.
     assert RagRun.objects.filter(is_current=True).count() == submitted.count()
     colours = set(AnswerStatus.objects.filter(run__is_current=True).values_list("colour", flat=True))
@@ -320,13 +515,72 @@ def test_the_full_demo_holds_a_year_and_a_half_of_returns_with_late_overdue_and_
     # What the designated nurses did.
     override = AnswerReview.objects.get(decision="overridden")
     assert override.reviewed_by.username == "amara.okafor@newham-ccg.example"
-    assert override.provider_return.provider.ods_code == "ZI1" and override.reviewed_at.year == 2026
-    assert AnswerComment.objects.count() >= 3 and ReturnAcceptance.objects.count() == 2
-    assert ActionFollowUp.objects.filter(is_done=True).count() == 1
+    assert override.provider_return.provider.ods_code == "ZI1" and override.provider_return.period == periods[(2025, 4)]
+    assert reviewed(AnswerComment) == {
+        ("ZR1", "Q4 2025/26"), ("ZR1", "Q1 2026/27"), ("ZI1", "Q4 2025/26"), ("ZG2", "Q4 2025/26"),
+    }  # fmt: skip
+    late_comment = AnswerComment.objects.get(provider_return__provider__ods_code="ZG2")
+    assert late_comment.text.startswith("The return came in after the deadline.")
+    assert "Q1 2026/27 return" in late_comment.text
+    assert reviewed(ReturnAcceptance) == {("ZR1", "Q4 2025/26"), ("ZC3", "Q1 2026/27")}
+    (follow_up,) = ActionFollowUp.objects.filter(is_done=True)
+    assert follow_up.note == f"Re-audit report received by e-mail on {follow_up.done_on:%-d %B %Y}."
+    (revision,) = RevisionRequest.objects.all()
+    assert revision.provider_return.provider.ods_code == "ZC1" and revision.provider_return.period == latest
+    assert revision.requested_at > revision.submission.submitted_at
     assert "Review stories: 6 created" in output
+    # Riverside's return for Q2 2026/27 is left to start.
+    riverside_starts_its_return(latest, DESIGN_DAY)
 
     before = (Submission.objects.count(), AnswerReview.objects.count(), AnswerComment.objects.count())
-    again = seed_demo(history=True)
+    again = seed_demo(history=True, today=DESIGN_DAY)
 
     assert (Submission.objects.count(), AnswerReview.objects.count(), AnswerComment.objects.count()) == before
     assert "created" not in again and "updated" not in again
+
+
+def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to_start_and_lanternwick_s(
+    catalogue, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        output = seed_demo(history=True, today=AFTER_THE_DEADLINE)
+
+    periods = {(p.financial_year, p.quarter): p for p in ReportingPeriod.objects.all()}
+    assert set(periods) == {(2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2), (2026, 3), (2026, 4)}
+    latest = periods[(2026, 3)]
+    assert latest.submission_deadline < AFTER_THE_DEADLINE < latest.lock_date
+    submitted = Return.objects.filter(submissions__isnull=False).distinct()
+    assert submitted.count() == 12 * 5 - 1 + 10  # Riverside's and Lanternwick's latest returns are not in
+    in_latest = dict(Return.objects.filter(period=latest).values_list("provider__ods_code", "status"))
+    assert "ZR1" not in in_latest and in_latest.pop("ZI2") == ReturnStatus.DRAFT
+    assert in_latest.pop("ZC1") == ReturnStatus.RETURNED
+    assert set(in_latest.values()) == {ReturnStatus.SUBMITTED} and len(in_latest) == 9
+    assert not Submission.objects.filter(provider_return__period=latest, late=True).exists()
+    # The late and overdue stories of the quarters before still hold.
+    assert Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 2)]).status == ReturnStatus.DRAFT
+    late = Submission.objects.filter(late=True).values_list("provider_return__provider__ods_code", flat=True)
+    assert sorted(late) == ["ZG2", "ZG2", "ZI1"]
+    assert dated_after(AFTER_THE_DEADLINE) == {}
+    # Riverside's and Lanternwick's returns for the latest quarter are overdue.
+    overdue = {
+        (Organisation.objects.get(pk=r.provider_id).ods_code, r.found_as)
+        for r in overdue_returns(AFTER_THE_DEADLINE)
+        if r.period_id == latest.pk
+    }
+    assert overdue == {("ZR1", "not_started"), ("ZI2", "draft")}
+    assert states_seen_by_the_newham_nurse(latest, AFTER_THE_DEADLINE) == {
+        "ZR1": OVERDUE, "ZC1": RETURNED, "ZI1": ON_TIME, "ZI2": OVERDUE,
+    }  # fmt: skip
+    # The designated nurses' stories, the year-end ones on the latest return to ask the annual standards.
+    year_end = periods[(2025, 4)]
+    override = AnswerReview.objects.get(decision="overridden")
+    assert override.provider_return.provider.ods_code == "ZI1" and override.provider_return.period == year_end
+    assert {"ZI1", "ZG2"} <= {code for code, label in reviewed(AnswerComment) if label == "Q4 2025/26"}
+    assert ActionFollowUp.objects.filter(is_done=True).count() == 1
+    assert reviewed(ReturnAcceptance) == {("ZR1", "Q1 2026/27"), ("ZC3", "Q2 2026/27")}
+    (revision,) = RevisionRequest.objects.all()
+    assert revision.provider_return.provider.ods_code == "ZC1" and revision.provider_return.period == latest
+    assert "Review stories: 6 created" in output
+    assert RagRun.objects.filter(is_current=True).count() == submitted.count()
+    # Overdue, but Riverside's people can still start it until the period locks; it would go in late.
+    riverside_starts_its_return(latest, AFTER_THE_DEADLINE)

@@ -5,18 +5,24 @@ Luton CCG, with their real ODS codes. The providers are fictional, with ODS code
 organisation has. Contracts are saved through :func:`providers.services.save_contract` and people's permissions
 follow from their memberships (see :mod:`providers.signals`), exactly as when an administrator does it by hand.
 
-Reporting periods run from Q1 2025/26 to Q2 2026/27 (open on 23 November 2026, the others locked). Every
-provider's returns from Q1 2025/26 to Q1 2026/27, and seven providers' Q2 2026/27 returns, are answered, submitted
-and reviewed through the services, as their people would have done on the days they pretend (see
-:mod:`returns.demo` and :mod:`reviews.demo`): a few late, one overdue, some graded short of a standard with action
-plans, some reviewed, accepted or returned for revision. Riverside's Q2 2026/27 return is left for the person
-trying the demo to start. ``--no-history`` makes only Riverside's Q1 2026/27 return.
+The demo's dates follow the day it is seeded (``--today``, for tests, says which), so that it looks the same
+whenever it is run (see :mod:`returns.demo`). Its anchor is the latest quarter that has ended: reporting periods run
+from five quarters before it to the quarter in progress, with regular deadlines and lock dates. Every provider's
+returns for the five quarters before the anchor are answered, submitted and reviewed through the services, as
+their people would have done on the days they pretend (see :mod:`returns.demo` and :mod:`reviews.demo`): a few
+late, one overdue, some graded short of a standard with action plans, some reviewed, accepted or returned for
+revision. For the anchor quarter, seven providers have sent their returns early while its deadline is still to
+come; once it has passed, all have sent theirs on time but Lanternwick, whose return is overdue. Riverside's return
+for it is left for the person trying the demo to start (overdue too once the deadline has passed, but open until
+the period locks). ``--no-history`` makes only Riverside's return for the quarter before the anchor.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import datetime
+import os
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -24,22 +30,26 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.shortcuts import resolve_url
+from django.utils import timezone
 
 from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
 from providers.services import save_contract
 from returns import demo
-from returns.models import ReportingPeriod
+from returns.models import ReportingPeriod, quarter_dates
 from reviews import demo as reviews_demo
 from standards.models import Framework, ProviderType, Service
 
 #: The one password of every demo person, printed at the end: demo data is for trying the product, not for use.
 PASSWORD = "Safeguard-demo-2026"
-LOGIN_URL = "http://127.0.0.1:8000/accounts/login/"
+#: The port ``bin/dev`` serves on unless the PORT environment variable says another.
+DEFAULT_PORT = "8000"
 #: Recorded as the actor of the changes when there is no active superuser to record.
 SEED_ADMIN = "seed-admin"
 
-STARTS_ON = datetime.date(2025, 4, 1)
-ENDS_ON = datetime.date(2028, 3, 31)
+#: Demo contracts run for this many years from the start of the demo's first quarter, well past the quarter in
+#: progress, so that none ends while the demo is in use.
+CONTRACT_YEARS = 3
 
 SC32 = "nhs-contract-sc32"
 SECTION_11 = "nel-section-11-children"
@@ -210,27 +220,56 @@ PEOPLE = (
 
 @dataclasses.dataclass(frozen=True)
 class PeriodSpec:
+    index: int  # the period's place in the demo (see returns.demo.ANCHOR)
     financial_year: int
     quarter: int
     submission_deadline: datetime.date
     lock_date: datetime.date
 
 
-#: The four quarters of 2025/26 (locked by now) and the first two of 2026/27: Q1 locked, Q2 open until December.
-PERIODS = (
-    PeriodSpec(2025, 1, datetime.date(2025, 7, 31), datetime.date(2025, 8, 31)),
-    PeriodSpec(2025, 2, datetime.date(2025, 10, 31), datetime.date(2025, 11, 30)),
-    PeriodSpec(2025, 3, datetime.date(2026, 1, 31), datetime.date(2026, 2, 28)),
-    PeriodSpec(2025, 4, datetime.date(2026, 4, 30), datetime.date(2026, 5, 31)),
-    PeriodSpec(2026, 1, datetime.date(2026, 8, 31), datetime.date(2026, 9, 30)),
-    PeriodSpec(2026, 2, datetime.date(2026, 11, 30), datetime.date(2026, 12, 31)),
-)
+def period_specs(today: datetime.date) -> list[PeriodSpec]:
+    """The demo's periods for ``today``: five quarters before the anchor, the anchor, and the quarter in progress."""
+    specs = []
+    for index, (financial_year, quarter) in demo.demo_quarters(today).items():
+        _, ends_on = quarter_dates(financial_year, quarter)
+        deadline, lock = demo.submission_deadline(ends_on), demo.lock_date(ends_on)
+        specs.append(PeriodSpec(index, financial_year, quarter, deadline, lock))
+    return specs
+
+
+def contract_term(today: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """The first and last day of every demo contract: from the demo's first quarter, for ``CONTRACT_YEARS``."""
+    starts_on, _ = quarter_dates(*demo.demo_quarters(today)[0])
+    return starts_on, starts_on.replace(year=starts_on.year + CONTRACT_YEARS) - datetime.timedelta(days=1)
+
+
 #: Riverside's people answer and submit its returns; every other provider's safeguarding lead does both.
 RETURN_CONTRIBUTOR = "tom.adeyemi@riverside-hospitals.example"
 RETURN_LEAD = "priya.shah@riverside-hospitals.example"
-#: Riverside's Q1 2026/27 return was answered and submitted on these days (on time: the deadline was 31 August).
-ANSWERED_ON = datetime.datetime(2026, 8, 14, 11, 20, tzinfo=datetime.UTC)
-SUBMITTED_ON = datetime.datetime(2026, 8, 21, 9, 45, tzinfo=datetime.UTC)
+#: The quarter of Riverside's return that ``--no-history`` makes too: the one before the anchor.
+RIVERSIDE_SUBMITTED_QUARTER = demo.ANCHOR - 1
+#: That return was answered and submitted so many days before its deadline (on time).
+RIVERSIDE_ANSWERED_DAYS_BEFORE_DEADLINE = 17
+RIVERSIDE_SUBMITTED_DAYS_BEFORE_DEADLINE = 10
+
+
+def riverside_days(period: ReportingPeriod) -> tuple[datetime.datetime, datetime.datetime]:
+    """When Riverside's return for the quarter before the anchor was answered and submitted."""
+    deadline = period.submission_deadline
+    answered = deadline - datetime.timedelta(days=RIVERSIDE_ANSWERED_DAYS_BEFORE_DEADLINE)
+    submitted = deadline - datetime.timedelta(days=RIVERSIDE_SUBMITTED_DAYS_BEFORE_DEADLINE)
+    return (
+        datetime.datetime.combine(answered, datetime.time(11, 20), tzinfo=datetime.UTC),
+        datetime.datetime.combine(submitted, datetime.time(9, 45), tzinfo=datetime.UTC),
+    )
+
+
+def day(value: str) -> datetime.date:
+    """A day given on the command line as YYYY-MM-DD."""
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{value}' is not a day written as YYYY-MM-DD.") from None
 
 
 class Command(BaseCommand):
@@ -247,9 +286,14 @@ class Command(BaseCommand):
             action="store_false",
             dest="history",
             help=(
-                "Make only Riverside's Q1 2026/27 return, not every provider's returns since April 2025 with their "
-                "reviews (quicker, for tests)."
+                "Make only Riverside's return for the quarter before the latest, not every provider's returns for "
+                "a year and a half with their reviews (quicker, for tests)."
             ),
+        )
+        parser.add_argument(
+            "--today",
+            type=day,
+            help="Seed the demo as if today were this day, YYYY-MM-DD (default: today). For tests.",
         )
         parser.add_argument(
             "--force",
@@ -257,7 +301,7 @@ class Command(BaseCommand):
             help="Run even with DEBUG off. Demo people have a published password: never use it on a live system.",
         )
 
-    def handle(self, *args, force=False, history=True, **options):
+    def handle(self, *args, force=False, history=True, today=None, **options):
         if not settings.DEBUG and not force:
             raise CommandError(
                 "DEBUG is off, so this looks like a production system. seed_demo creates people with a published "
@@ -274,6 +318,7 @@ class Command(BaseCommand):
                 "Run 'python manage.py migrate' first."
             )
 
+        today = day(today) if isinstance(today, str) else today or timezone.localdate()
         self.tally: dict[str, dict[str, int]] = {}
         self.history = history
         with transaction.atomic():
@@ -285,17 +330,18 @@ class Command(BaseCommand):
                 organisations[spec.ods_code] = self.organisation(
                     spec, actor, provider_types[spec.provider_type], [services[code] for code in spec.services]
                 )
+            term = contract_term(today)
             for spec in CONTRACTS:
-                self.contract(spec, actor, organisations, frameworks)
+                self.contract(spec, actor, organisations, frameworks, term)
             for spec in PEOPLE:
                 self.person(spec, actor, organisations[spec.organisation])
-            periods = {(spec.financial_year, spec.quarter): self.period(spec, actor) for spec in PERIODS}
-            self.returns(organisations, periods)
+            periods = {spec.index: self.period(spec, actor) for spec in period_specs(today)}
+            self.returns(organisations, periods, today)
             if history:
                 people = {
                     p.username: p for p in get_user_model().objects.filter(username__in=[s.username for s in PEOPLE])
                 }
-                reviewed = reviews_demo.make_reviews(people, organisations, periods)
+                reviewed = reviews_demo.make_reviews(people, organisations, periods, today)
                 for state, n in (("created", reviewed), ("unchanged", len(reviews_demo.STORIES) - reviewed)):
                     for _ in range(n):
                         self.count("Review stories", state)
@@ -307,7 +353,12 @@ class Command(BaseCommand):
                 f"There was no active superuser, so '{SEED_ADMIN}' was created to be recorded as the author of "
                 "the demo data. It has no usable password and cannot sign in."
             )
-        self.stdout.write(self.style.SUCCESS("Demo data is in place.") + f" Sign in at {LOGIN_URL} as:\n")
+        anchor = periods[demo.ANCHOR]
+        self.stdout.write(
+            f"The demo's latest quarter is {anchor.label}: returns due by {anchor.submission_deadline:%-d %B %Y}, "
+            f"the period locks on {anchor.lock_date:%-d %B %Y}."
+        )
+        self.stdout.write(self.style.SUCCESS("Demo data is in place.") + f" Sign in at {sign_in_url()} as:\n")
         self.stdout.write(sign_in_table(organisations))
 
     # -------------------------------------------------------------------------------------------------- steps
@@ -355,7 +406,7 @@ class Command(BaseCommand):
         self.count("Commissioners" if provider_type is None else "Providers", state)
         return organisation
 
-    def contract(self, spec: ContractSpec, actor, organisations, frameworks) -> Contract:
+    def contract(self, spec: ContractSpec, actor, organisations, frameworks, term) -> Contract:
         provider = organisations[spec.provider]
         wanted = {
             "reference": spec.reference,
@@ -364,8 +415,8 @@ class Command(BaseCommand):
             "coordinating_commissioner": organisations[spec.coordinating],
             "associate_commissioners": [organisations[code] for code in spec.associates],
             "frameworks": [frameworks[code] for code in spec.frameworks],
-            "starts_on": STARTS_ON,
-            "ends_on": ENDS_ON,
+            "starts_on": term[0],
+            "ends_on": term[1],
         }
         contract = (
             Contract.objects.filter(reference=spec.reference)
@@ -429,45 +480,70 @@ class Command(BaseCommand):
         self.count("Reporting periods", state)
         return period
 
-    def returns(self, organisations, periods) -> None:
-        """Every demo provider's returns from Q1 2025/26 to Q1 2026/27 and some of Q2 2026/27, oldest first.
+    def returns(self, organisations, periods, today: datetime.date) -> None:
+        """Every demo provider's returns for the five quarters before the anchor and for the anchor, oldest first.
 
-        Without ``--history``'s opposite (``--no-history``) this is only Riverside's Q1 2026/27 return.
+        With ``--no-history`` this is only Riverside's return for the quarter before the anchor.
         """
         User = get_user_model()
         people = {p.username: p for p in User.objects.filter(username__in=[s.username for s in PEOPLE])}
         leads = {spec.organisation: people[spec.username] for spec in PEOPLE if spec.role == Role.PROVIDER_LEAD}
-        for plan in return_plans(organisations, periods, people, leads, history=self.history):
+        for plan in return_plans(organisations, periods, people, leads, history=self.history, today=today):
             made = demo.make_return(plan)
             what = "Submitted returns" if plan.submit else "Returns started, not submitted"
             self.count(what, "created" if made is not None else "unchanged")
 
 
-def return_plans(organisations, periods, people, leads, *, history: bool) -> list[demo.ReturnPlan]:
-    """The returns the demo holds, in the order they were submitted."""
-    riverside = organisations[RIVERSIDE]
+def return_plans(organisations, periods, people, leads, *, history: bool, today: datetime.date):
+    """The returns the demo holds (a list of :class:`returns.demo.ReturnPlan`), in the order they were submitted.
+
+    ``periods`` are the demo's reporting periods by their place in it.
+    """
     plans = []
-    for key in demo.HISTORY_QUARTERS if history else ((2026, 1),):
+    for index in demo.HISTORY_QUARTERS if history else (RIVERSIDE_SUBMITTED_QUARTER,):
+        period = periods[index]
         for spec in PROVIDERS if history else [s for s in PROVIDERS if s.ods_code == RIVERSIDE]:
             provider = organisations[spec.ods_code]
-            timing = demo.TIMINGS.get((spec.ods_code, key), demo.Timing())
-            answered, submitted = demo.days_of(periods[key], timing)
-            contributor, lead = leads[spec.ods_code], leads[spec.ods_code]
-            if provider == riverside:
+            timing = demo.TIMINGS.get((spec.ods_code, index), demo.Timing())
+            answered, submitted = demo.days_of(period, timing)
+            contributor = lead = leads[spec.ods_code]
+            if spec.ods_code == RIVERSIDE:
                 contributor, lead = people[RETURN_CONTRIBUTOR], people[RETURN_LEAD]
-                if key == (2026, 1):
-                    answered, submitted = ANSWERED_ON, SUBMITTED_ON
+                if index == RIVERSIDE_SUBMITTED_QUARTER:
+                    answered, submitted = riverside_days(period)
             plans.append(
-                demo.ReturnPlan(provider, periods[key], contributor, lead, answered, submitted, timing.submitted)
+                demo.ReturnPlan(provider, period, index, contributor, lead, answered, submitted, timing.submitted)
             )
     if history:
-        for code in demo.EARLY_IN_Q2_2026:
-            answered, submitted = demo.days_of(periods[(2026, 2)], demo.Timing())
-            submitted = min(submitted, datetime.datetime(2026, 11, 20, 15, 0, tzinfo=datetime.UTC))
-            answered = min(answered, submitted - datetime.timedelta(days=3))
+        plans += anchor_plans(organisations, periods[demo.ANCHOR], leads, today)
+    return plans
+
+
+def anchor_plans(organisations, period: ReportingPeriod, leads, today: datetime.date) -> list[demo.ReturnPlan]:
+    """The returns for the anchor quarter, Riverside's left out.
+
+    Until the deadline, the early providers' only, sent a few days before ``today`` at the latest; once it has
+    passed, every provider's, on time but for :data:`returns.demo.ANCHOR_TIMINGS_AFTER_DEADLINE`.
+    """
+    plans = []
+    if today <= period.submission_deadline:
+        for code in demo.EARLY_IN_ANCHOR:
+            answered, submitted = demo.early_days(period, today)
             plans.append(
-                demo.ReturnPlan(organisations[code], periods[(2026, 2)], leads[code], leads[code], answered, submitted)
+                demo.ReturnPlan(organisations[code], period, demo.ANCHOR, leads[code], leads[code], answered, submitted)
             )
+        return plans
+    for spec in PROVIDERS:
+        if spec.ods_code == RIVERSIDE:
+            continue
+        timing = demo.ANCHOR_TIMINGS_AFTER_DEADLINE.get(spec.ods_code, demo.Timing())
+        answered, submitted = demo.days_of(period, timing)
+        lead = leads[spec.ods_code]
+        plans.append(
+            demo.ReturnPlan(
+                organisations[spec.ods_code], period, demo.ANCHOR, lead, lead, answered, submitted, timing.submitted
+            )
+        )
     return plans
 
 
@@ -510,4 +586,9 @@ def sign_in_table(organisations) -> str:
         return "  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip()
 
     rule = "  ".join("-" * width for width in widths)
-    return "\n".join([line(header), rule, *map(line, rows)]) + f"\n\nSign-in page: {LOGIN_URL}\n"
+    return "\n".join([line(header), rule, *map(line, rows)]) + f"\n\nSign-in page: {sign_in_url()}\n"
+
+
+def sign_in_url() -> str:
+    """The sign-in page on this machine, on the port ``bin/dev`` serves on (its PORT, else 8000)."""
+    return f"http://127.0.0.1:{os.environ.get('PORT') or DEFAULT_PORT}{resolve_url(settings.LOGIN_URL)}"
