@@ -11,7 +11,7 @@ Timed, for each commissioner: the committee report as the job makes it (gather +
 ``BENCH_REPORT_RUNS`` times for the CCG (default 3) and ``BENCH_LARGE_REPORT_RUNS`` times for the ICB (default 1:
 it is minutes of work), with the median, the split between gathering and rendering, the page count and the PDF
 size, the gather's number of queries, and the peak memory. Each report is made in a fresh process, as a Celery worker
-would make it, so the peak resident set printed (ru_maxrss) is the report's own, not the world building's; with
+would make it, so the peak resident set printed (VmHWM) is the report's own, not the world building's; with
 ``BENCH_TRACEMALLOC=1`` each such process also makes it once more under tracemalloc for Python's peak allocations.
 """
 
@@ -49,6 +49,15 @@ TRACE = os.environ.get("BENCH_TRACEMALLOC", "") == "1"
 
 
 def max_rss_mb() -> float:
+    """This process's peak resident set in MB: VmHWM, which starts afresh in a new program (ru_maxrss does not: on
+    Linux it carries the parent's peak across fork and exec)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
