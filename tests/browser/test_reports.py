@@ -32,9 +32,12 @@ def test_a_committee_member_asks_for_the_report_and_downloads_the_pdf(page, worl
     page.wait_for_url("**/reviews/reports/")
     screenshot("list-empty")
 
+    assert page.get_by_label("Commissioner").input_value() == str(world.newham.pk), "their only commissioner"
+    page.get_by_label("Quarter").first.select_option(label="Choose a quarter")
     page.get_by_role("button", name="Ask for the committee report").click()
-    assert "There is a problem" in page.locator(".error-summary").inner_text()
-    assert "Choose the commissioner the committee report is for." in page.locator(".error-summary").inner_text()
+    summary = page.locator(".error-summary").inner_text()
+    assert "There is a problem" in summary and "Choose the quarter the report is for." in summary
+    assert page.get_by_label("Commissioner").input_value() == str(world.newham.pk), "what they chose is kept"
     screenshot("errors")
 
     page.get_by_label("Commissioner").select_option(label=world.newham.name)
