@@ -8,7 +8,6 @@ its PDF as an attachment once ready (409 before). Another organisation's report 
 
 from __future__ import annotations
 
-from django.http import FileResponse, Http404
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,6 +18,7 @@ from returns.models import ReportingPeriod
 
 from . import report_services
 from .models import AssuranceReport, ReportKind, ReportState
+from .views.reports import pdf_download
 
 
 class AssuranceReportSerializer(serializers.ModelSerializer):
@@ -86,14 +86,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         report = self.get_object()
         if report.state != ReportState.READY:
             raise ReportNotReady(report)
-        try:
-            stream = report.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The report's file is no longer in storage.") from None
-        response = FileResponse(stream, as_attachment=True, filename=report.filename, content_type="application/pdf")
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return pdf_download(report)
 
 
 class ReportNotReady(exceptions.APIException):

@@ -47,3 +47,15 @@ def world(db):
     w.stranger = UserFactory(username="stranger")
     w.administrator = UserFactory(username="administrator", is_superuser=True, is_staff=True)
     return w
+
+
+@pytest.fixture
+def as_person(client, world):
+    """``as_person("newham_nurse")``: the test client, signed in as that person of the world (and no one else)."""
+
+    def sign_in(name):
+        client.logout()
+        client.force_login(getattr(world, name))
+        return client
+
+    return sign_in

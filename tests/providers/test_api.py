@@ -20,15 +20,6 @@ def api(path: str) -> str:
 
 
 @pytest.fixture
-def as_person(client, world):
-    def sign_in(name):
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
 def framework(db):
     return FrameworkFactory(name="NHS Standard Contract SC32", version="2025/26")
 

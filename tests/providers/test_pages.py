@@ -39,17 +39,6 @@ def main_text(response) -> str:
     return text_of(response).split("Skip to main content", 1)[-1]
 
 
-@pytest.fixture
-def as_person(client, world):
-    """Sign the test client in as a person of the world, by name."""
-
-    def sign_in(name):
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
-
-
 def field_errors(response, name) -> list[str]:
     return list(response.context["form"].errors.get(name, []))
 

@@ -10,7 +10,7 @@ from returns.models import ReportingPeriod
 from returns.services import open_return
 from standards.models import Frequency, Service
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
-from tests.world import fast_password_hashing, world  # noqa: F401
+from tests.world import as_person, fast_password_hashing, world  # noqa: F401
 
 Q2_TODAY = datetime.date(2025, 10, 15)  # after Q2 2025/26 ends, before its deadline
 
@@ -79,13 +79,3 @@ def open_q2(q2):
 @pytest.fixture
 def draft(world, catalogue, open_q2):
     return open_return(world.riverside, open_q2, by=world.riverside_contributor)
-
-
-@pytest.fixture
-def as_person(client, world):
-    def sign_in(name):
-        client.logout()
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in

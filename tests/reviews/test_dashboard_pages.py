@@ -40,16 +40,6 @@ def quarter(world, catalogue, q2, submitted):
     return q2
 
 
-@pytest.fixture
-def signed_in(client, world):
-    def sign_in(name):
-        client.logout()
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
-
-
 def text_of(response) -> str:
     """The page's main content as text, tags removed and spaces collapsed."""
     html = response.content.decode()
@@ -68,9 +58,9 @@ def row_of(response, name: str) -> str:
 
 
 def test_the_dashboard_shows_each_cell_colour_with_its_label_and_links_to_the_drill_down(
-    signed_in, world, catalogue, quarter
+    as_person, world, catalogue, quarter
 ):
-    response = signed_in("newham_nurse").get(DASHBOARD)
+    response = as_person("newham_nurse").get(DASHBOARD)
     assert response.status_code == 200
     assert response.context["filters"].period == quarter  # the latest ended period by default
     riverside = row_of(response, world.riverside.name)
@@ -87,8 +77,8 @@ def test_the_dashboard_shows_each_cell_colour_with_its_label_and_links_to_the_dr
     assert world.chalk_hills.name not in response.content.decode()  # Luton's, not Newham's
 
 
-def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(signed_in, world, catalogue, quarter):
-    response = signed_in("administrator").get(DASHBOARD)
+def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(as_person, world, catalogue, quarter):
+    response = as_person("administrator").get(DASHBOARD)
     text = text_of(response)
     totals = {label: count for label, count, _ in response.context["totals"]}
     assert totals == {
@@ -118,9 +108,9 @@ def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(si
     assert "How colours roll up" in text and "red over amber over green" in text
 
 
-def test_the_committee_member_sees_the_same_dashboard_read_only(signed_in, world, quarter):
-    nurse = signed_in("newham_nurse").get(DASHBOARD)
-    committee = signed_in("newham_committee").get(DASHBOARD)
+def test_the_committee_member_sees_the_same_dashboard_read_only(as_person, world, quarter):
+    nurse = as_person("newham_nurse").get(DASHBOARD)
+    committee = as_person("newham_committee").get(DASHBOARD)
     assert committee.status_code == 200
     assert [r.row.provider_name for r in committee.context["rows"]] == [
         r.row.provider_name for r in nurse.context["rows"]
@@ -137,22 +127,22 @@ def test_the_committee_member_sees_the_same_dashboard_read_only(signed_in, world
         ({}, ["chalk_hills", "eastway", "riverside"]),
     ],
 )
-def test_filters_narrow_the_rows(signed_in, world, quarter, query, shown):
+def test_filters_narrow_the_rows(as_person, world, quarter, query, shown):
     query = {name: getattr(world, value).pk if name == "commissioner" else value for name, value in query.items()}
-    response = signed_in("administrator").get(DASHBOARD, query)
+    response = as_person("administrator").get(DASHBOARD, query)
     assert [r.row.provider_name for r in response.context["rows"]] == sorted(getattr(world, n).name for n in shown)
 
 
-def test_a_nurse_cannot_filter_by_another_commissioner_and_is_told_so(signed_in, world, quarter):
-    response = signed_in("newham_nurse").get(DASHBOARD, {"commissioner": world.hackney.pk})
+def test_a_nurse_cannot_filter_by_another_commissioner_and_is_told_so(as_person, world, quarter):
+    response = as_person("newham_nurse").get(DASHBOARD, {"commissioner": world.hackney.pk})
     assert response.status_code == 200
     assert "There is a problem" in text_of(response) and "There is no such commissioner." in text_of(response)
     assert world.hackney.name not in response.content.decode()  # not even offered in the list
     assert "rows" not in response.context
 
 
-def test_another_commissioners_nurse_sees_none_of_newhams_providers(signed_in, world, quarter):
-    response = signed_in("luton_nurse").get(DASHBOARD)
+def test_another_commissioners_nurse_sees_none_of_newhams_providers(as_person, world, quarter):
+    response = as_person("luton_nurse").get(DASHBOARD)
     html = response.content.decode()
     assert [r.row.provider_name for r in response.context["rows"]] == [world.chalk_hills.name]
     assert world.riverside.name not in html and world.eastway.name not in html
@@ -165,24 +155,24 @@ def test_anonymous_people_are_sent_to_sign_in(client, world, quarter, url):
     assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
 
 
-def test_the_nav_and_home_offer_the_dashboard_to_those_who_see_assurance(signed_in, world, quarter):
+def test_the_nav_and_home_offer_the_dashboard_to_those_who_see_assurance(as_person, world, quarter):
     for person in ("newham_nurse", "newham_committee", "newham_admin", "administrator"):
-        html = signed_in(person).get(reverse("home")).content.decode()
+        html = as_person(person).get(reverse("home")).content.decode()
         assert f'<a href="{DASHBOARD}">Dashboard</a>' in html, person
         assert "Completeness and timeliness of returns" in html, person
     for person in ("riverside_lead", "riverside_contributor", "stranger"):
-        html = signed_in(person).get(reverse("home")).content.decode()
+        html = as_person(person).get(reverse("home")).content.decode()
         assert DASHBOARD not in html, person
-    html = signed_in("newham_nurse").get(DASHBOARD).content.decode()
+    html = as_person("newham_nurse").get(DASHBOARD).content.decode()
     assert f'<a href="{DASHBOARD}" aria-current="page">Dashboard</a>' in html
 
 
 # Completeness and reminders
 
 
-def test_completeness_says_who_submitted_on_time_late_or_is_overdue_with_counts(signed_in, world, quarter):
+def test_completeness_says_who_submitted_on_time_late_or_is_overdue_with_counts(as_person, world, quarter):
     member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead", first_name="Ada", last_name="Lovelace")
-    response = signed_in("administrator").get(COMPLETENESS)
+    response = as_person("administrator").get(COMPLETENESS)
     assert response.status_code == 200
     assert [(label, count) for label, count, _ in response.context["counts"]] == [
         ("On time", 1),
@@ -199,14 +189,14 @@ def test_completeness_says_who_submitted_on_time_late_or_is_overdue_with_counts(
     assert 'type="checkbox"' not in row_of(response, world.riverside.name)  # submitted: nothing to remind
 
 
-def test_completeness_filters_narrow_the_providers(signed_in, world, quarter):
-    response = signed_in("administrator").get(COMPLETENESS, {"commissioner": world.luton.pk})
+def test_completeness_filters_narrow_the_providers(as_person, world, quarter):
+    response = as_person("administrator").get(COMPLETENESS, {"commissioner": world.luton.pk})
     assert [r.row.provider_name for r in response.context["rows"]] == [world.chalk_hills.name]
 
 
-def test_a_nurse_reminds_a_provider_whose_return_is_missing(signed_in, world, quarter):
+def test_a_nurse_reminds_a_provider_whose_return_is_missing(as_person, world, quarter):
     lead = member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
-    client = signed_in("luton_nurse")
+    client = as_person("luton_nurse")
     page = client.get(COMPLETENESS)
     assert "Send reminders" in text_of(page)
     response = client.post(REMIND, {"period": quarter.pk, "providers": [world.chalk_hills.pk]}, follow=True)
@@ -220,9 +210,9 @@ def test_a_nurse_reminds_a_provider_whose_return_is_missing(signed_in, world, qu
     assert response.context["rows"][0].last_reminder == reminder.sent_at
 
 
-def test_a_reminder_with_nobody_ticked_is_refused_with_an_error_summary(signed_in, world, quarter):
+def test_a_reminder_with_nobody_ticked_is_refused_with_an_error_summary(as_person, world, quarter):
     member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
-    response = signed_in("luton_nurse").post(REMIND, {"period": quarter.pk})
+    response = as_person("luton_nurse").post(REMIND, {"period": quarter.pk})
     assert response.status_code == 400
     text = text_of(response)
     assert "There is a problem" in text
@@ -232,34 +222,34 @@ def test_a_reminder_with_nobody_ticked_is_refused_with_an_error_summary(signed_i
     assert response.content.decode().startswith("<!DOCTYPE") or "<title>Error:" in response.content.decode()
 
 
-def test_a_provider_that_has_submitted_cannot_be_reminded(signed_in, world, quarter):
-    response = signed_in("newham_nurse").post(REMIND, {"providers": [world.riverside.pk]}, follow=True)
+def test_a_provider_that_has_submitted_cannot_be_reminded(as_person, world, quarter):
+    response = as_person("newham_nurse").post(REMIND, {"providers": [world.riverside.pk]}, follow=True)
     assert mail.outbox == [] and not Reminder.objects.exists()
     assert f"{world.riverside.name} was not reminded: Its return has been submitted." in text_of(response)
     assert "Send reminders" not in text_of(response)  # every Newham provider has submitted: no form
 
 
 @pytest.mark.parametrize("person", ["newham_committee", "riverside_lead"])
-def test_committee_members_and_providers_people_may_not_send_reminders(signed_in, world, quarter, person):
+def test_committee_members_and_providers_people_may_not_send_reminders(as_person, world, quarter, person):
     member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
-    client = signed_in(person)
+    client = as_person(person)
     assert client.post(REMIND, {"providers": [world.riverside.pk]}).status_code == 403
     assert mail.outbox == []
     assert "Send reminders" not in text_of(client.get(COMPLETENESS))
 
 
-def test_a_nurse_cannot_remind_another_commissioners_provider(signed_in, world, quarter):
+def test_a_nurse_cannot_remind_another_commissioners_provider(as_person, world, quarter):
     member(world.chalk_hills, Role.PROVIDER_LEAD, username="chalk-lead")
-    assert signed_in("newham_nurse").post(REMIND, {"providers": [world.chalk_hills.pk]}).status_code == 403
+    assert as_person("newham_nurse").post(REMIND, {"providers": [world.chalk_hills.pk]}).status_code == 403
     assert mail.outbox == []
 
 
 # Trends
 
 
-def test_the_trend_shows_a_chart_and_a_table_of_the_same_figures(signed_in, world, catalogue, quarter):
+def test_the_trend_shows_a_chart_and_a_table_of_the_same_figures(as_person, world, catalogue, quarter):
     url = reverse("reviews:trend", args=[world.riverside.pk])
-    response = signed_in("newham_nurse").get(url, {"metric": "DBS"})
+    response = as_person("newham_nurse").get(url, {"metric": "DBS"})
     assert response.status_code == 200
     html = response.content.decode()
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart"' in html and 'role="img"' in html
@@ -269,9 +259,9 @@ def test_the_trend_shows_a_chart_and_a_table_of_the_same_figures(signed_in, worl
     assert '<option value="LEADS">' not in html  # a narrative has nothing to follow
 
 
-def test_the_trend_of_an_unknown_metric_says_so_and_without_one_shows_the_first(signed_in, world, catalogue, quarter):
+def test_the_trend_of_an_unknown_metric_says_so_and_without_one_shows_the_first(as_person, world, catalogue, quarter):
     url = reverse("reviews:trend", args=[world.riverside.pk])
-    client = signed_in("newham_nurse")
+    client = as_person("newham_nurse")
     response = client.get(url, {"metric": "NOPE"})
     assert response.status_code == 400
     assert f"{world.riverside.name} does not report a metric with the code NOPE." in text_of(response)
@@ -279,10 +269,10 @@ def test_the_trend_of_an_unknown_metric_says_so_and_without_one_shows_the_first(
     assert first.status_code == 200 and first.context["trend"].metric_code == "DBS"
 
 
-def test_the_trend_of_a_provider_the_person_may_not_see_is_not_found(signed_in, world, quarter):
+def test_the_trend_of_a_provider_the_person_may_not_see_is_not_found(as_person, world, quarter):
     url = reverse("reviews:trend", args=[world.riverside.pk])
-    assert signed_in("luton_nurse").get(url, {"metric": "DBS"}).status_code == 404
-    assert signed_in("eastway_lead").get(url, {"metric": "DBS"}).status_code == 404
+    assert as_person("luton_nurse").get(url, {"metric": "DBS"}).status_code == 404
+    assert as_person("eastway_lead").get(url, {"metric": "DBS"}).status_code == 404
 
 
 # Queries
@@ -318,9 +308,9 @@ def queries_for(client, url, data=None) -> int:
     ],
 )
 def test_each_page_asks_the_same_number_of_queries_for_2_and_10_providers(
-    signed_in, world, catalogue, quarter, url, data, most
+    as_person, world, catalogue, quarter, url, data, most
 ):
-    client = signed_in("newham_nurse")
+    client = as_person("newham_nurse")
     url = reverse("reviews:trend", args=[world.riverside.pk]) if url == "trend" else url
     build(world, catalogue, quarter, 0)  # Riverside and Eastway only
     with_2 = queries_for(client, url, data)

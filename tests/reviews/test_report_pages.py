@@ -25,16 +25,6 @@ def private_storage(settings, tmp_path):
     settings.MEDIA_URL = "/media/"
 
 
-@pytest.fixture
-def signed_in(client, world):
-    def sign_in(name):
-        client.logout()
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
-
-
 def ask_for_committee_report(client, world, period, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         return client.post(
@@ -44,9 +34,9 @@ def ask_for_committee_report(client, world, period, django_capture_on_commit_cal
 
 
 def test_a_committee_member_asks_for_a_report_and_downloads_it(
-    world, submitted, signed_in, django_capture_on_commit_callbacks
+    world, submitted, as_person, django_capture_on_commit_callbacks
 ):
-    client = signed_in("newham_committee")
+    client = as_person("newham_committee")
     page = client.get(reverse("reviews:report_list")).content.decode()
     assert "Ask for a committee report" in page and world.newham.name in page
     assert world.luton.name not in page, "only the commissioners whose assurance the person sees are offered"
@@ -71,9 +61,9 @@ def test_a_committee_member_asks_for_a_report_and_downloads_it(
 
 
 def test_a_missing_choice_is_shown_in_the_error_summary_and_beside_its_field_with_the_input_kept(
-    world, submitted, signed_in
+    world, submitted, as_person
 ):
-    client = signed_in("newham_nurse")
+    client = as_person("newham_nurse")
     response = client.post(
         reverse("reviews:report_request"), {"kind": "committee", "committee-commissioner": world.newham.pk}
     )
@@ -88,8 +78,8 @@ def test_a_missing_choice_is_shown_in_the_error_summary_and_beside_its_field_wit
     assert "<title>Error: " in page
 
 
-def test_a_commissioner_the_person_does_not_see_cannot_be_chosen(world, submitted, signed_in):
-    client = signed_in("luton_nurse")
+def test_a_commissioner_the_person_does_not_see_cannot_be_chosen(world, submitted, as_person):
+    client = as_person("luton_nurse")
     response = client.post(
         reverse("reviews:report_request"),
         {"kind": "committee", "committee-commissioner": world.newham.pk, "committee-period": submitted.period.pk},
@@ -99,9 +89,9 @@ def test_a_commissioner_the_person_does_not_see_cannot_be_chosen(world, submitte
 
 
 def test_a_providers_lead_asks_for_their_own_providers_report_only(
-    world, submitted, signed_in, django_capture_on_commit_callbacks
+    world, submitted, as_person, django_capture_on_commit_callbacks
 ):
-    client = signed_in("riverside_lead")
+    client = as_person("riverside_lead")
     page = client.get(reverse("reviews:report_list")).content.decode()
     assert "Ask for a committee report" not in page and "Ask for a provider report" in page
     assert world.eastway.name not in page
@@ -121,11 +111,11 @@ def test_a_providers_lead_asks_for_their_own_providers_report_only(
 
 
 @pytest.mark.parametrize("person", ["luton_nurse", "eastway_lead", "hackney_admin", "stranger"])
-def test_another_organisations_report_is_not_found(world, submitted, signed_in, person,
+def test_another_organisations_report_is_not_found(world, submitted, as_person, person,
                                                    django_capture_on_commit_callbacks):  # fmt: skip
-    ask_for_committee_report(signed_in("newham_nurse"), world, submitted.period, django_capture_on_commit_callbacks)
+    ask_for_committee_report(as_person("newham_nurse"), world, submitted.period, django_capture_on_commit_callbacks)
     report = AssuranceReport.objects.get()
-    client = signed_in(person)
+    client = as_person(person)
     for name in ("reviews:report_detail", "reviews:report_download"):
         response = client.get(reverse(name, args=[report.pk]))
         assert response.status_code == 404
@@ -133,8 +123,8 @@ def test_another_organisations_report_is_not_found(world, submitted, signed_in, 
     assert world.newham.name not in client.get(reverse("reviews:report_list")).content.decode()
 
 
-def test_the_file_is_never_under_a_public_path(world, submitted, signed_in, django_capture_on_commit_callbacks):
-    client = signed_in("newham_nurse")
+def test_the_file_is_never_under_a_public_path(world, submitted, as_person, django_capture_on_commit_callbacks):
+    client = as_person("newham_nurse")
     ask_for_committee_report(client, world, submitted.period, django_capture_on_commit_callbacks)
     report = AssuranceReport.objects.get()
     assert client.get("/media/" + report.file.name).status_code == 404
@@ -143,11 +133,11 @@ def test_the_file_is_never_under_a_public_path(world, submitted, signed_in, djan
     assert client.get(reverse("reviews:report_download", args=[report.pk])).status_code == 302  # to sign in
 
 
-def test_a_report_in_progress_refreshes_itself_and_says_so_politely(world, submitted, signed_in):
+def test_a_report_in_progress_refreshes_itself_and_says_so_politely(world, submitted, as_person):
     report = AssuranceReport.objects.create(
         kind=ReportKind.COMMITTEE, commissioner=world.newham, period=submitted.period, requested_by=world.newham_nurse
     )
-    client = signed_in("newham_committee")
+    client = as_person("newham_committee")
     page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
     assert '<meta http-equiv="refresh" content="3">' in page
     assert 'aria-live="polite"' in page and "Waiting to be made" in page
@@ -157,13 +147,13 @@ def test_a_report_in_progress_refreshes_itself_and_says_so_politely(world, submi
 
 
 def test_a_failed_report_gives_its_reason_and_offers_to_ask_again(
-    world, submitted, signed_in, django_capture_on_commit_callbacks
+    world, submitted, as_person, django_capture_on_commit_callbacks
 ):
     report = AssuranceReport.objects.create(
         kind=ReportKind.COMMITTEE, commissioner=world.newham, period=submitted.period, requested_by=world.newham_nurse,
         state=ReportState.FAILED, failure_reason="The database could not be reached.",
     )  # fmt: skip
-    client = signed_in("newham_nurse")
+    client = as_person("newham_nurse")
     page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
     assert "The report could not be made." in page and "The database could not be reached." in page
     assert "Ask for this report again" in page and "http-equiv" not in page
@@ -176,14 +166,14 @@ def test_a_failed_report_gives_its_reason_and_offers_to_ask_again(
     assert response["Location"] == reverse("reviews:report_detail", args=[again.pk]) and again.state == "ready"
 
 
-def test_the_nav_offers_reports_to_people_who_see_assurance(world, signed_in):
-    assert reverse("reviews:report_list") in signed_in("newham_committee").get(reverse("home")).content.decode()
+def test_the_nav_offers_reports_to_people_who_see_assurance(world, as_person):
+    assert reverse("reviews:report_list") in as_person("newham_committee").get(reverse("home")).content.decode()
 
 
 def test_the_api_asks_for_a_report_with_the_forms_messages_and_serves_it_to_the_right_people(
-    world, submitted, signed_in, django_capture_on_commit_callbacks
+    world, submitted, as_person, django_capture_on_commit_callbacks
 ):
-    client = signed_in("newham_committee")
+    client = as_person("newham_committee")
     refused = client.post("/api/v1/reports/", {"kind": "committee", "commissioner": world.newham.pk}, format="json")
     assert refused.status_code == 400
     assert refused.json()["fields"] == {"period": "Choose the quarter the report is for."}
@@ -201,7 +191,7 @@ def test_the_api_asks_for_a_report_with_the_forms_messages_and_serves_it_to_the_
     assert download["Content-Disposition"].startswith("attachment;")
     assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == report.sha256
 
-    client = signed_in("luton_nurse")
+    client = as_person("luton_nurse")
     assert client.get(f"/api/v1/reports/{report.pk}/download/").status_code == 404
     assert client.get("/api/v1/reports/").json()["results"] == []
     other = client.post(
@@ -218,9 +208,9 @@ def selected(page: str, name: str) -> str | None:
 
 
 def test_the_forms_start_with_the_latest_quarter_the_only_commissioner_and_what_a_link_asked_for(
-    world, submitted, signed_in
+    world, submitted, as_person
 ):
-    client = signed_in("newham_nurse")
+    client = as_person("newham_nurse")
     page = client.get(reverse("reviews:report_list")).content.decode()
     latest = ReportingPeriod.objects.current()
     assert selected(page, "committee-period") == selected(page, "provider-period") == str(latest.pk)

@@ -27,15 +27,6 @@ from tests.reviews.fixtures import ANSWERS, make_period, providers_of, submit_di
 
 
 @pytest.fixture
-def as_person(client, world):
-    def sign_in(name):
-        client.force_login(getattr(world, name))
-        return client
-
-    return sign_in
-
-
-@pytest.fixture
 def reviewed(submitted):
     """Riverside's Q2 return, submitted, with its status computed."""
     compute_return_rag(submitted)
