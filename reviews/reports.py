@@ -629,6 +629,19 @@ def render_pdf(snapshot: dict) -> RenderedReport:
     return _render_in_parts(snapshot)
 
 
+def _give_back_memory() -> None:
+    """Free what the last part's layout held and hand it back to the system, so that parts do not pile up in a
+    long-lived worker: WeasyPrint's many small objects otherwise leave the C heap fragmented and the process growing
+    with every part (glibc's ``malloc_trim``; elsewhere only the collection is done)."""
+    import contextlib
+    import ctypes
+    import gc
+
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def _render_in_parts(snapshot: dict) -> RenderedReport:
     """A long committee report: the appendix drawn in parts, then the front (cover to actions) with the contents'
     page numbers known, then "Page N of M" stamped on the appendix's pages, all joined into one PDF."""
@@ -648,6 +661,7 @@ def _render_in_parts(snapshot: dict) -> RenderedReport:
         appendix_pages += len(document.pages)
         parts.append(document.write_pdf())
         del document
+        _give_back_memory()
 
     def front(front_pages: int):
         numbered = [{**p, "page": front_pages + starts.get(str(p["id"]), 0) + 1} for p in providers]
@@ -655,7 +669,9 @@ def _render_in_parts(snapshot: dict) -> RenderedReport:
                            page_total=front_pages + appendix_pages)  # fmt: skip
         return HTML(string=html).render()
 
+    _give_back_memory()
     front_pages = len(front(0).pages)
+    _give_back_memory()
     document = front(front_pages)
     for _ in range(2):  # page numbers of more digits could, rarely, push the contents onto one more page
         if len(document.pages) == front_pages:
