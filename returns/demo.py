@@ -104,7 +104,7 @@ def month_after(period: ReportingPeriod, months: int) -> str:
 def next_quarter_label(period: ReportingPeriod) -> str:
     """The quarter after the period's, as people say it: "Q1 2026/27"."""
     financial_year, number = quarters_after((period.financial_year, period.quarter), 1)
-    return f"Q{number} {financial_year}/{(financial_year + 1) % 100:02d}"
+    return f"Q{number} {ReportingPeriod(financial_year=financial_year, quarter=number).financial_year_label}"
 
 
 #: Where the one demo policy document is kept, written once and shared by every demo policy answer.

@@ -656,6 +656,7 @@ def return_review(provider_return: Return) -> ReturnReview:
         .prefetch_related(
             Prefetch("answers", queryset=AnswerStatus.objects.select_related("metric").order_by("metric__position")),
             Prefetch("standards", queryset=StandardStatus.objects.select_related("standard")),
+            "frameworks",
         )
         .first()
     )

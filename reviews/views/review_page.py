@@ -22,7 +22,8 @@ from standards.kinds import RequirementKind
 from standards.models import Framework, Metric, Standard
 from standards.wording import threshold_for_provider_in_words
 
-from ..models import AnswerComment, AnswerReview, AnswerStatus, RagRun, ReturnAcceptance, ReviewDecision
+from .. import selectors
+from ..models import AnswerComment, AnswerReview, AnswerStatus, ReviewDecision
 from ..rag import Colour
 from ..services import previous_submission
 
@@ -144,23 +145,12 @@ class ReviewPage:
             Submission.objects.filter(provider_return=provider_return).select_related("submitted_by").order_by("number")
         )
         self.latest = self.submissions[-1] if self.submissions else None
-        self.run = (
-            RagRun.objects.filter(provider_return=provider_return, is_current=True)
-            .prefetch_related("answers", "standards", "frameworks")
-            .first()
-        )
-        self.reviews = {
-            review.metric_id: review
-            for review in AnswerReview.objects.filter(provider_return=provider_return).select_related("reviewed_by")
-        }
+        review = selectors.return_review(provider_return)
+        self.run, self.acceptance = review.run, review.acceptance
+        self.reviews = {answer_review.metric_id: answer_review for answer_review in review.reviews}
         comments: dict[int, list[AnswerComment]] = {}
-        for comment in AnswerComment.objects.filter(provider_return=provider_return).select_related("author"):
+        for comment in review.comments:
             comments.setdefault(comment.metric_id, []).append(comment)
-        self.acceptance = None
-        if self.latest is not None:
-            self.acceptance = (
-                ReturnAcceptance.objects.filter(submission=self.latest).select_related("accepted_by").first()
-            )
         self.revision_request = (
             RevisionRequest.objects.filter(provider_return=provider_return)
             .select_related("requested_by")
