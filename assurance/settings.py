@@ -171,6 +171,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# A committee report of more providers than this is drawn in parts of this many appendices (reviews/reports.py).
+REPORT_PROVIDERS_PER_PART = env.int("REPORT_PROVIDERS_PER_PART", default=25)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",

@@ -20,6 +20,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -616,7 +617,7 @@ def render_html(snapshot: dict, **context) -> str:
 
 #: A committee report with more providers than this is drawn in parts of this many providers' appendices, so that
 #: the memory it takes stays bounded (WeasyPrint keeps every page of a document laid out until it writes it).
-PROVIDERS_PER_PART = 25
+PROVIDERS_PER_PART = settings.REPORT_PROVIDERS_PER_PART
 
 
 def render_pdf(snapshot: dict) -> RenderedReport:
