@@ -38,6 +38,7 @@ INSTALLED_APPS = [
     "guardian",
     "simple_history",
     "axes",
+    "csp",
     "assurance",
     "standards",
     "providers",
@@ -47,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "assurance.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -117,6 +120,12 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_CALLABLE = "assurance.views.locked_out"
+# Failures are counted per account and client address, so one address's failures never lock the account for
+# others. Behind a proxy, name the header it puts the client's address in and how many proxies of yours add to
+# it (assurance/client_address.py); a client can forge the header, so it is read only when configured.
+AXES_CLIENT_IP_CALLABLE = "assurance.client_address.client_address"
+TRUSTED_PROXY_HEADER = env.str("TRUSTED_PROXY_HEADER", default="")
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TRUSTED_PROXY_HEADER else 0)
 
 # django-guardian: no anonymous user object; anonymous people see nothing.
 ANONYMOUS_USER_NAME = None
@@ -145,6 +154,32 @@ STORAGES = {
         ),
     },
 }
+
+# Security headers on every response, pages and API alike. The Content-Security-Policy (django-csp) lets pages
+# load scripts, styles, images and fonts from the app itself only: no inline script or style, no other site, no
+# framing. The API's documentation page (Redoc, from a CDN) is the one page that widens it (assurance/urls.py).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Browser features no page of the app uses, switched off by the Permissions-Policy header.
+PERMISSIONS_POLICY = [
+    "accelerometer", "autoplay", "browsing-topics", "camera", "display-capture", "encrypted-media", "fullscreen",
+    "geolocation", "gyroscope", "magnetometer", "microphone", "midi", "payment", "picture-in-picture",
+    "publickey-credentials-get", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking",
+]  # fmt: skip
+# Links to other sites are not told which page (and so which return or provider) they were followed from.
+SECURE_REFERRER_POLICY = "same-origin"
 
 EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = env.str("DJANGO_DEFAULT_FROM_EMAIL", default="Safeguard Assure <no-reply@localhost>")
@@ -177,7 +212,7 @@ REPORT_PROVIDERS_PER_PART = env.int("REPORT_PROVIDERS_PER_PART", default=25)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.BasicAuthentication",
+        "assurance.authentication.LockedOutAwareBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": [
