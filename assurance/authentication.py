@@ -6,6 +6,7 @@ because the address is part of the count, someone guessing elsewhere never locks
 """
 
 from django.conf import settings
+from drf_spectacular.authentication import BasicScheme
 from rest_framework import status
 from rest_framework.authentication import BasicAuthentication
 from rest_framework.exceptions import APIException, AuthenticationFailed
@@ -31,3 +32,9 @@ class LockedOutAwareBasicAuthentication(BasicAuthentication):
                     f"sign in from this address. You can try again in {minutes} minutes."
                 ) from None
             raise
+
+
+class LockedOutAwareBasicScheme(BasicScheme):
+    """The API's schema describes it as the plain HTTP Basic it is."""
+
+    target_class = LockedOutAwareBasicAuthentication
