@@ -124,3 +124,12 @@ def test_what_a_main_dependency_requires_counts_as_shipped(requirement, brings):
 
 def test_a_development_extra_does_not_count_as_shipped():
     assert "pytest" not in installed_with(main_requirements())
+
+
+def test_the_test_command_first_runs_the_app_as_pip_install_alone_installs_it():
+    test_command = (REPO_ROOT / "bin" / "test").read_text()
+    smoke = (REPO_ROOT / "bin" / "smoke-install").read_text()
+
+    assert test_command.index("check bin/smoke-install") < test_command.index(".venv/bin/pytest --create-db")
+    installs = [line for line in smoke.splitlines() if "pip install" in line and not line.lstrip().startswith("#")]
+    assert installs and all(line.rstrip().endswith(" .") for line in installs), installs
