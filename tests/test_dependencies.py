@@ -131,5 +131,5 @@ def test_the_test_command_first_runs_the_app_as_pip_install_alone_installs_it():
     smoke = (REPO_ROOT / "bin" / "smoke-install").read_text()
 
     assert test_command.index("check bin/smoke-install") < test_command.index(".venv/bin/pytest --create-db")
-    installs = [line for line in smoke.splitlines() if "pip install" in line and not line.lstrip().startswith("#")]
+    installs = [line for line in smoke.splitlines() if "-m pip install" in line]
     assert installs and all(line.rstrip().endswith(" .") for line in installs), installs
