@@ -18,6 +18,7 @@ from PIL import Image
 MB = 1024 * 1024
 SHEET_XML = b'<?xml version="1.0" encoding="UTF-8"?>\n<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
 SHEET_END = b"</sheetData></worksheet>"
+OLE_SIGNATURE = bytes.fromhex("D0CF11E0A1B11AE1")  # Word and Excel files before 2007
 
 
 @dataclass
@@ -113,6 +114,7 @@ RELS = (
     '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument"'
     ' Target="{target}"/></Relationships>'
 )
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 WORD_MAIN = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
 WORD_MACRO_MAIN = "application/vnd.ms-word.document.macroEnabled.main+xml"
 DOCUMENT_XML = (
@@ -136,12 +138,17 @@ def docx(main_type: str = WORD_MAIN, extra: list[Member] = ()) -> bytes:
     return zip_of([*docx_members(main_type), *extra])
 
 
-def docx_bomb(megabytes: int = 1024) -> bytes:
-    """A Word document of about a megabyte whose text unzips to ``megabytes`` MB."""
+def document_bomb(megabytes: int) -> Member:
+    """A Word document's main part of ``megabytes`` MB of paragraphs."""
     head, tail = DOCUMENT_XML.split(b"<w:p>", 1)
     paragraph = b"<w:p><w:r><w:t>policy</w:t></w:r></w:p>"
-    body = repeated_member("word/document.xml", head, paragraph * (MB // len(paragraph)), megabytes, b"<w:p>" + tail)
-    return zip_of([*docx_members()[:2], body])
+    return repeated_member("word/document.xml", head, paragraph * (MB // len(paragraph)), megabytes, b"<w:p>" + tail)
+
+
+def docx_bomb(megabytes: int = 1024, declared: int | None = None) -> bytes:
+    """A Word document of about a megabyte whose text unzips to ``megabytes`` MB (its header may say otherwise)."""
+    body = document_bomb(megabytes)
+    return zip_of([*docx_members()[:2], body if declared is None else lying(body, declared)])
 
 
 def pdf(pages: int = 1) -> bytes:
@@ -157,4 +164,34 @@ def pdf(pages: int = 1) -> bytes:
 def image(image_format: str = "PNG", size=(40, 30)) -> bytes:
     output = io.BytesIO()
     Image.new("RGB", size, (0, 94, 184)).save(output, image_format)
+    return output.getvalue()
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """The start of a PNG whose header claims these dimensions, with a few bytes of pixels."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+
+
+def encrypted_pdf(user_password: str) -> bytes:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.encrypt(user_password=user_password, owner_password="owner", algorithm="RC4-128")
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def xlsx() -> bytes:
+    """A small Excel workbook, as openpyxl (and so Excel) writes it."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    workbook.active["A1"] = "Staff trained"
+    output = io.BytesIO()
+    workbook.save(output)
     return output.getvalue()
