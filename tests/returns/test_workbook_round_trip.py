@@ -17,6 +17,7 @@ from returns.excel import (
     FORMULA,
     MAX_WORKBOOK_CELLS,
     MAX_WORKBOOK_UNZIPPED_BYTES,
+    CellCounter,
     WorkbookProblems,
     as_written,
     build_workbook,
@@ -255,3 +256,13 @@ def test_the_archive_check_counts_what_it_unpacks_whatever_the_headers_say():
     with pytest.raises(ArchiveRefused) as not_zip:
         inspect_archive(b"PK\x03\x04 not really", limits)
     assert not_zip.value.reason == ArchiveRefused.NOT_ZIP
+
+
+@pytest.mark.parametrize("split", range(0, 24))
+def test_cells_are_counted_once_wherever_a_chunk_ends(split):
+    xml = b'<row><c r="A1"/><x:c r="B1"><v>1</v></x:c><c>2</c></row>'
+    total = [0]
+    counter = CellCounter(total)
+    counter(xml[:split])
+    counter(xml[split:])
+    assert total == [3]
