@@ -9,6 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from returns.demo import DEMO_POLICY
 from returns.evidence import DOCX, JPEG, PDF, PNG, XLSX, check_evidence_file
 from returns.models import Answer, Evidence
 from tests import hostile_files as hostile
@@ -165,3 +166,7 @@ def test_the_return_page_gives_the_services_message_and_keeps_the_answers(as_per
     assert f"POLICY: {message}</a>" in summary_of(response)
     assert not Evidence.objects.exists()
     assert Answer.objects.get(metric=catalogue.policy).values["in_place"] is True
+
+
+def test_the_demo_policy_document_passes_the_check_it_would_get_if_uploaded():
+    assert check_evidence_file(SimpleUploadedFile("Safeguarding policy (demo).pdf", DEMO_POLICY)) == PDF
