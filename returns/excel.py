@@ -185,9 +185,23 @@ def as_written(text: str) -> str:
     return text
 
 
+#: Excel keeps 15 significant digits of a number; a larger whole number would come back changed.
+EXCEL_EXACT_WHOLE_NUMBERS = 10**15
+
+
+def _excel_number(value) -> bool:
+    """Whether Excel holds this number exactly: finite, and a whole number under 10^15 or a float."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    number = Decimal(value)
+    return number.is_finite() and abs(number) < EXCEL_EXACT_WHOLE_NUMBERS
+
+
 def put(ws, row: int, column: int, value=None):
     """Write a value into a cell; text is always text (``=HYPERLINK(…)`` is never made a formula) and writable."""
     cell = ws.cell(row, column)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool) and not _excel_number(value):
+        value = str(value)  # saved before figures had a maximum: kept exact, as text
     if isinstance(value, str):
         cell.value = as_written(value)
         cell.data_type = "s"  # openpyxl takes a text starting with "=" for a formula

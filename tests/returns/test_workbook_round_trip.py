@@ -5,9 +5,11 @@ name; text saved before control characters were refused still downloads; a small
 megabytes is refused by streaming through it, never by loading it.
 """
 
+import html
 import io
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -24,7 +26,7 @@ from returns.excel import (
     workbook_limits_in_words,
 )
 from returns.models import Answer
-from returns.services import AnswerInput, save_answers, submit_return
+from returns.services import AnswerInput, open_return, save_answers, submit_return
 from tests import hostile_files as hostile
 from tests.returns.conftest import Q2_TODAY
 from tests.returns.test_excel import COLUMN, draft, fill, row_of, sheet_of, upload  # noqa: F401
@@ -266,3 +268,32 @@ def test_cells_are_counted_once_wherever_a_chunk_ends(split):
     counter(xml[:split])
     counter(xml[split:])
     assert total == [3]
+
+
+@pytest.mark.parametrize("figure", [10**400, 10**15, 123_456_789_012_345_678])
+def test_a_figure_saved_before_figures_had_a_maximum_downloads_exactly_and_is_left_alone(
+    world, catalogue, draft, figure
+):
+    c = catalogue
+    save(draft, world.riverside_contributor, {c.allegations.pk: AnswerInput({"count": "1"})})
+    Answer.objects.filter(metric=c.allegations).update(values={"count": figure})  # as saved before the rule
+    downloaded = build_workbook(draft)
+    assert cell_of(downloaded, c, "ALLEGATIONS", "Number").value == str(figure)  # text: Excel keeps 15 digits
+    assert upload(draft, downloaded, world.riverside_contributor).saved == []
+    assert Answer.objects.get(metric=c.allegations).values == {"count": figure}
+
+
+@pytest.mark.parametrize("hostile_member", [lambda: hostile.cells_bomb(300), lambda: hostile.cells_bomb(2)])
+def test_the_api_and_the_upload_page_refuse_a_zip_bomb_with_the_same_message(
+    world, as_person, catalogue, open_q2, hostile_member
+):
+    draft = open_return(world.riverside, open_q2, by=world.riverside_contributor)  # a period open today
+    data = hostile.with_member(build_workbook(draft), hostile_member())
+    client = as_person("riverside_contributor")
+    response = client.post(f"/api/v1/returns/{draft.pk}/workbook/", {"file": SimpleUploadedFile("return.xlsx", data)})
+    assert response.status_code == 400 and response.json()["general"] == [TOO_BIG]
+    page = client.post(
+        reverse("returns:workbook_upload", args=[draft.pk]), {"workbook": SimpleUploadedFile("return.xlsx", data)}
+    )
+    assert page.status_code == 200 and html.escape(TOO_BIG) in page.content.decode()
+    assert not Answer.objects.exists()
