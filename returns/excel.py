@@ -8,9 +8,16 @@ so an upload is matched to its return and rows, and an answer changed on the web
 :func:`read_workbook` reads a filled workbook back. Every row is translated (Yes/No, grade labels, Excel dates
 and numbers) and validated with :func:`standards.kinds.clean_answer`, and every problem is listed by sheet, row
 and column. Only a clean workbook is saved, with one call to :func:`returns.services.save_answers`, all or
-nothing. A row left exactly as it was downloaded is not sent, so it neither overwrites nor conflicts with a
-change made on the web since; a blank row therefore saves nothing, unless it had an answer when downloaded, in
-which case clearing its cells clears the answer.
+nothing. A row left exactly as it was downloaded is not sent (nor checked), so it neither overwrites nor conflicts
+with a change made on the web since; a blank row therefore saves nothing, unless it had an answer when downloaded,
+in which case clearing its cells clears the answer.
+
+The round trip is exact: every value is written through :func:`put`, so text is always text (a narrative
+starting with "=" is never a formula) and a character a workbook cannot hold is shown by a visible symbol; a
+formula found in an uploaded answer cell is refused by name. Before openpyxl loads an upload, the zip is streamed
+through by :func:`returns.archives.inspect_archive`, so a workbook that unpacks past
+:data:`MAX_WORKBOOK_UNZIPPED_BYTES` or holds more than :data:`MAX_WORKBOOK_CELLS` cells is refused in
+milliseconds and a few megabytes.
 """
 
 from __future__ import annotations
