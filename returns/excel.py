@@ -8,9 +8,16 @@ so an upload is matched to its return and rows, and an answer changed on the web
 :func:`read_workbook` reads a filled workbook back. Every row is translated (Yes/No, grade labels, Excel dates
 and numbers) and validated with :func:`standards.kinds.clean_answer`, and every problem is listed by sheet, row
 and column. Only a clean workbook is saved, with one call to :func:`returns.services.save_answers`, all or
-nothing. A row left exactly as it was downloaded is not sent, so it neither overwrites nor conflicts with a
-change made on the web since; a blank row therefore saves nothing, unless it had an answer when downloaded, in
-which case clearing its cells clears the answer.
+nothing. A row left exactly as it was downloaded is not sent (nor checked), so it neither overwrites nor conflicts
+with a change made on the web since; a blank row therefore saves nothing, unless it had an answer when downloaded,
+in which case clearing its cells clears the answer.
+
+The round trip is exact: every value is written through :func:`put`, so text is always text (a narrative
+starting with "=" is never a formula) and a character a workbook cannot hold is shown by a visible symbol; a
+formula found in an uploaded answer cell is refused by name. Before openpyxl loads an upload, the zip is streamed
+through by :func:`returns.archives.inspect_archive`, so a workbook that unpacks past
+:data:`MAX_WORKBOOK_UNZIPPED_BYTES` or holds more than :data:`MAX_WORKBOOK_CELLS` cells is refused in
+milliseconds and a few megabytes.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from __future__ import annotations
 import datetime
 import io
 import math
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +41,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer
 from standards.models import Framework, Metric
 
+from .archives import ArchiveLimits, ArchiveRefused, inspect_archive
 from .models import Answer, Return
 from .selectors import frameworks_for, metrics_for
 from .services import AnswerInput, EditConflict, ReturnProblems, SaveResult, may, save_answers
@@ -40,8 +49,6 @@ from .services import AnswerInput, EditConflict, ReturnProblems, SaveResult, may
 #: Written to the About sheet; an upload without it was not made by :func:`build_workbook`.
 WORKBOOK_FORMAT = "safeguard-assure-return/1"
 ABOUT_TITLE = "About this return"
-#: Far larger than any return's workbook, small enough that a wrong file is refused before it is parsed.
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 SHEET_TITLE_LENGTH = 31  # Excel's limit
 TITLE_ROW, HINT_ROW, HEADER_ROW, FIRST_ROW = 1, 2, 3, 4
 #: Hidden key and value columns on the About sheet holding the workbook's identity.
@@ -157,6 +164,59 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return candidate
 
 
+# Text in cells -------------------------------------------------------------------------------------------------
+
+#: Characters a workbook cannot hold (XML 1.0 refuses them, openpyxl raises IllegalCharacterError). Text saved
+#: before typed text was checked may still hold them: a bell, Word's vertical tab, NUL.
+UNWRITABLE_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Excel's limit on the characters of one cell; a longer text is shown cut, ending in "…".
+EXCEL_CELL_CHARACTERS = 32_767
+
+
+def _visible(match: re.Match) -> str:
+    character = match.group()
+    if character in "\x0b\x0c":
+        return "\n"  # Word's line and page breaks
+    code = ord(character)
+    return chr(0x2400 + code) if code < 0x20 else "\N{REPLACEMENT CHARACTER}"  # ␀, ␇ ... show where one was
+
+
+def as_written(text: str) -> str:
+    """Text as a workbook holds it: line breaks as newlines, other control characters as visible symbols (␇).
+
+    An upload compares a row with its answer as written here, so a row left alone is not taken for a change.
+    """
+    text = UNWRITABLE_CHARACTERS.sub(_visible, text.replace("\r\n", "\n").replace("\r", "\n"))
+    if len(text) > EXCEL_CELL_CHARACTERS:
+        text = text[: EXCEL_CELL_CHARACTERS - 1] + "…"
+    return text
+
+
+#: Excel keeps 15 significant digits of a number; a larger whole number would come back changed.
+EXCEL_EXACT_WHOLE_NUMBERS = 10**15
+
+
+def _excel_number(value) -> bool:
+    """Whether Excel holds this number exactly: finite, and a whole number under 10^15 or a float."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    number = Decimal(value)
+    return number.is_finite() and abs(number) < EXCEL_EXACT_WHOLE_NUMBERS
+
+
+def put(ws, row: int, column: int, value=None):
+    """Write a value into a cell; text is always text (``=HYPERLINK(…)`` is never made a formula) and writable."""
+    cell = ws.cell(row, column)
+    if isinstance(value, int | float | Decimal) and not isinstance(value, bool) and not _excel_number(value):
+        value = str(value)  # saved before figures had a maximum: kept exact, as text
+    if isinstance(value, str):
+        cell.value = as_written(value)
+        cell.data_type = "s"  # openpyxl takes a text starting with "=" for a formula
+    elif value is not None:
+        cell.value = value
+    return cell
+
+
 # Download ------------------------------------------------------------------------------------------------------
 
 
@@ -164,7 +224,7 @@ def build_workbook(provider_return: Return) -> bytes:
     """The return as an .xlsx workbook, pre-filled with its current answers. The caller checks who may see it."""
     workbook = Workbook()
     workbook.properties.creator = "Safeguard Assure"
-    workbook.properties.title = f"Safeguarding return: {provider_return}"
+    workbook.properties.title = as_written(f"Safeguarding return: {provider_return}")
     sheets = framework_sheets(provider_return)
     answers = {answer.metric_id: answer for answer in provider_return.answers.all()}
     editable = provider_return.is_editable_by_provider
@@ -217,8 +277,7 @@ def _write_about(ws, provider_return: Return, sheets: list[FrameworkSheet], edit
     ws.sheet_view.showGridLines = False
     ws.column_dimensions["A"].width = 26
     ws.column_dimensions["B"].width = 100
-    ws["A1"] = "Safeguarding assurance return"
-    ws["A1"].font = Font(size=16, bold=True, color=NHS_BLUE)
+    put(ws, 1, 1, "Safeguarding assurance return").font = Font(size=16, bold=True, color=NHS_BLUE)
     ws.row_dimensions[1].height = 24
     generated = timezone.localtime()
     facts = [
@@ -231,14 +290,14 @@ def _write_about(ws, provider_return: Return, sheets: list[FrameworkSheet], edit
     ]
     row = 3
     for label, value in facts:
-        ws.cell(row, 1, label).font = Font(bold=True)
-        ws.cell(row, 2, value)
+        put(ws, row, 1, label).font = Font(bold=True)
+        put(ws, row, 2, value)
         row += 1
 
     row = _about_heading(ws, row + 1, "How to fill it in")
     for number, text in enumerate(_instructions(editable), start=1):
-        ws.cell(row, 1, f"{number}.").alignment = Alignment(horizontal="right", vertical="top")
-        ws.cell(row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
+        put(ws, row, 1, f"{number}.").alignment = Alignment(horizontal="right", vertical="top")
+        put(ws, row, 2, text).alignment = Alignment(wrap_text=True, vertical="top")
         ws.row_dimensions[row].height = 15 * _lines(text, 100)
         row += 1
 
@@ -246,11 +305,11 @@ def _write_about(ws, provider_return: Return, sheets: list[FrameworkSheet], edit
     for sheet in sheets:
         framework = sheet.framework
         count = len(sheet.metrics)
-        ws.cell(row, 1, sheet.title).alignment = Alignment(vertical="top")
-        ws.cell(row, 2, f"{framework.name} ({framework.version}): {count} question{'s' * (count != 1)}")
+        put(ws, row, 1, sheet.title).alignment = Alignment(vertical="top")
+        put(ws, row, 2, f"{framework.name} ({framework.version}): {count} question{'s' * (count != 1)}")
         row += 1
     if not sheets:
-        ws.cell(row, 2, "This return asks no questions this quarter.")
+        put(ws, row, 2, "This return asks no questions this quarter.")
 
     identity = {
         "format": WORKBOOK_FORMAT,
@@ -259,8 +318,8 @@ def _write_about(ws, provider_return: Return, sheets: list[FrameworkSheet], edit
         "period": period.label,
     }
     for offset, (key, value) in enumerate(identity.items(), start=1):
-        ws.cell(offset, IDENTITY_KEY_COLUMN, key)
-        ws.cell(offset, IDENTITY_VALUE_COLUMN, value)
+        put(ws, offset, IDENTITY_KEY_COLUMN, key)
+        put(ws, offset, IDENTITY_VALUE_COLUMN, value)
     for column in (IDENTITY_KEY_COLUMN, IDENTITY_VALUE_COLUMN):
         ws.column_dimensions[get_column_letter(column)].hidden = True
     ws.protection.sheet = True
@@ -270,23 +329,23 @@ def _write_about(ws, provider_return: Return, sheets: list[FrameworkSheet], edit
 
 
 def _about_heading(ws, row: int, text: str) -> int:
-    ws.cell(row, 1, text).font = Font(size=13, bold=True, color=NHS_BLUE)
+    put(ws, row, 1, text).font = Font(size=13, bold=True, color=NHS_BLUE)
     return row + 1
 
 
 def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, answers: dict, editable: bool):
     provider = provider_return.provider
     framework = sheet.framework
-    ws.cell(TITLE_ROW, 1, f"{framework.name} ({framework.version})").font = Font(size=14, bold=True, color=NHS_BLUE)
+    put(ws, TITLE_ROW, 1, f"{framework.name} ({framework.version})").font = Font(size=14, bold=True, color=NHS_BLUE)
     hint = (
         f"{provider.name}, {provider_return.period.label}. Fill in the white cells; grey cells are locked. "
         "See ‘About this return’ for how to upload the workbook."
         if editable
         else f"{provider.name}, {provider_return.period.label}. Submitted: this copy is for reference only."
     )
-    ws.cell(HINT_ROW, 1, hint).font = Font(italic=True, color=GREY_TEXT)
+    put(ws, HINT_ROW, 1, hint).font = Font(italic=True, color=GREY_TEXT)
     for index, column in enumerate(COLUMNS, start=1):
-        cell = ws.cell(HEADER_ROW, index, column.header)
+        cell = put(ws, HEADER_ROW, index, column.header)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = HEADER_FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
@@ -314,7 +373,7 @@ def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, a
         previous_standard = metric.standard_id
         border = Border(left=EDGE, right=EDGE, top=top, bottom=EDGE)
         for index, value in enumerate(info, start=1):
-            cell = ws.cell(row, index, value)
+            cell = put(ws, row, index, value)
             cell.fill, cell.protection, cell.border = INFO_FILL, LOCKED, border
             cell.alignment = Alignment(wrap_text=COLUMNS[index - 1].wrap, vertical="top")
         for index, column in enumerate(ANSWER_COLUMNS, start=FIRST_ANSWER_COLUMN):
@@ -326,12 +385,12 @@ def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, a
                 cell.fill, cell.protection = UNUSED_FILL, LOCKED
                 continue
             cell.fill, cell.protection = INPUT_FILL, UNLOCKED if editable else LOCKED
-            cell.value = _cell_value(answer_field, values.get(answer_field))
+            put(ws, row, index, _cell_value(answer_field, values.get(answer_field)))
             cell.number_format = _number_format(answer_field)
             if answer_field in validations:
                 validations[answer_field].add(cell)
-        ws.cell(row, METRIC_ID_COLUMN, metric.pk).protection = LOCKED
-        ws.cell(row, REVISION_COLUMN, answer.revision if answer else 0).protection = LOCKED
+        put(ws, row, METRIC_ID_COLUMN, metric.pk).protection = LOCKED
+        put(ws, row, REVISION_COLUMN, answer.revision if answer else 0).protection = LOCKED
         ws.row_dimensions[row].height = 15 * max(
             _lines(str(ws.cell(row, index).value or ""), column.width)
             for index, column in enumerate(COLUMNS, start=1)
@@ -482,6 +541,7 @@ class WorkbookRow:
     revision: int
     values: dict  # as translated from the cells, for save_answers
     cleaned: dict  # as clean_answer leaves them, to tell whether the row was changed
+    has_stray_cells: bool = False  # a formula, or a value in a column its question does not use
 
     def where(self, header: str | None = None) -> str:
         place = f"Sheet ‘{self.sheet}’, row {self.number} ({self.metric.code})"
@@ -515,11 +575,21 @@ def read_workbook(provider_return: Return, file, *, by, today: datetime.date | N
         )
     workbook = _open_workbook(file)
     _check_identity(workbook, provider_return)
-    rows, problems = _read_rows(workbook, framework_sheets(provider_return))
+    rows, found = _read_rows(workbook, framework_sheets(provider_return))
+    downloaded = _downloaded_values(provider_return, rows)
+    # A row left as it was downloaded is not sent, so it is not checked either: an answer saved before a rule
+    # existed comes back unchanged rather than refused.
+    left_alone = {row.metric.pk for row in rows if _left_as_downloaded(row, downloaded[row.metric.pk])}
+    problems = [message for row, message in found if row is None or row.metric.pk not in left_alone]
     if problems:
         raise WorkbookProblems(problems)
 
-    changed = _changed_rows(provider_return, rows)
+    changed = [
+        row
+        for row in rows
+        if row.metric.pk not in left_alone
+        and (downloaded[row.metric.pk] is None or _comparable(row.cleaned) != _comparable(downloaded[row.metric.pk]))
+    ]
     answers = {row.metric.pk: AnswerInput(values=row.values, base_revision=row.revision) for row in changed}
     try:
         return save_answers(provider_return, by=by, answers=answers, today=today)
@@ -529,25 +599,86 @@ def read_workbook(provider_return: Return, file, *, by, today: datetime.date | N
         raise WorkbookProblems(_describe_conflicts(conflict, changed)) from conflict
 
 
+#: An upload is far smaller than this; a larger file is refused before it is opened.
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+#: Limits checked by streaming through the zip before openpyxl loads it, so a small file that unpacks to
+#: gigabytes (a "zip bomb") is refused in a fraction of a second and a few megabytes of memory. A return of a
+#: few hundred questions is a few thousand cells and well under 1 MB unzipped.
+MAX_WORKBOOK_UNZIPPED_BYTES = 20 * 1024 * 1024
+MAX_WORKBOOK_CELLS = 50_000
+MAX_WORKBOOK_PARTS = 500
+WORKBOOK_LIMITS = ArchiveLimits(members=MAX_WORKBOOK_PARTS, unzipped_bytes=MAX_WORKBOOK_UNZIPPED_BYTES)
+NOT_EXCEL = (
+    "This file is not an Excel workbook (.xlsx). Upload the workbook you downloaded from the return's page; "
+    "if you saved it in another format (.xls, .csv, .ods), open it and save it as an Excel workbook first."
+)
+TOO_BIG = (
+    "This workbook is far larger than a return's workbook (it unpacks to more than {megabytes} MB or holds more "
+    "than {cells:,} cells), so it was not opened. Upload the workbook you downloaded from the return's page."
+)
+
+
+def workbook_limits_in_words() -> str:
+    """The upload limits as the upload page and README state them."""
+    return (
+        f"An .xlsx file of at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, unpacking to at most "
+        f"{MAX_WORKBOOK_UNZIPPED_BYTES // (1024 * 1024)} MB and {MAX_WORKBOOK_CELLS:,} cells."
+    )
+
+
+class CellCounter:
+    """Counts the cells of a sheet's XML as it streams past, and refuses past the limit.
+
+    It counts the openings ``<c`` (and ``:c `` for a prefixed name such as ``<x:c r="A1">``): a few other
+    elements of a sheet start so too (``<col>``, ``<cfRule>``), so the count is a little over the number of
+    cells; counting bytes rather than matching a pattern is what keeps it fast.
+    """
+
+    OPENINGS = (b"<c", b":c ")
+    OVERLAP = 2  # one less than the longest opening: one split between chunks is counted once
+
+    def __init__(self, total: list[int]):
+        self.total, self.tail = total, b""
+
+    def _count(self, text: bytes) -> int:
+        return sum(text.count(opening) for opening in self.OPENINGS)
+
+    def __call__(self, chunk: bytes) -> None:
+        text = self.tail + chunk
+        self.total[0] += self._count(text) - self._count(self.tail)
+        if self.total[0] > MAX_WORKBOOK_CELLS:
+            raise ArchiveRefused(ArchiveRefused.TOO_LARGE_UNZIPPED, f"over {MAX_WORKBOOK_CELLS} cells")
+        self.tail = text[-self.OVERLAP :]
+
+
 def _open_workbook(file) -> Workbook:
+    """The uploaded workbook loaded with its formulas (never their cached values), once it is known to be small."""
     if isinstance(file, bytes | bytearray):
         data = bytes(file)
     else:
         if hasattr(file, "seek"):
             file.seek(0)
         data = file.read(MAX_UPLOAD_BYTES + 1)
-    not_excel = (
-        "This file is not an Excel workbook (.xlsx). Upload the workbook you downloaded from the return's page; "
-        "if you saved it in another format (.xls, .csv, .ods), open it and save it as an Excel workbook first."
-    )
     if len(data) > MAX_UPLOAD_BYTES:
         raise WorkbookProblems(
             [f"This file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB, far larger than a return's workbook."]
         )
+    cells = [0]
     try:
-        return load_workbook(io.BytesIO(data), data_only=True)
+        inspect_archive(
+            data,
+            WORKBOOK_LIMITS,
+            watch=lambda name: CellCounter(cells) if name.startswith("xl/worksheets/") else None,
+        )
+    except ArchiveRefused as refused:
+        if refused.reason in (ArchiveRefused.TOO_LARGE_UNZIPPED, ArchiveRefused.TOO_MANY_MEMBERS):
+            message = TOO_BIG.format(megabytes=MAX_WORKBOOK_UNZIPPED_BYTES // (1024 * 1024), cells=MAX_WORKBOOK_CELLS)
+            raise WorkbookProblems([message]) from refused
+        raise WorkbookProblems([NOT_EXCEL]) from refused
+    try:
+        return load_workbook(io.BytesIO(data), data_only=False)
     except Exception as error:  # openpyxl raises many kinds of error for a file that is not a workbook
-        raise WorkbookProblems([not_excel]) from error
+        raise WorkbookProblems([NOT_EXCEL]) from error
 
 
 def _check_identity(workbook: Workbook, provider_return: Return) -> None:
@@ -584,19 +715,42 @@ def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def _read_rows(workbook: Workbook, sheets: list[FrameworkSheet]) -> tuple[list[WorkbookRow], list[str]]:
+def _sheet_rows(ws, first_row: int, last_row: int | None = None):
+    """(row number, cells) for each row from ``first_row`` that has any cell, each row cut to the workbook's columns.
+
+    Only cells the file holds are visited: one cell far down a sheet does not make a million empty rows.
+    """
+    cells = ws._cells  # openpyxl's own map of the cells it read, by (row, column)
+    numbers = sorted({row for row, column in cells if row >= first_row and (last_row is None or row <= last_row)})
+    for number in numbers:
+        yield number, [cells.get((number, column)) for column in range(1, len(COLUMNS) + 1)]
+
+
+def _value(cell):
+    return None if cell is None else cell.value
+
+
+def _is_formula(cell) -> bool:
+    return cell is not None and cell.data_type == "f"
+
+
+def _read_rows(workbook: Workbook, sheets: list[FrameworkSheet]) -> tuple[list[WorkbookRow], list]:
+    """The question rows of the workbook, and its problems in order, each with its row (None for the layout's)."""
     rows: list[WorkbookRow] = []
-    problems: list[str] = []
+    problems: list[tuple[WorkbookRow | None, str]] = []
     sheet_of_metric = {metric.pk: sheet.title for sheet in sheets for metric in sheet.metrics}
     for sheet in sheets:
         if sheet.title not in workbook.sheetnames:
             problems.append(
-                f"The sheet ‘{sheet.title}’ is missing. Upload the workbook with every sheet it was downloaded "
-                "with, and don't rename them."
+                (
+                    None,
+                    f"The sheet ‘{sheet.title}’ is missing. Upload the workbook with every sheet it was downloaded "
+                    "with, and don't rename them.",
+                )
             )
             continue
         ws = workbook[sheet.title]
-        headers = next(ws.iter_rows(min_row=HEADER_ROW, max_row=HEADER_ROW, max_col=len(COLUMNS), values_only=True))
+        headers = [_value(ws._cells.get((HEADER_ROW, column))) for column in range(1, len(COLUMNS) + 1)]
         changed = [
             (index, expected, found)
             for index, (expected, found) in enumerate(zip(HEADERS, headers, strict=True), start=1)
@@ -605,58 +759,82 @@ def _read_rows(workbook: Workbook, sheets: list[FrameworkSheet]) -> tuple[list[W
         if changed:
             index, expected, found = changed[0]
             problems.append(
-                f"Sheet ‘{sheet.title}’, row {HEADER_ROW}: the column headings have changed (column "
-                f"{get_column_letter(index)} should be ‘{expected}’, not ‘{found or ''}’). Upload the workbook "
-                "with its columns as they were downloaded."
+                (
+                    None,
+                    f"Sheet ‘{sheet.title}’, row {HEADER_ROW}: the column headings have changed (column "
+                    f"{get_column_letter(index)} should be ‘{expected}’, not ‘{found or ''}’). Upload the workbook "
+                    "with its columns as they were downloaded.",
+                )
             )
             continue
         metrics = {metric.pk: metric for metric in sheet.metrics}
         first_row_of: dict[int, int] = {}
-        for number, cells in enumerate(
-            ws.iter_rows(min_row=FIRST_ROW, max_col=len(COLUMNS), values_only=True), start=FIRST_ROW
-        ):
+        for number, cells in _sheet_rows(ws, FIRST_ROW):
             place = f"Sheet ‘{sheet.title}’, row {number}"
-            metric_id = _whole(cells[METRIC_ID_COLUMN - 1])
+            metric_id = _whole(_value(cells[METRIC_ID_COLUMN - 1]))
             answer_cells = cells[FIRST_ANSWER_COLUMN - 1 : METRIC_ID_COLUMN - 1]
             if metric_id is None or metric_id not in metrics:
-                if metric_id is None and all(_blank(value) for value in answer_cells):
+                if metric_id is None and all(_blank(_value(cell)) for cell in answer_cells):
                     continue  # an empty row below the questions
                 elsewhere = sheet_of_metric.get(metric_id)
                 problems.append(
-                    f"{place}: this row is not one of the questions of this sheet"
-                    + (f" (it belongs on the sheet ‘{elsewhere}’)" if elsewhere else "")
-                    + ". Don't add, copy or move rows; type answers only in the white cells of the rows given."
+                    (
+                        None,
+                        f"{place}: this row is not one of the questions of this sheet"
+                        + (f" (it belongs on the sheet ‘{elsewhere}’)" if elsewhere else "")
+                        + ". Don't add, copy or move rows; type answers only in the white cells of the rows given.",
+                    )
                 )
                 continue
             metric = metrics[metric_id]
             if metric_id in first_row_of:
                 problems.append(
-                    f"{place} ({metric.code}): this question is here again (it is first at row "
-                    f"{first_row_of[metric_id]}). Keep one row for each question."
+                    (
+                        None,
+                        f"{place} ({metric.code}): this question is here again (it is first at row "
+                        f"{first_row_of[metric_id]}). Keep one row for each question.",
+                    )
                 )
                 continue
             first_row_of[metric_id] = number
-            revision = _whole(cells[REVISION_COLUMN - 1])
+            revision = _whole(_value(cells[REVISION_COLUMN - 1]))
             if revision is None or revision < 0:
                 problems.append(
-                    f"{place} ({metric.code}): the hidden revision number of this row has been changed. "
-                    "Download a fresh workbook and fill that in."
+                    (
+                        None,
+                        f"{place} ({metric.code}): the hidden revision number of this row has been changed. "
+                        "Download a fresh workbook and fill that in.",
+                    )
                 )
                 continue
             row = WorkbookRow(sheet.title, number, metric, revision, {}, {})
-            problems.extend(_read_answer(row, answer_cells))
+            problems.extend((row, message) for message in _read_answer(row, answer_cells))
             rows.append(row)
     return rows, problems
 
 
+FORMULA = "This cell holds a formula; type the value instead."
+
+
 def _read_answer(row: WorkbookRow, answer_cells) -> list[str]:
-    """Fill ``row.values`` and ``row.cleaned`` from its answer cells; return its problems in column order."""
+    """Fill ``row.values`` and ``row.cleaned`` from its answer cells; return its problems in column order.
+
+    A formula is never read (neither as empty nor as the value Excel last worked out for it): it is refused.
+    """
     kind = row.metric.kind
     problems: dict[str, str] = {}  # by column header, in column order
-    for column, raw in zip(ANSWER_COLUMNS, answer_cells, strict=True):
+    for column, cell in zip(ANSWER_COLUMNS, answer_cells, strict=True):
         answer_field = column.fields.get(kind)
+        if _is_formula(cell):
+            row.has_stray_cells = True
+            problems[column.header] = FORMULA
+            if answer_field is not None:
+                row.values[answer_field] = None
+            continue
+        raw = _value(cell)
         if answer_field is None:
             if not _blank(raw):
+                row.has_stray_cells = True
                 problems[column.header] = "This question is not answered in this column; clear the cell."
             continue
         value, problem = _translate(answer_field, raw)
@@ -688,7 +866,7 @@ def _whole(value) -> int | None:
         number = Decimal(str(value).strip())
     except ArithmeticError:
         return None
-    return int(number) if number == number.to_integral_value() else None
+    return int(number) if number.is_finite() and number == number.to_integral_value() else None
 
 
 def _translate(answer_field: str, raw) -> tuple[object, str]:
@@ -745,19 +923,39 @@ def _comparable(values: dict) -> dict:
     }
 
 
-def _changed_rows(provider_return: Return, rows: list[WorkbookRow]) -> list[WorkbookRow]:
-    """The rows whose answer differs from the one the workbook was downloaded with.
+def _as_shown(values: dict) -> dict:
+    """Values as the workbook shows them, to compare a row with what was downloaded: 12, 12.0 and "12" alike."""
+    shown = {}
+    for key, value in values.items():
+        if value is None or value == "":
+            continue
+        if isinstance(value, bool):
+            shown[key] = value
+        elif isinstance(value, datetime.date):
+            shown[key] = value.isoformat()
+        elif isinstance(value, float) and value.is_integer():
+            shown[key] = str(int(value))
+        else:
+            shown[key] = as_written(str(value)).strip()
+    return shown
 
-    An untouched row is left out, so an answer changed on the web since the download is neither overwritten
-    nor reported as a conflict. What was downloaded is the answer at the row's revision, from its history.
+
+def _downloaded_values(provider_return: Return, rows: list[WorkbookRow]) -> dict[int, dict | None]:
+    """Each row's answer as it was when the workbook was downloaded (None when that cannot be known).
+
+    What was downloaded is the answer at the row's revision, from its history.
     """
     answers = {a.metric_id: a for a in Answer.objects.filter(provider_return=provider_return)}
-    changed = []
-    for row in rows:
-        downloaded = _values_at(answers.get(row.metric.pk), row.revision)
-        if downloaded is None or _comparable(row.cleaned) != _comparable(downloaded):
-            changed.append(row)
-    return changed
+    return {row.metric.pk: _values_at(answers.get(row.metric.pk), row.revision) for row in rows}
+
+
+def _left_as_downloaded(row: WorkbookRow, downloaded: dict | None) -> bool:
+    """Whether the row shows exactly what was downloaded; such a row is neither checked nor sent.
+
+    An untouched row is left out, so an answer changed on the web since the download is neither overwritten
+    nor reported as a conflict.
+    """
+    return downloaded is not None and not row.has_stray_cells and _as_shown(row.values) == _as_shown(downloaded)
 
 
 def _values_at(answer: Answer | None, revision: int) -> dict | None:

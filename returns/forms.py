@@ -13,6 +13,7 @@ from django import forms
 from standards.kinds import RequirementKind, SelfAssessmentGrade
 from standards.models import Metric
 
+from .excel import workbook_limits_in_words
 from .models import Answer
 from .services import AnswerInput
 
@@ -273,6 +274,6 @@ class RevisionRequestForm(forms.Form):
 class WorkbookUploadForm(forms.Form):
     workbook = forms.FileField(
         label="Upload the filled workbook",
-        help_text="The .xlsx workbook you downloaded from this return and filled in.",
+        help_text=f"The .xlsx workbook you downloaded from this return and filled in. {workbook_limits_in_words()}",
         error_messages={"required": "Choose the workbook to upload.", "empty": "The file is empty. Choose it again."},
     )

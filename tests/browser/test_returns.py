@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from returns.models import Return, ReturnStatus
+from tests import hostile_files
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
 from tests.returns.conftest import catalogue, q2  # noqa: F401
@@ -56,7 +57,7 @@ def test_a_contributor_drafts_and_the_lead_completes_and_submits_the_return(
     page.locator(f"#m{c.policy.pk}").get_by_label("Yes", exact=True).check()
     field(page, c.policy, "review_date").fill("2027-03-31")
     policy_document = tmp_path / "safer-recruitment-policy.pdf"
-    policy_document.write_bytes(b"%PDF-1.7\n% a policy\n")
+    policy_document.write_bytes(hostile_files.pdf())
     page.locator(f"#m{c.policy.pk} input[type=file]").set_input_files(str(policy_document))
     field(page, c.audit, "sampled").fill("20")
     field(page, c.audit, "compliant").fill("20")

@@ -23,11 +23,12 @@ from returns.excel import FIRST_ROW, HEADERS
 from returns.models import Answer, Evidence, Return, ReturnStatus, Submission
 from returns.selectors import metrics_for
 from returns.services import AnswerInput, open_return, return_for_revision, save_answers, submit_return
+from tests import hostile_files
 from tests.factories import MetricFactory, StandardFactory, ThresholdFactory
 
 pytestmark = pytest.mark.django_db
 
-PDF = b"%PDF-1.7\n1 0 obj << >> endobj\ntrailer << >>\n%%EOF\n"
+PDF = hostile_files.pdf()
 EXECUTABLE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 64
 
 

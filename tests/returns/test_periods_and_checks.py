@@ -1,8 +1,6 @@
 """Reporting periods follow the NHS financial year; unusual values and evidence files are checked."""
 
 import datetime
-import io
-import zipfile
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -11,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from returns.checks import unusual_value_warning
 from returns.evidence import MAX_EVIDENCE_BYTES, check_evidence_file
 from returns.models import ReportingPeriod, quarter_dates
+from tests import hostile_files
 
 
 @pytest.mark.parametrize(
@@ -79,22 +78,17 @@ def test_nothing_to_compare_with_is_never_unusual():
     assert unusual_value_warning("narrative", {"text": "x"}, RECENT_100) == ""
 
 
-def docx_bytes():
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("word/document.xml", "<document/>")
-    return buffer.getvalue()
-
-
 @pytest.mark.parametrize(
     "name,content,content_type",
     [
-        ("policy.pdf", b"%PDF-1.7\n...", "application/pdf"),
-        ("policy.docx", docx_bytes(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
-        ("photo.png", b"\x89PNG\r\n\x1a\n" + b"0" * 20, "image/png"),
-        ("scan.jpg", b"\xff\xd8\xff\xe0" + b"0" * 20, "image/jpeg"),
-        ("old.doc", bytes.fromhex("D0CF11E0A1B11AE1") + b"0" * 20, "application/msword"),
+        ("policy.pdf", hostile_files.pdf(), "application/pdf"),
+        (
+            "policy.docx",
+            hostile_files.docx(),
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+        ("photo.png", hostile_files.image("PNG"), "image/png"),
+        ("scan.jpg", hostile_files.image("JPEG"), "image/jpeg"),
     ],
 )
 def test_allowed_files_are_recognised_by_their_content(name, content, content_type):
@@ -108,6 +102,7 @@ def test_allowed_files_are_recognised_by_their_content(name, content, content_ty
         ("notes.txt", b"plain text", "must be a PDF, Word, Excel, PNG or JPEG file"),
         ("archive.docx", b"PK\x03\x04 not really a zip", "must be a PDF, Word, Excel, PNG or JPEG file"),
         ("empty.pdf", b"", "is empty"),
+        ("old.doc", bytes.fromhex("D0CF11E0A1B11AE1") + b"0" * 20, "is in the old Word format"),
     ],
 )
 def test_other_files_are_refused_in_plain_english(name, content, message):
