@@ -64,3 +64,25 @@ def test_a_20000_character_word_wraps_on_the_return_and_review_pages(page, world
         page, [review, f"{review}answers/LEADS/", f"{review}answers/S11-01/", "/reviews/actions/"]
     )
     assert wider == {}, "these pages are wider than the window"
+
+
+def test_text_typed_in_arabic_script_runs_right_to_left_on_the_review_pages(page, world, catalogue, open_q2):
+    urdu = "تمام عملے کو حفاظت کی تربیت دی گئی ہے (Level 3)"
+    answers = {**ANSWERS, "LEADS": {"text": urdu}}
+    submitted = submit_directly(world.riverside, open_q2, answers, by=world.riverside_lead)
+    Answer.objects.bulk_create(
+        Answer(provider_return=submitted, metric=m, values=answers[m.code], revision=1)
+        for m in (catalogue.dbs, catalogue.allegations, catalogue.policy, catalogue.audit, catalogue.self_assessment,
+                  catalogue.narrative)
+    )  # fmt: skip
+    compute_return_rag(submitted)
+    AnswerComment.objects.create(provider_return=submitted, metric=catalogue.narrative, author=world.newham_nurse,
+                                 text=urdu)  # fmt: skip
+    sign_in(page, "newham-nurse", PASSWORD)
+    page.goto(f"/reviews/returns/{submitted.pk}/answers/LEADS/")
+    directions = page.evaluate(
+        """(text) => Array.from(document.querySelectorAll('main bdi, main p'))
+             .filter(e => e.textContent.trim() === text).map(e => getComputedStyle(e).direction)""",
+        urdu,
+    )
+    assert directions == ["rtl", "rtl"], "the answer and the comment"
