@@ -77,21 +77,38 @@ def no_space(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+@pytest.mark.parametrize("length,cut", [(1_499, False), (1_500, False), (1_501, True), (100_000, True)])
+def test_typed_text_is_cut_only_past_the_committee_reports_limit(length, cut):
+    shown = reports.excerpt("x" * length, reports.COMMITTEE_TEXT_LIMIT)
+    assert shown["cut"] is cut
+    assert shown["text"] == ("x" * 1_500 + " …" if cut else "x" * length)
+    if cut:
+        assert (shown["shown"], shown["length"]) == ("1,500", f"{length:,}")
+
+
+@pytest.mark.parametrize(
+    "text,direction",
+    [("تم تدريب", "rtl"), ("12 تمام عملے", "rtl"), ("Dr تمام", "ltr"), ("সমস্ত", "ltr"), ("", "ltr")],
+)
+def test_typed_text_runs_the_way_its_first_letter_runs(text, direction):
+    assert reports.excerpt(text, reports.COMMITTEE_TEXT_LIMIT)["direction"] == direction
+
+
 def test_a_very_long_answer_adds_at_most_a_page_or_so_to_a_committee_report(world, catalogue, q2):
     provider_return = answered(world, catalogue, q2, "Dr A Patel.")
     short = len(pages_of(committee_pdf(world, q2)))
-    set_narrative(provider_return, catalogue, words(14_000))  # 98,000 characters
+    set_narrative(provider_return, catalogue, words(14_300)[:100_000])
     pages = pages_of(committee_pdf(world, q2))
     assert len(pages) <= short + 1, (short, len(pages))
     text = flat(pages)
     assert "w00000 w00001" in text and "w00213" in text and "w00214" not in text, "1,500 characters, no more"
-    assert "first 1,497 of 97,999 characters. The whole text is in the provider report and in the return" in text
+    assert "first 1,497 of 100,000 characters. The whole text is in the provider report and in the return" in text
 
 
 def test_a_provider_report_shows_more_of_a_long_answer_but_within_its_bound(world, catalogue, q2):
     provider_return = answered(world, catalogue, q2, "Dr A Patel.")
     short = len(pages_of(provider_pdf(world, q2)))
-    set_narrative(provider_return, catalogue, words(14_000))
+    set_narrative(provider_return, catalogue, words(14_300)[:100_000])
     pages = pages_of(provider_pdf(world, q2))
     text = flat(pages)
     assert "w01427" in text and "w01428" not in text, "the first 10,000 characters, no more"
