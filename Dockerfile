@@ -7,10 +7,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PRIVATE_STORAGE_ROOT=/data/private
 
-# The libraries WeasyPrint needs to lay out and render PDF reports, and a font for them.
+# The libraries WeasyPrint needs to lay out and render PDF reports, and their fonts: Noto for every script a
+# provider may type (Latin, Arabic and Urdu, Bengali, Gujarati, Gurmukhi, Tamil... in core, Chinese in cjk, emoji).
 RUN apt-get update \
     && apt-get install -y --no-install-recommends \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core \
+        fonts-noto-core fonts-noto-cjk fonts-noto-color-emoji \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import io
+import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
@@ -608,11 +609,79 @@ def _with_charts(snapshot: dict) -> dict:
     return context
 
 
+#: The most characters of any one piece of typed text (an answer's words, a reviewer's reason or comment, an action)
+#: that a committee report shows: a committee reads every provider, so no one answer may take it over. Longer text
+#: is cut there and the report says how long it is and that the provider report and the return hold all of it.
+COMMITTEE_TEXT_LIMIT = 1_500
+#: The same bound for a provider report, which is read for that one provider's detail: a few pages of A4 at most.
+#: Longer text is cut there too, and the report says that the return in Safeguard Assure holds all of it.
+PROVIDER_TEXT_LIMIT = 10_000
+
+
+def _direction(text: str) -> str:
+    """``rtl`` when the first letter of ``text`` with a direction is of a right-to-left script (Arabic, Urdu,
+    Hebrew...), else ``ltr``: the way a block of typed text runs and is aligned, as ``dir="auto"`` would find it."""
+    for character in text:
+        kind = unicodedata.bidirectional(character)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
+def excerpt(text: str, limit: int) -> dict:
+    """``text`` as a report shows it: all of it when it is at most ``limit`` characters, else its first ``limit``
+    characters (back to the last space when one is near), marked ``cut``, with the numbers of characters shown and
+    in the whole text written out for the report to say so; and the ``direction`` it runs in."""
+    if len(text) <= limit:
+        return {"text": text, "cut": False, "direction": _direction(text)}
+    shown = text[:limit]
+    space = shown.rfind(" ", limit - 100)
+    shown = (shown[:space] if space > 0 else shown).rstrip()
+    return {"text": shown + " …", "cut": True, "shown": f"{len(shown):,}", "length": f"{len(text):,}",
+            "direction": _direction(text)}  # fmt: skip
+
+
+def _typed_text_bounded(context: dict, limit: int) -> dict:
+    """The report's context with every piece of typed text as an :func:`excerpt` of at most ``limit`` characters
+    (the snapshot itself keeps the whole text)."""
+
+    def answer(a: dict) -> dict:
+        return {**a, "typed": excerpt(a.get("typed", ""), limit), "rule": excerpt(a.get("rule", ""), limit)}
+
+    context["providers"] = [{**p, "answers": [answer(a) for a in p["answers"]]} for p in context.get("providers", [])]
+    context["actions"] = [{**a, "action": excerpt(a["action"], limit)} for a in context.get("actions", [])]
+    context["exceptions"] = [
+        {**e, "review": excerpt(e["review"], limit),
+         "comments": [{**c, "text": excerpt(c["text"], limit)} for c in e["comments"]]}
+        for e in context.get("exceptions", [])
+    ]  # fmt: skip
+    return context
+
+
+#: The fonts of every report, in order: Noto Sans for Latin, Greek and Cyrillic, then Noto's fonts for the scripts
+#: that the NHS's population writes in (Arabic and Urdu, Bengali, Gujarati, Punjabi's Gurmukhi, Hindi's Devanagari,
+#: Tamil, Chinese). Emoji are left to fontconfig, which finds Noto Color Emoji: named here, that font would also
+#: draw the digits, which it holds for keycaps. Debian's fonts-noto-core, fonts-noto-cjk and fonts-noto-color-emoji
+#: hold them all.
+REPORT_FONTS = (
+    '"Noto Sans", "Noto Sans Arabic", "Noto Sans Bengali", "Noto Sans Gujarati", "Noto Sans Gurmukhi", '
+    '"Noto Sans Devanagari", "Noto Sans Tamil", "Noto Sans CJK SC", "DejaVu Sans", sans-serif'
+)
+
+
+def _drawable(snapshot: dict) -> dict:
+    """The snapshot as a report draws it: charts drawn and typed text bounded by the report's kind."""
+    limit = COMMITTEE_TEXT_LIMIT if snapshot["kind"] == ReportKind.COMMITTEE else PROVIDER_TEXT_LIMIT
+    return _typed_text_bounded(_with_charts(snapshot), limit)
+
+
 def render_html(snapshot: dict, **context) -> str:
     """The report's HTML, from its snapshot alone (``context``: how a part of a long report is drawn)."""
     template = "reviews/pdf/committee.html" if snapshot["kind"] == ReportKind.COMMITTEE else "reviews/pdf/provider.html"
-    report = context.pop("report", None) or _with_charts(snapshot)
-    return render_to_string(template, {"report": report, "mode": "whole", **context})
+    report = context.pop("report", None) or _drawable(snapshot)
+    return render_to_string(template, {"report": report, "mode": "whole", "fonts": REPORT_FONTS, **context})
 
 
 #: A committee report with more providers than this is drawn in parts of this many providers' appendices, so that
@@ -649,7 +718,7 @@ def _render_in_parts(snapshot: dict) -> RenderedReport:
     from pypdf import PdfReader, PdfWriter
     from weasyprint import HTML
 
-    report = _with_charts(snapshot)
+    report = _drawable(snapshot)
     providers = report["providers"]
     parts, starts, appendix_pages = [], {}, 0
     for first in range(0, len(providers), PROVIDERS_PER_PART):
@@ -681,7 +750,8 @@ def _render_in_parts(snapshot: dict) -> RenderedReport:
         document = front(front_pages)
     total = front_pages + appendix_pages
     numbers = render_to_string(
-        "reviews/pdf/page_numbers.html", {"first": front_pages + 1, "pages": range(appendix_pages), "total": total}
+        "reviews/pdf/page_numbers.html",
+        {"first": front_pages + 1, "pages": range(appendix_pages), "total": total, "fonts": REPORT_FONTS},
     )
     stamps = PdfReader(io.BytesIO(HTML(string=numbers).render().write_pdf())).pages
 
