@@ -92,11 +92,11 @@ def test_a_wrong_figure_brings_up_the_error_summary_and_keeps_what_was_typed(
 
     summary = page.locator(".error-summary")
     assert "There is a problem" in summary.inner_text()
-    assert "The numerator cannot be more than the denominator." in summary.inner_text()
+    assert "“Checked” cannot be more than “Staff”." in summary.inner_text()
     assert "Enter the number as a whole number, like 12." in summary.inner_text()
     assert field(page, c.dbs, "numerator").input_value() == "120"
     assert field(page, c.allegations, "count").input_value() == "two"
-    summary.get_by_role("link", name="The numerator cannot be more than the denominator.", exact=False).click()
+    summary.get_by_role("link", name="“Checked” cannot be more than “Staff”.", exact=False).click()
     assert page.evaluate("document.activeElement.id") == f"id_m{c.dbs.pk}-numerator"
     screenshot("error-summary")
     assert not Return.objects.get(provider=world.riverside).answers.exists()
