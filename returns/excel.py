@@ -688,6 +688,8 @@ def _whole(value) -> int | None:
         number = Decimal(str(value).strip())
     except ArithmeticError:
         return None
+    if not number.is_finite():  # Infinity or NaN typed in a hidden id or revision cell
+        return None
     return int(number) if number == number.to_integral_value() else None
 
 

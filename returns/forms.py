@@ -73,15 +73,25 @@ def action_rows(answer: Answer | None) -> list[dict[str, str]]:
     ]
 
 
-class AnswerText(forms.CharField):
+class TypedText(forms.CharField):
+    """Text as typed, for a service to judge with :func:`standards.kinds.clean_typed_text`.
+
+    Django's own refusal of a null character is left out, so that the service refuses it in the same words as
+    on the API and in a workbook.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+class AnswerText(TypedText):
     """Text as typed, with line endings made alike, so what a browser sends back compares equal to what it was shown."""
 
     def __init__(self, *, limit: str = "", longest: int | None = None, **kwargs):
         super().__init__(required=False, show_hidden_initial=True, **kwargs)
         #: What the hint says of the field's limit ("Up to 10,000 characters."); ``longest`` feeds the counter.
         self.limit, self.longest = limit, longest
-        # A null character is refused by clean_answer in the same words as on the API and in a workbook.
-        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
     def to_python(self, value):
         return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
@@ -274,7 +284,7 @@ class RevisionRequestForm(forms.Form):
     #: For the page's character counter; the service refuses longer comments.
     longest = LONGEST_COMMENT
 
-    comments = forms.CharField(
+    comments = TypedText(
         required=False,  # the service says what is missing, in its own words
         label="What does the provider need to revise?",
         help_text="Name the questions and say what is wrong or missing. The provider sees this at the top of "

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -193,21 +192,6 @@ def clean_typed_text(value, label: str, longest: int) -> tuple[str, str]:
         return "", f"Enter {label} as text."
     text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     return text, text_problem(text, label, longest)
-
-
-class TypedTextValidator:
-    """:func:`text_problem` as a validator of Django form fields and DRF serializer fields."""
-
-    def __init__(self, label: str, longest: int):
-        self.label, self.longest = label, longest
-
-    def __call__(self, value) -> None:
-        _, problem = clean_typed_text(value, self.label, self.longest)
-        if problem:
-            raise ValidationError(problem, code="typed_text")
-
-    def __eq__(self, other):
-        return isinstance(other, TypedTextValidator) and (self.label, self.longest) == (other.label, other.longest)
 
 
 # Answers ------------------------------------------------------------------------------------------------------
