@@ -109,8 +109,6 @@ class AnswerForm(forms.Form):
     unusual_note = AnswerText(
         label="Why it is right (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=LONGEST_NOTE,
-        error_messages={"max_length": f"Keep the note to {LONGEST_NOTE:,} characters or fewer."},
         limit=f"Up to {LONGEST_NOTE:,} characters.",
         longest=LONGEST_NOTE,
     )
@@ -143,11 +141,6 @@ class AnswerForm(forms.Form):
             for index in range(1, self.action_row_count + 1):
                 for name in ACTION_FIELDS:
                     self.fields[f"actions-{index}-{name}"] = AnswerText()
-                # The owner is kept in 200 characters; everything else of a row is checked by the service.
-                self.fields[f"actions-{index}-owner"] = AnswerText(
-                    max_length=200,
-                    error_messages={"max_length": f"Action {index}: keep the owner to 200 characters or fewer."},
-                )
         #: Problems with things that are not inputs of this form (evidence files, a missing action plan…).
         self.other_errors: dict[str, str] = {}
 

@@ -365,3 +365,51 @@ def test_the_form_states_each_limit_and_counts_characters_with_a_static_script(w
     assert "Records sampled" in page and "Up to 100,000." in page
     assert '<script src="/static/js/character-count.js" defer></script>' in page
     assert "<script>" not in page  # no inline script: the counter is progressive enhancement from a static file
+
+
+def test_an_action_plan_row_on_the_form_is_refused_in_the_apis_words_and_kept(world, as_person, catalogue, draft):
+    client = as_person("riverside_contributor")
+    typed = {
+        "S11-01.grade": "partially_compliant",
+        "S11-01.actions-1-action": "Train staff\x07",
+        "S11-01.actions-1-owner": "o" * 201,
+        "S11-01.actions-1-due_on": "2026-03-31",
+    }
+    form = form_of(client.get(page_url(draft)))
+    response = client.post(
+        page_url(draft), {**form, **{name_of(draft, key): text for key, text in typed.items()}, "action": "save"}
+    )
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert f"S11-01: Action 1: remove a bell character from the action (character 12); {PASTED}" in page
+    assert "S11-01: Action 1: keep the owner to 200 characters or fewer (it has 201)." in page
+    shown = form_of(response)
+    assert all(shown[name_of(draft, key)] == text for key, text in typed.items())
+    assert not Answer.objects.exists()
+
+
+def test_a_review_comment_and_a_follow_up_note_on_their_pages_follow_the_text_rules_and_are_kept(
+    world, as_person, submitted
+):
+    client = as_person("newham_nurse")
+    url = reverse("reviews:answer_comment", args=[submitted.pk, "DBS"])
+    response = client.post(url, {"text": "Please check\x0bthe figure"})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert f"Remove a vertical tab (Word's line break) from your comment (character 13); {PASTED}" in page
+    assert ">Please check\x0bthe figure</textarea>" in page
+    assert "Up to 5,000 characters." in page and 'data-longest="5000"' in page
+
+    item = ActionPlanItem.objects.create(
+        answer=Answer.objects.get(provider_return=submitted, metric__code="S11-01"),
+        action="Train the new starters",
+        owner="Head of HR",
+        due_on=submitted.period.ends_on,
+        position=0,
+    )
+    url = reverse("reviews:action_follow_up", args=[item.pk])
+    response = client.post(url, {"done": "no", "note": "n" * 2_001})
+    assert response.status_code == 200
+    page = html.unescape(response.content.decode())
+    assert "Keep the note to 2,000 characters or fewer (it has 2,001)." in page
+    assert 'id="note-error"' in page and "n" * 2_001 + "</textarea>" in page
