@@ -4,7 +4,8 @@ DRF's own parser lets through numbers too large for a float (``1e400`` becomes i
 server error on JSON nested thousands deep (Python's parser runs out of stack). Here a number too large for a
 float is kept exactly as a ``Decimal``, so the field it was sent for refuses it in its own words (“… as 1,000,000
 or less”); ``Infinity`` and ``NaN``, which are not JSON, and nesting deeper than any request of this API needs
-are refused as a whole with a 400.
+are refused as a whole with a 400, as is half of a surrogate pair (``"\\ud800"``), which no database, page
+or workbook can hold.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ TOO_DEEP = (
     "API. Send a JSON object of field names and values."
 )
 
+BROKEN = (
+    "The request holds a broken character (half of a surrogate pair, such as \\ud800), which is not text. Send "
+    "text as it was typed."
+)
+
 
 def _refuse_constant(constant: str):
     raise ParseError(NOT_A_NUMBER.format(constant=constant))
@@ -47,22 +53,35 @@ def _whole(text: str) -> int | Decimal:
     return int(text) if len(text) <= LONGEST_WHOLE_NUMBER else Decimal(text)
 
 
-def _depth(data) -> int:
-    """How deep objects and lists nest in ``data``, counted without recursion."""
-    deepest, pending = 0, [(data, 1)]
+def _broken(text: str) -> bool:
+    """Whether text holds half of a surrogate pair (``"\\ud800"`` alone), which is no character at all."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _check_shape(data) -> None:
+    """Refuse nesting deeper than :data:`DEEPEST_NESTING` and broken characters anywhere, without recursion."""
+    pending = [(data, 1)]
     while pending:
         value, depth = pending.pop()
+        if isinstance(value, str):
+            if _broken(value):
+                raise ParseError(BROKEN)
+            continue
         if isinstance(value, dict):
+            if any(_broken(key) for key in value):
+                raise ParseError(BROKEN)
             children = value.values()
         elif isinstance(value, list):
             children = value
         else:
             continue
-        deepest = max(deepest, depth)
-        if deepest > DEEPEST_NESTING:
-            return deepest
+        if depth > DEEPEST_NESTING:
+            raise ParseError(TOO_DEEP)
         pending.extend((child, depth + 1) for child in children)
-    return deepest
 
 
 class StrictJSONParser(JSONParser):
@@ -77,6 +96,5 @@ class StrictJSONParser(JSONParser):
             raise ParseError(TOO_DEEP) from deep
         except ValueError as error:  # a JSONDecodeError, or bytes that are not the encoding said
             raise ParseError(NOT_JSON.format(problem=str(error))) from error
-        if _depth(data) > DEEPEST_NESTING:
-            raise ParseError(TOO_DEEP)
+        _check_shape(data)
         return data

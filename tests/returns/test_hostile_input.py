@@ -413,3 +413,27 @@ def test_a_review_comment_and_a_follow_up_note_on_their_pages_follow_the_text_ru
     page = html.unescape(response.content.decode())
     assert "Keep the note to 2,000 characters or fewer (it has 2,001)." in page
     assert 'id="note-error"' in page and "n" * 2_001 + "</textarea>" in page
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"answers": [{"metric": "LEADS", "values": {"text": "half \\ud800 a pair"}}]}',
+        '{"answers": [{"metric": "\\udfff", "values": {}}]}',
+        '{"answers": [{"metric": "LEADS", "values": {"\\ud800": "x"}}]}',
+    ],
+)
+def test_half_a_surrogate_pair_anywhere_in_the_json_is_refused_not_a_server_error(
+    world, as_person, catalogue, draft, body
+):
+    response = post_raw(as_person("riverside_contributor"), draft, body)
+    assert response.status_code == 400
+    assert "broken character (half of a surrogate pair" in response.json()["detail"]
+    assert not Answer.objects.exists()
+
+
+def test_a_whole_emoji_written_as_a_surrogate_pair_in_json_is_kept(world, as_person, catalogue, draft):
+    body = '{"answers": [{"metric": "LEADS", "values": {"text": "Lead named \\ud83d\\udc4d"}}]}'
+    response = post_raw(as_person("riverside_contributor"), draft, body)
+    assert response.status_code == 200
+    assert Answer.objects.get(metric__code="LEADS").values == {"text": "Lead named 👍"}
