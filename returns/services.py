@@ -225,7 +225,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
                 problems.setdefault(str(metric_id), {})["metric"] = NOT_IN_RETURN
                 continue
             cleaned, errors = clean_answer(metric.kind, given.values, complete=False, labels=metric.answer_labels)
-            given.unusual_note, note_problem = clean_typed_text(given.unusual_note, "the note", LONGEST_NOTE)
+            note, note_problem = clean_typed_text(given.unusual_note, "the note", LONGEST_NOTE)
             if note_problem:
                 errors["unusual_note"] = note_problem
             actions = places = None
@@ -245,7 +245,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             ):
                 conflicts.append(Conflict(metric, answer.updated_by, answer.updated_at, answer.values))
                 continue
-            planned.append((metric, answer, stored, given, actions, places))
+            planned.append((metric, answer, stored, given, note, actions, places))
         if problems:
             raise ReturnProblems(problems)
         if conflicts:
@@ -253,12 +253,12 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
 
         result = SaveResult()
         recent = recent_values(provider_return.provider, provider_return.period, [m.code for m, *_ in planned])
-        for metric, answer, stored, given, actions, places in planned:
+        for metric, answer, stored, given, note, actions, places in planned:
             answer = answer or Answer(provider_return=provider_return, metric=metric)
             changed = answer.pk is None or answer.values != stored
             warning = unusual_value_warning(metric.kind, stored, recent.get(metric.code, []))
             confirmed = bool(warning) and (given.confirm_unusual or (answer.unusual_value_confirmed and not changed))
-            note = given.unusual_note if given.confirm_unusual else answer.unusual_value_note
+            note = note if given.confirm_unusual else answer.unusual_value_note
             current_actions = (
                 [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
                 if answer.pk
