@@ -215,6 +215,12 @@ REST_FRAMEWORK = {
         "assurance.authentication.LockedOutAwareBasicAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Standard JSON only: Infinity, NaN and deep nesting are refused with a 400 (assurance/parsers.py).
+    "DEFAULT_PARSER_CLASSES": [
+        "assurance.parsers.StrictJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_FILTER_BACKENDS": [
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",

@@ -79,6 +79,8 @@ class ContractViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         contract = self.get_object()
         if not Contract.objects.restrict(request.user, "manage_contracts").filter(pk=contract.pk).exists():
             raise PermissionDenied("Only the co-ordinating commissioner's admins can manage this contract.")
+        # A body that is not an object (a JSON list or number) goes to the serializer whole, which refuses it.
+        partial = partial and hasattr(request.data, "keys")
         data = with_current_values(contract, request.data) if partial else request.data
         return Response(self.as_read(self.save(data, contract=contract)))
 

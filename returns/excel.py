@@ -841,7 +841,7 @@ def _read_answer(row: WorkbookRow, answer_cells) -> list[str]:
         row.values[answer_field] = value
         if problem:
             problems[column.header] = problem
-    row.cleaned, errors = clean_answer(kind, row.values, complete=False)
+    row.cleaned, errors = clean_answer(kind, row.values, complete=False, labels=row.metric.answer_labels)
     for answer_field, message in errors.items():
         problems.setdefault(header_for(kind, answer_field) or "", message)
     order = {column.header: index for index, column in enumerate(ANSWER_COLUMNS)}

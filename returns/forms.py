@@ -9,8 +9,16 @@ person changed are sent, and an answer someone else saved meanwhile is never ove
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
-from standards.kinds import RequirementKind, SelfAssessmentGrade
+from standards.kinds import (
+    LARGEST_FIGURE,
+    LONGEST_COMMENT,
+    LONGEST_NOTE,
+    LONGEST_TEXT,
+    RequirementKind,
+    SelfAssessmentGrade,
+)
 from standards.models import Metric
 
 from .excel import workbook_limits_in_words
@@ -28,6 +36,8 @@ ANSWER_FIELDS: dict[str, tuple[str, ...]] = {
     K.SELF_ASSESSMENT: ("grade", "evidence"),
     K.NARRATIVE: ("text",),
 }
+#: The answer fields that hold a whole number.
+NUMBER_FIELDS = frozenset({"numerator", "denominator", "count", "sampled", "compliant"})
 ACTION_FIELDS = ("action", "owner", "due_on")
 ACTION_LABELS = {"action": "Action", "owner": "Owner", "due_on": "Due date"}
 #: Blank rows offered under an action plan; "Save and add more rows" adds as many again.
@@ -43,18 +53,7 @@ def prefix_for(metric: Metric) -> str:
 
 def field_labels(metric: Metric) -> dict[str, str]:
     """What each answer field of the metric is called on the form and when answers are shown as text."""
-    return {
-        "numerator": metric.numerator_label or "Numerator",
-        "denominator": metric.denominator_label or "Denominator",
-        "count": "Number",
-        "in_place": "Is it in place?",
-        "review_date": "Date of next review",
-        "sampled": "Records sampled",
-        "compliant": "Records compliant",
-        "grade": "How far is the standard met?",
-        "evidence": "Evidence that the standard is met",
-        "text": "Your answer",
-    }
+    return metric.answer_labels
 
 
 def shown_value(field: str, value) -> str:
@@ -75,11 +74,25 @@ def action_rows(answer: Answer | None) -> list[dict[str, str]]:
     ]
 
 
-class AnswerText(forms.CharField):
-    """Text as typed, with line endings made alike, so what a browser sends back compares equal to what it was shown."""
+class TypedText(forms.CharField):
+    """Text as typed, for a service to judge with :func:`standards.kinds.clean_typed_text`.
+
+    Django's own refusal of a null character is left out, so that the service refuses it in the same words as
+    on the API and in a workbook.
+    """
 
     def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
+class AnswerText(TypedText):
+    """Text as typed, with line endings made alike, so what a browser sends back compares equal to what it was shown."""
+
+    def __init__(self, *, limit: str = "", longest: int | None = None, **kwargs):
         super().__init__(required=False, show_hidden_initial=True, **kwargs)
+        #: What the hint says of the field's limit ("Up to 10,000 characters."); ``longest`` feeds the counter.
+        self.limit, self.longest = limit, longest
 
     def to_python(self, value):
         return super().to_python(value).replace("\r\n", "\n").replace("\r", "\n")
@@ -97,8 +110,8 @@ class AnswerForm(forms.Form):
     unusual_note = AnswerText(
         label="Why it is right (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
-        max_length=2000,
-        error_messages={"max_length": "Keep the note to 2,000 characters or fewer."},
+        limit=f"Up to {LONGEST_NOTE:,} characters.",
+        longest=LONGEST_NOTE,
     )
 
     def __init__(self, metric: Metric, answer: Answer | None = None, *, data=None, rows: int = 0):
@@ -112,9 +125,15 @@ class AnswerForm(forms.Form):
         super().__init__(data=data, prefix=prefix_for(metric), initial=initial)
 
         labels = field_labels(metric)
+        largest, longest = LARGEST_FIGURE.get(metric.kind), LONGEST_TEXT.get(metric.kind)
         for name in ANSWER_FIELDS[metric.kind]:
-            widget = forms.Textarea(attrs={"rows": 5}) if name in ("evidence", "text") else forms.TextInput
-            self.fields[name] = AnswerText(label=labels[name], widget=widget)
+            if name in ("evidence", "text"):
+                limits = {"limit": f"Up to {longest:,} characters.", "longest": longest}
+                self.fields[name] = AnswerText(label=labels[name], widget=forms.Textarea(attrs={"rows": 5}), **limits)
+            elif name in NUMBER_FIELDS:
+                self.fields[name] = AnswerText(label=labels[name], limit=f"Up to {largest:,}.")
+            else:
+                self.fields[name] = AnswerText(label=labels[name])
         self.action_row_count = 0
         if metric.kind == K.SELF_ASSESSMENT:
             posted = self._whole(self.data.get(self.add_prefix("rows"))) if self.is_bound else None
@@ -123,11 +142,6 @@ class AnswerForm(forms.Form):
             for index in range(1, self.action_row_count + 1):
                 for name in ACTION_FIELDS:
                     self.fields[f"actions-{index}-{name}"] = AnswerText()
-                # The owner is kept in 200 characters; everything else of a row is checked by the service.
-                self.fields[f"actions-{index}-owner"] = AnswerText(
-                    max_length=200,
-                    error_messages={"max_length": f"Action {index}: keep the owner to 200 characters or fewer."},
-                )
         #: Problems with things that are not inputs of this form (evidence files, a missing action plan…).
         self.other_errors: dict[str, str] = {}
 
@@ -261,11 +275,14 @@ class DeclarationForm(forms.Form):
 
 
 class RevisionRequestForm(forms.Form):
-    comments = forms.CharField(
+    #: For the page's character counter; the service refuses longer comments.
+    longest = LONGEST_COMMENT
+
+    comments = TypedText(
         required=False,  # the service says what is missing, in its own words
         label="What does the provider need to revise?",
         help_text="Name the questions and say what is wrong or missing. The provider sees this at the top of "
-        "their return.",
+        f"their return. Up to {LONGEST_COMMENT:,} characters.",
         widget=forms.Textarea(attrs={"rows": 8}),
         strip=False,
     )

@@ -190,12 +190,28 @@ class OpenReturnSerializer(serializers.Serializer):
             self.fields["provider"].queryset = Organisation.objects.restrict(request.user).providers()
 
 
+class SentAsIs(serializers.Field):
+    """A value passed on exactly as sent (text, or a list or number sent by mistake), for the service to judge.
+
+    The service refuses what is wrong (not text, too long, control characters) in the same words as the form.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, default="", **kwargs)
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class ActionRowSerializer(serializers.Serializer):
     """One row of an action plan, passed on as sent: the service checks and words its problems."""
 
-    action = serializers.CharField(allow_blank=True, allow_null=True, required=False, default="")
-    owner = serializers.CharField(allow_blank=True, allow_null=True, required=False, default="")
-    due_on = serializers.CharField(allow_blank=True, allow_null=True, required=False, default="")
+    action = SentAsIs()
+    owner = SentAsIs()
+    due_on = SentAsIs()
 
 
 class AnswerItemSerializer(serializers.Serializer):
@@ -221,7 +237,7 @@ class AnswerItemSerializer(serializers.Serializer):
     confirm_unusual = serializers.BooleanField(
         default=False, error_messages={"invalid": "Send confirm_unusual as true or false."}
     )
-    unusual_note = serializers.CharField(allow_blank=True, required=False, default="")
+    unusual_note = SentAsIs()
     actions = ActionRowSerializer(
         many=True, required=False, allow_null=True, default=None
     )  # absent or null: leave the action plan as it is
@@ -300,7 +316,7 @@ class SubmitSerializer(serializers.Serializer):
 
 
 class ReturnForRevisionSerializer(serializers.Serializer):
-    comments = serializers.CharField(allow_blank=True, required=False, default="", trim_whitespace=False)
+    comments = SentAsIs()
 
 
 class EvidenceUploadSerializer(serializers.Serializer):

@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from providers.scoping import provider_ids, sees_everything
 from reviews.services import schedule_rag
-from standards.kinds import RequirementKind, SelfAssessmentGrade, clean_answer, plausible_date
+from standards.kinds import (
+    LONGEST_COMMENT,
+    LONGEST_NAME,
+    LONGEST_NOTE,
+    RequirementKind,
+    SelfAssessmentGrade,
+    clean_answer,
+    clean_typed_text,
+    plausible_date,
+)
 from standards.models import Metric
 
 from .checks import unusual_value_warning
@@ -129,14 +138,17 @@ def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str], list[i
     """The rows of an action plan checked, their problems by field, and each kept row's place among those sent."""
     cleaned, errors, places = [], {}, []
     for index, row in enumerate(rows, start=1):
-        action = (row.get("action") or "").strip()
-        owner = (row.get("owner") or "").strip()
+        action, action_problem = clean_typed_text(row.get("action"), "the action", LONGEST_NOTE)
+        owner, owner_problem = clean_typed_text(row.get("owner"), "the owner", LONGEST_NAME)
         due = row.get("due_on")
+        for name, problem in (("action", action_problem), ("owner", owner_problem)):
+            if problem:
+                errors[f"actions-{index}-{name}"] = f"Action {index}: {problem[0].lower()}{problem[1:]}"
         if not (action or owner or due):
             continue  # an empty row of the form, or an action taken out of the plan
-        if not action:
+        if not action and not action_problem:
             errors[f"actions-{index}-action"] = f"Action {index}: describe the action."
-        if not owner:
+        if not owner and not owner_problem:
             errors[f"actions-{index}-owner"] = f"Action {index}: say who owns the action."
         due_on = None
         if isinstance(due, datetime.date):
@@ -212,7 +224,10 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             if metric is None:
                 problems.setdefault(str(metric_id), {})["metric"] = NOT_IN_RETURN
                 continue
-            cleaned, errors = clean_answer(metric.kind, given.values, complete=False)
+            cleaned, errors = clean_answer(metric.kind, given.values, complete=False, labels=metric.answer_labels)
+            note, note_problem = clean_typed_text(given.unusual_note, "the note", LONGEST_NOTE)
+            if note_problem:
+                errors["unusual_note"] = note_problem
             actions = places = None
             if given.actions is not None:
                 actions, action_errors, places = _clean_actions(given.actions)
@@ -230,7 +245,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             ):
                 conflicts.append(Conflict(metric, answer.updated_by, answer.updated_at, answer.values))
                 continue
-            planned.append((metric, answer, stored, given, actions, places))
+            planned.append((metric, answer, stored, given, note, actions, places))
         if problems:
             raise ReturnProblems(problems)
         if conflicts:
@@ -238,12 +253,12 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
 
         result = SaveResult()
         recent = recent_values(provider_return.provider, provider_return.period, [m.code for m, *_ in planned])
-        for metric, answer, stored, given, actions, places in planned:
+        for metric, answer, stored, given, note, actions, places in planned:
             answer = answer or Answer(provider_return=provider_return, metric=metric)
             changed = answer.pk is None or answer.values != stored
             warning = unusual_value_warning(metric.kind, stored, recent.get(metric.code, []))
             confirmed = bool(warning) and (given.confirm_unusual or (answer.unusual_value_confirmed and not changed))
-            note = given.unusual_note.strip() if given.confirm_unusual else answer.unusual_value_note
+            note = note if given.confirm_unusual else answer.unusual_value_note
             current_actions = (
                 [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
                 if answer.pk
@@ -348,7 +363,8 @@ def completeness_problems(provider_return: Return) -> dict[str, dict[str, str]]:
         answer = answers.get(metric.pk)
         if metric.frequency == "as_required" and (answer is None or not any(answer.values.values())):
             continue  # asked only when the commissioner requires it
-        _, errors = clean_answer(metric.kind, answer.values if answer else {}, complete=True)
+        values = answer.values if answer else {}
+        _, errors = clean_answer(metric.kind, values, complete=True, labels=metric.answer_labels)
         errors = dict(errors)
         if answer is not None and not errors:
             values = answer.values
@@ -433,9 +449,9 @@ def return_for_revision(provider_return: Return, *, by, comments: str) -> Revisi
     """A designated professional sends a submitted return back to the provider with their comments."""
     if not may(by, provider_return, "review"):
         raise PermissionDenied("Only a designated professional of a commissioner of this provider can do this.")
-    comments = (comments or "").strip()
-    if not comments:
-        raise ValidationError({"comments": "Say what the provider needs to revise."})
+    comments, problem = clean_typed_text(comments, "your comments", LONGEST_COMMENT)
+    if problem or not comments:
+        raise ValidationError({"comments": problem or "Say what the provider needs to revise."})
     with transaction.atomic():
         provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
         if provider_return.status != ReturnStatus.SUBMITTED:

@@ -61,6 +61,12 @@ def _integer(value) -> int | None:
         return None
 
 
+def sent(request, name: str, default=""):
+    """A field of the request's body; a body that is not an object (a JSON list, a number) has no fields."""
+    data = request.data
+    return data.get(name, default) if hasattr(data, "get") else default
+
+
 def period_asked(request, data=None) -> ReportingPeriod:
     """The period named by ``period`` (an id), or the latest that has ended; 400 when there is none."""
     raw = (data if data is not None else request.query_params).get("period")
@@ -77,7 +83,7 @@ def period_asked(request, data=None) -> ReportingPeriod:
 
 def metric_asked(request) -> Metric | None:
     """The metric named by ``metric`` (an id): None when not given, for the service to ask for it."""
-    raw = request.data.get("metric")
+    raw = sent(request, "metric", None)
     if raw in (None, ""):
         return None
     metric = Metric.objects.filter(pk=_integer(raw) or 0).first()
@@ -142,8 +148,8 @@ class CompletenessViewSet(viewsets.ViewSet):
     @action(detail=False, methods=["post"])
     def remind(self, request, format=None):
         """E-mail the safeguarding leads of ``providers`` (ids) whose return for ``period`` is still missing."""
-        period = period_asked(request, request.data)
-        raw = request.data.getlist("providers") if hasattr(request.data, "getlist") else request.data.get("providers")
+        period = period_asked(request, request.data if hasattr(request.data, "get") else {})
+        raw = request.data.getlist("providers") if hasattr(request.data, "getlist") else sent(request, "providers")
         raw = raw if isinstance(raw, list) else [] if raw in (None, "") else [raw]
         ids = [_integer(value) for value in raw]
         if None in ids:
@@ -216,8 +222,8 @@ class ReviewViewSet(ScopedQuerysetMixin, mixins.RetrieveModelMixin, viewsets.Gen
             self.get_object(),
             metric_asked(request),
             by=request.user,
-            colour=request.data.get("colour", ""),
-            reason=request.data.get("reason", ""),
+            colour=sent(request, "colour"),
+            reason=sent(request, "reason"),
         )
         return Response(AnswerReviewSerializer(review).data, status=status.HTTP_201_CREATED)
 
@@ -230,7 +236,7 @@ class ReviewViewSet(ScopedQuerysetMixin, mixins.RetrieveModelMixin, viewsets.Gen
             self.get_object(),
             metric_asked(request),
             by=request.user,
-            text=request.data.get("text", ""),
+            text=sent(request, "text"),
         )
         return Response(AnswerCommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
@@ -267,8 +273,8 @@ class ActionViewSet(viewsets.GenericViewSet):
     def follow_up(self, request, pk=None, format=None):
         """Record whether the action is done (``done``: true or false) with a ``note``."""
         item = get_object_or_404(self.get_queryset(), pk=pk)
-        done = YES_OR_NO.get(str(request.data.get("done", "")).strip().lower())
-        follow_up = act(services.follow_up_action, item, by=request.user, done=done, note=request.data.get("note", ""))
+        done = YES_OR_NO.get(str(sent(request, "done")).strip().lower())
+        follow_up = act(services.follow_up_action, item, by=request.user, done=done, note=sent(request, "note"))
         return Response(FollowUpSerializer(follow_up).data)
 
 

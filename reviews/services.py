@@ -27,7 +27,7 @@ from providers.models import Organisation
 from providers.scoping import provider_ids
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
 from returns.selectors import frameworks_for, is_due, metrics_for
-from standards.kinds import RequirementKind
+from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, clean_typed_text
 from standards.models import Framework, Metric, Threshold
 
 from .models import (
@@ -361,12 +361,13 @@ def override_status(provider_return: Return, metric: Metric | None, *, by, colou
     """A designated professional sets an answer's colour, giving the reason; the status shown follows it."""
     if not _may(by, provider_return.provider_id, "review"):
         raise PermissionDenied(NOT_A_REVIEWER)
-    colour, reason = (colour or "").strip().lower(), (reason or "").strip()
+    colour = colour.strip().lower() if isinstance(colour, str) else ""
+    reason, problem = clean_typed_text(reason, "the reason", LONGEST_COMMENT)
     errors = {}
     if colour not in REVIEW_COLOURS:
         errors["colour"] = NO_COLOUR
-    if not reason:
-        errors["reason"] = NO_REASON
+    if problem or not reason:
+        errors["reason"] = problem or NO_REASON
     if errors:
         raise ValidationError(errors)
     return _review(provider_return, metric, by=by, decision=ReviewDecision.OVERRIDDEN, colour=colour, reason=reason)
@@ -377,9 +378,9 @@ def comment_on_answer(provider_return: Return, metric: Metric | None, *, by, tex
     provider_id = provider_return.provider_id
     if not (_may(by, provider_id, "review") or _may(by, provider_id, "edit_return")):
         raise PermissionDenied(NOT_A_COMMENTER)
-    text = (text or "").strip()
-    if not text:
-        raise ValidationError({"text": NO_COMMENT})
+    text, problem = clean_typed_text(text, "your comment", LONGEST_COMMENT)
+    if problem or not text:
+        raise ValidationError({"text": problem or NO_COMMENT})
     _check_in_return(provider_return, metric)
     with transaction.atomic():
         comment = AnswerComment(provider_return=provider_return, metric=metric, author=by, text=text)
@@ -409,6 +410,9 @@ def follow_up_action(item: ActionPlanItem, *, by, done: bool | None, note: str =
         raise PermissionDenied("Only a designated professional of a commissioner of this provider can follow it up.")
     if done is None:
         raise ValidationError({"done": "Say whether the action is done."})
+    note, problem = clean_typed_text(note, "the note", LONGEST_NOTE)
+    if problem:
+        raise ValidationError({"note": problem})
     if not provider_return.submissions.exists():
         raise ValidationError("An action plan can be followed up once the return has been submitted.")
     with transaction.atomic():
@@ -418,7 +422,7 @@ def follow_up_action(item: ActionPlanItem, *, by, done: bool | None, note: str =
         elif not done:
             follow_up.done_on = None
         follow_up.is_done = bool(done)
-        follow_up.note = (note or "").strip()
+        follow_up.note = note
         follow_up.updated_by, follow_up.updated_at = by, timezone.now()
         _record(follow_up, by)
         follow_up.save()

@@ -4,11 +4,17 @@ A metric's kind says what a provider is asked for (a numerator and denominator, 
 its review date, an audit sample, a graded self-assessment or a narrative). The catalogue's admin, its
 importer, and later the return forms, the Excel upload and the API all validate through the functions
 here, so a rule and its wording exist exactly once.
+
+Each kind also states the largest figure and the longest text it accepts (:data:`LARGEST_FIGURE`,
+:data:`LONGEST_TEXT`), and :func:`clean_typed_text` is the one rule for any text a person types anywhere (answers,
+action plans, review comments and reasons): within a stated length, and free of control characters other than
+new lines and tabs. Messages name a field by the words on its label.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -105,23 +111,149 @@ class AnswerErrors(dict):
     """Field name → plain-English message; falsy when the answer is valid."""
 
 
-def _whole_number(errors: AnswerErrors, values: dict, field: str, label: str) -> int | None:
+# Limits -------------------------------------------------------------------------------------------------------
+
+#: People counted for a percentage (staff trained, children seen): more than any one NHS organisation employs or
+#: sees in a quarter, so a larger figure is a typing slip.
+MOST_PEOPLE = 1_000_000
+#: Events counted in a quarter (allegations, referrals, incidents).
+MOST_IN_A_COUNT = 1_000_000
+#: Records sampled by one audit in a quarter.
+MOST_RECORDS_SAMPLED = 100_000
+#: The largest figure each kind of answer accepts.
+LARGEST_FIGURE: dict[str, int] = {
+    RequirementKind.PERCENTAGE: MOST_PEOPLE,
+    RequirementKind.COUNT: MOST_IN_A_COUNT,
+    RequirementKind.AUDIT: MOST_RECORDS_SAMPLED,
+}
+
+#: A narrative or a self-assessment's evidence: about four pages of A4; longer belongs in an attached document.
+LONGEST_ANSWER_TEXT = 10_000
+#: The longest text each kind of answer accepts.
+LONGEST_TEXT: dict[str, int] = {
+    RequirementKind.NARRATIVE: LONGEST_ANSWER_TEXT,
+    RequirementKind.SELF_ASSESSMENT: LONGEST_ANSWER_TEXT,
+}
+#: An action of an action plan, a note on an unusual figure or on a follow-up.
+LONGEST_NOTE = 2_000
+#: Who owns an action (the action plan's owner column holds this many).
+LONGEST_NAME = 200
+#: A reviewer's reason or comment, or what a provider must revise.
+LONGEST_COMMENT = 5_000
+
+
+# Typed text ---------------------------------------------------------------------------------------------------
+
+#: Control characters that a person may have typed or pasted, by name; the rest are named by their code.
+CONTROL_NAMES = {
+    0x00: "a null character",
+    0x07: "a bell character",
+    0x08: "a backspace character",
+    0x0B: "a vertical tab (Word's line break)",
+    0x0C: "a page break",
+    0x1B: "an escape character",
+    0x7F: "a delete character",
+}
+
+
+def _not_text(character: str) -> str:
+    """What a character is, when it cannot be kept in saved text (and in a workbook, PDF or the database); or ""."""
+    code = ord(character)
+    if (code < 0x20 and character not in "\n\t") or 0x7F <= code <= 0x9F:
+        return CONTROL_NAMES.get(code, f"an invisible control character (U+{code:04X})")
+    if 0xD800 <= code <= 0xDFFF or code in (0xFFFE, 0xFFFF):
+        return f"a broken character (U+{code:04X})"
+    return ""
+
+
+def text_problem(text: str, label: str, longest: int) -> str:
+    """A plain-English problem with text as typed (after line endings are made alike), or ""."""
+    if len(text) > longest:
+        return f"Keep {label} to {longest:,} characters or fewer (it has {len(text):,})."
+    for position, character in enumerate(text, start=1):
+        what = _not_text(character)
+        if what:
+            return (
+                f"Remove {what} from {label} (character {position:,}); it is invisible and often comes from "
+                "pasting from another program. New lines and tabs are fine."
+            )
+    return ""
+
+
+def clean_typed_text(value, label: str, longest: int) -> tuple[str, str]:
+    """Text a person sent, with line endings made alike and ends trimmed, and its problem ("" when none).
+
+    ``label`` names the field as its label does (“your answer”, “the reason”); nothing (None) counts as empty.
+    Anything but text (a list, an object, a number sent to the API) is refused, never turned into text.
+    """
+    if value is None:
+        return "", ""
+    if not isinstance(value, str):
+        return "", f"Enter {label} as text."
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    return text, text_problem(text, label, longest)
+
+
+# Answers ------------------------------------------------------------------------------------------------------
+
+
+def answer_labels(numerator_label: str = "", denominator_label: str = "") -> dict[str, str]:
+    """What each answer field is called on the return's form (a percentage's fields by the metric's labels)."""
+    return {
+        "numerator": numerator_label.strip() or "Numerator",
+        "denominator": denominator_label.strip() or "Denominator",
+        "count": "Number",
+        "in_place": "Is it in place?",
+        "review_date": "Date of next review",
+        "sampled": "Records sampled",
+        "compliant": "Records compliant",
+        "grade": "How far is the standard met?",
+        "evidence": "Evidence that the standard is met",
+        "text": "Your answer",
+    }
+
+
+#: How messages speak of an answer field, in the words of its label; a percentage's fields are quoted labels.
+FIELD_PHRASES = {
+    "count": "the number",
+    "sampled": "the number of records sampled",
+    "compliant": "the number of compliant records",
+    "review_date": "the review date",
+    "evidence": "the evidence",
+    "text": "your answer",
+}
+
+
+def _called(field: str, labels: Mapping[str, str]) -> str:
+    if field in FIELD_PHRASES:
+        return FIELD_PHRASES[field]
+    return f"“{labels[field]}”"
+
+
+def _whole_number(errors: AnswerErrors, values: dict, field: str, label: str, largest: int) -> int | None:
     raw = values.get(field)
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
-    if isinstance(raw, bool):
-        errors[field] = f"Enter {label} as a whole number, like 12."
+    as_whole_number = f"Enter {label} as a whole number, like 12."
+    if not isinstance(raw, int | float | Decimal | str) or isinstance(raw, bool):
+        errors[field] = as_whole_number  # a list, an object or true/false sent to the API
         return None
     try:
         number = Decimal(str(raw).strip().replace(",", ""))
     except ArithmeticError:
-        errors[field] = f"Enter {label} as a whole number, like 12."
+        errors[field] = as_whole_number
         return None
-    if number != number.to_integral_value():
-        errors[field] = f"Enter {label} as a whole number, like 12."
+    if not number.is_finite():  # Infinity, NaN, sNaN
+        errors[field] = as_whole_number
         return None
     if number < 0:
         errors[field] = f"Enter {label} as 0 or more."
+        return None
+    if number > largest:
+        errors[field] = f"Enter {label} as {largest:,} or less; a larger figure is almost certainly a typing slip."
+        return None
+    if number != number.to_integral_value():
+        errors[field] = as_whole_number
         return None
     return int(number)
 
@@ -160,29 +292,45 @@ def _date(errors: AnswerErrors, values: dict, field: str, label: str) -> datetim
     return day
 
 
-def clean_answer(kind: str, values: dict, *, complete: bool) -> tuple[dict, AnswerErrors]:
+def clean_answer(
+    kind: str, values: dict, *, complete: bool, labels: Mapping[str, str] | None = None
+) -> tuple[dict, AnswerErrors]:
     """Validate one answer's values for its kind; return the cleaned values and the errors by field.
 
     With ``complete=False`` (saving a draft) a missing value is allowed but a wrong one is not; with
-    ``complete=True`` (submitting) every value the kind needs must be there.
+    ``complete=True`` (submitting) every value the kind needs must be there. ``labels`` (from
+    :func:`answer_labels`, as ``Metric.answer_labels``) name a percentage's fields in the messages.
     """
     errors = AnswerErrors()
     cleaned: dict = {}
+    labels = labels or answer_labels()
+    values = values if isinstance(values, Mapping) else {}
+    largest = LARGEST_FIGURE.get(kind, 0)
+    longest = LONGEST_TEXT.get(kind, 0)
 
     def need(field: str, message: str) -> None:
         if complete and cleaned.get(field) in (None, "") and field not in errors:
             errors[field] = message
 
+    def number(field: str) -> None:
+        cleaned[field] = _whole_number(errors, values, field, _called(field, labels), largest)
+
+    def text(field: str) -> None:
+        cleaned[field], problem = clean_typed_text(values.get(field), _called(field, labels), longest)
+        if problem:
+            errors[field] = problem
+
     if kind == RequirementKind.PERCENTAGE:
-        cleaned["numerator"] = _whole_number(errors, values, "numerator", "the numerator")
-        cleaned["denominator"] = _whole_number(errors, values, "denominator", "the denominator")
-        need("numerator", "Enter the numerator.")
-        need("denominator", "Enter the denominator.")
+        number("numerator")
+        number("denominator")
+        numerator, denominator = _called("numerator", labels), _called("denominator", labels)
+        need("numerator", f"Enter {numerator}.")
+        need("denominator", f"Enter {denominator}.")
         num, den = cleaned["numerator"], cleaned["denominator"]
         if num is not None and den is not None and num > den:
-            errors["numerator"] = "The numerator cannot be more than the denominator."
+            errors["numerator"] = f"{numerator} cannot be more than {denominator}."
     elif kind == RequirementKind.COUNT:
-        cleaned["count"] = _whole_number(errors, values, "count", "the number")
+        number("count")
         need("count", "Enter the number.")
     elif kind == RequirementKind.POLICY:
         in_place = values.get("in_place")
@@ -191,29 +339,32 @@ def clean_answer(kind: str, values: dict, *, complete: bool) -> tuple[dict, Answ
             in_place = {"yes": True, "true": True, "no": False, "false": False}.get(word)
             if in_place is None:
                 errors["in_place"] = "Choose yes or no."
+        elif in_place is not None and not isinstance(in_place, bool | str):
+            errors["in_place"] = "Choose yes or no."
         cleaned["in_place"] = in_place if isinstance(in_place, bool) else None
         cleaned["review_date"] = _date(errors, values, "review_date", "the review date")
         need("in_place", "Say whether the policy is in place.")
         if complete and cleaned["in_place"] and cleaned["review_date"] is None and "review_date" not in errors:
             errors["review_date"] = "Enter the date the policy is next due for review."
     elif kind == RequirementKind.AUDIT:
-        cleaned["sampled"] = _whole_number(errors, values, "sampled", "the number of records sampled")
-        cleaned["compliant"] = _whole_number(errors, values, "compliant", "the number of compliant records")
+        number("sampled")
+        number("compliant")
         need("sampled", "Enter the number of records sampled.")
         need("compliant", "Enter the number of compliant records.")
         sampled, compliant = cleaned["sampled"], cleaned["compliant"]
         if sampled is not None and compliant is not None and compliant > sampled:
             errors["compliant"] = "The number of compliant records cannot be more than the number sampled."
     elif kind == RequirementKind.SELF_ASSESSMENT:
-        grade = (values.get("grade") or "").strip()
-        if grade and grade not in SelfAssessmentGrade.values:
+        grade = values.get("grade")
+        grade = grade.strip() if isinstance(grade, str) else grade
+        if grade not in (None, "") and grade not in SelfAssessmentGrade.values:
             errors["grade"] = "Choose compliant, partially compliant or not compliant."
         cleaned["grade"] = grade if grade in SelfAssessmentGrade.values else None
-        cleaned["evidence"] = (values.get("evidence") or "").strip()
+        text("evidence")
         need("grade", "Choose how far the standard is met.")
         need("evidence", "Describe the evidence that the standard is met.")
     elif kind == RequirementKind.NARRATIVE:
-        cleaned["text"] = (values.get("text") or "").strip()
+        text("text")
         need("text", "Enter the narrative.")
     else:
         errors["kind"] = f"“{kind}” is not a kind of requirement."

@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from .kinds import KINDS_WITH_THRESHOLDS, MetricDefinition, RequirementKind, definition_errors
+from .kinds import KINDS_WITH_THRESHOLDS, MetricDefinition, RequirementKind, answer_labels, definition_errors
 
 
 class ProviderType(models.Model):
@@ -386,6 +386,11 @@ class Metric(models.Model):
             if threshold.provider_type_id is None:
                 default = threshold
         return default
+
+    @property
+    def answer_labels(self) -> dict[str, str]:
+        """What each answer field is called on the return's form, for messages that name it."""
+        return answer_labels(self.numerator_label, self.denominator_label)
 
     def definition(self, threshold_count: int | None = None) -> MetricDefinition:
         if threshold_count is None:

@@ -123,6 +123,8 @@ class Question:
             "initial_name": bound.html_initial_name,
             "initial": form.hidden_initial(name),
             "errors": list(bound.errors) if form.is_bound else [],
+            "limit": getattr(bound.field, "limit", ""),
+            "longest": getattr(bound.field, "longest", None),
         }
 
     @property

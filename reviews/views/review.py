@@ -32,6 +32,7 @@ from returns.services import may
 from returns.views.common import home_crumb, return_crumb
 from returns.views.display import person
 from returns.views.page import Problem
+from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE
 
 from .. import selectors, services
 from ..models import REVIEW_COLOURS, ActionFollowUp
@@ -152,6 +153,8 @@ class AnswerReviewView(ReviewMixin, View):
                 "act": act,
                 "errors": errors,
                 "problems": problems,
+                "longest_comment": LONGEST_COMMENT,
+                "comment_limit": f"Up to {LONGEST_COMMENT:,} characters.",
                 "chosen_colour": data.get("colour", ""),
                 "reason": data.get("reason", ""),
                 "comment": data.get("text", ""),
@@ -301,7 +304,7 @@ class ActionFollowUpView(LoginRequiredMixin, View):
             state = "overdue"
         else:
             state = "due" if item.due_on <= today + datetime.timedelta(days=30) else "later"
-        problems = [Problem(message, "done" if name == "done" else "") for name, message in errors.items()]
+        problems = [Problem(message, name if name in ("done", "note") else "") for name, message in errors.items()]
         return render(
             self.request,
             self.template_name,
@@ -315,6 +318,8 @@ class ActionFollowUpView(LoginRequiredMixin, View):
                 "data": data,
                 "errors": errors,
                 "problems": problems,
+                "longest_note": LONGEST_NOTE,
+                "note_limit": f"Up to {LONGEST_NOTE:,} characters.",
                 "state": state,
                 "state_label": selectors.ACTION_STATES[state],
                 "breadcrumbs": [

@@ -93,11 +93,29 @@ def test_a_wrong_figure_brings_up_the_error_summary_and_keeps_what_was_typed(
 
     summary = page.locator(".error-summary")
     assert "There is a problem" in summary.inner_text()
-    assert "The numerator cannot be more than the denominator." in summary.inner_text()
+    assert "“Checked” cannot be more than “Staff”." in summary.inner_text()
     assert "Enter the number as a whole number, like 12." in summary.inner_text()
     assert field(page, c.dbs, "numerator").input_value() == "120"
     assert field(page, c.allegations, "count").input_value() == "two"
-    summary.get_by_role("link", name="The numerator cannot be more than the denominator.", exact=False).click()
+    summary.get_by_role("link", name="“Checked” cannot be more than “Staff”.", exact=False).click()
     assert page.evaluate("document.activeElement.id") == f"id_m{c.dbs.pk}-numerator"
     screenshot("error-summary")
     assert not Return.objects.get(provider=world.riverside).answers.exists()
+
+
+def test_a_long_answer_counts_its_characters_left_and_too_many(page, world, catalogue, open_q2):
+    c = catalogue
+    sign_in(page, "riverside-contributor", PASSWORD)
+    page.goto("/returns/")
+    page.get_by_role("button", name="Start the return for Q2 2025/26").click()
+    counter = page.locator(f"#id_m{c.narrative.pk}-text-count")
+    assert counter.inner_text() == "You have 10,000 characters left"
+    field(page, c.narrative, "text").fill("Lead\nnamed")
+    page.wait_for_function(f"document.getElementById('id_m{c.narrative.pk}-text-count').textContent.includes('9,990')")
+    field(page, c.narrative, "text").fill("x" * 10_005)
+    page.wait_for_function(f"document.getElementById('id_m{c.narrative.pk}-text-count').textContent.includes('many')")
+    assert counter.inner_text() == "You have 5 characters too many"
+    page.get_by_role("button", name="Save draft").first.click()
+    summary = page.locator(".error-summary")
+    assert "Keep your answer to 10,000 characters or fewer (it has 10,005)." in summary.inner_text()
+    assert len(field(page, c.narrative, "text").input_value()) == 10_005  # what was typed is kept

@@ -267,7 +267,7 @@ def test_wrong_values_are_refused_with_the_services_own_messages_and_nothing_is_
             c.policy.pk: AnswerInput({"in_place": "yes", "review_date": "31/03/2027"}),
         },
     )
-    assert expected["errors"]["DBS"] == {"numerator": "The numerator cannot be more than the denominator."}
+    assert expected["errors"]["DBS"] == {"numerator": "“Checked” cannot be more than “Staff”."}
     response = post_answers(
         as_person("riverside_contributor"),
         draft,
@@ -542,9 +542,7 @@ def test_a_return_is_downloaded_as_excel_and_a_filled_workbook_uploaded_back(wor
         api(f"returns/{draft.pk}/workbook/"), {"file": SimpleUploadedFile("return.xlsx", bad.getvalue())}
     )
     assert refused.status_code == 400
-    assert any(
-        "(DBS), Numerator: The numerator cannot be more than the denominator." in p for p in refused.json()["general"]
-    )
+    assert any("(DBS), Numerator: “Checked” cannot be more than “Staff”." in p for p in refused.json()["general"])
     assert not draft.answers.exists()
 
     sheet.cell(row, headers.index("Numerator") + 1, 99)

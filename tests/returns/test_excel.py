@@ -177,7 +177,7 @@ def test_every_problem_is_listed_by_sheet_row_and_column_and_nothing_is_imported
     with pytest.raises(WorkbookProblems) as refused:
         upload(draft, filled, world.riverside_contributor)
     assert refused.value.problems == [
-        f"Sheet ‘{sheet}’, row 4 (DBS), Numerator: The numerator cannot be more than the denominator.",
+        f"Sheet ‘{sheet}’, row 4 (DBS), Numerator: “Checked” cannot be more than “Staff”.",
         f"Sheet ‘{sheet}’, row 5 (ALLEGATIONS), Number: Enter the number as a whole number, like 12.",
         f"Sheet ‘{sheet}’, row 6 (POLICY), Review date: Enter the review date as a real date, like 2026-03-31.",
         f"Sheet ‘{sheet}’, row 8 (S11-01), Grade: Choose compliant, partially compliant or not compliant.",

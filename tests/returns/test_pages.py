@@ -202,7 +202,7 @@ def test_wrong_values_are_listed_at_the_top_and_beside_their_fields_and_what_was
     summary = summary_of(response)
     c = catalogue
     for code, field, message in [
-        ("DBS", "numerator", "The numerator cannot be more than the denominator."),
+        ("DBS", "numerator", "“Checked” cannot be more than “Staff”."),
         ("ALLEGATIONS", "count", "Enter the number as a whole number, like 12."),
         ("POLICY", "review_date", "Enter the review date as a real date, like 2026-03-31."),
     ]:
@@ -563,10 +563,7 @@ def test_the_return_downloads_as_excel_and_a_workbook_with_an_error_is_refused_w
     page = main_text(response)
     sheet = catalogue.framework.short_name
     assert "Nothing was imported" in page
-    assert (
-        f"Sheet ‘{sheet}’, row {rows['DBS']} (DBS), Numerator: The numerator cannot be more than the denominator."
-        in page
-    )
+    assert f"Sheet ‘{sheet}’, row {rows['DBS']} (DBS), Numerator: “Checked” cannot be more than “Staff”." in page
     assert not Answer.objects.exists()
 
     ws.cell(rows["DBS"], column["Numerator"]).value = 95

@@ -81,7 +81,7 @@ def test_a_wrong_value_is_refused_with_its_message_and_nothing_is_saved(world, c
                 c.allegations.pk: AnswerInput({"count": "3"}),
             },
         )
-    assert refused.value.by_metric == {"DBS": {"numerator": "The numerator cannot be more than the denominator."}}
+    assert refused.value.by_metric == {"DBS": {"numerator": "“Checked” cannot be more than “Staff”."}}
     assert not Answer.objects.exists()
 
 
