@@ -13,12 +13,14 @@ they are opaque containers whose macros cannot be checked without another parser
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
+import threading
 import warnings
 from xml.etree import ElementTree
 
 from django.core.exceptions import ValidationError
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageFile, UnidentifiedImageError
 from pypdf import PdfReader
 
 from .archives import ArchiveLimits, ArchiveRefused, XmlWellFormed, inspect_archive
@@ -118,12 +120,32 @@ def _check_pdf(upload, name: str) -> None:
         raise ValidationError(unreadable) from error
 
 
+_decoding = threading.Lock()
+
+
+@contextlib.contextmanager
+def _truncated_images_refused():
+    """Decode with Pillow refusing a cut-short image, whatever the process-wide setting says.
+
+    WeasyPrint sets ``ImageFile.LOAD_TRUNCATED_IMAGES`` to True when it is imported (so that it can draw what it
+    can of a damaged picture), and from then on Pillow quietly fills a cut-short JPEG with grey. A process that
+    has made a report must still refuse such a file as evidence.
+    """
+    with _decoding:
+        before = ImageFile.LOAD_TRUNCATED_IMAGES
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+        try:
+            yield
+        finally:
+            ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def _check_image(upload, name: str, content_type: str) -> None:
     words = ALLOWED[content_type]
     unreadable = f"{name} starts like a {words} but cannot be opened as one: it is damaged or cut short."
     too_large = f"more than the {MAX_EVIDENCE_IMAGE_PIXELS // 1_000_000} megapixels an image may have"
     try:
-        with warnings.catch_warnings():
+        with _truncated_images_refused(), warnings.catch_warnings():
             # Pillow warns of an image over its own limit as it opens it; this one is refused below, by name.
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             with Image.open(upload) as image:
@@ -139,7 +161,7 @@ def _check_image(upload, name: str, content_type: str) -> None:
                     image.load()
         if content_type == PNG:
             upload.seek(0)
-            with Image.open(upload) as image:
+            with _truncated_images_refused(), Image.open(upload) as image:
                 image.load()  # verify() does not decode the pixels
     except ValidationError:
         raise

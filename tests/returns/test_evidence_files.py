@@ -132,6 +132,24 @@ def test_a_file_that_does_not_open_as_what_it_claims_is_refused_in_plain_english
     assert refusal(name, content).startswith(f"{name} {message}")
 
 
+@pytest.mark.parametrize(
+    "name,content,words",
+    [
+        ("scan.jpg", JPEG_IMAGE[: len(JPEG_IMAGE) // 2], "JPEG image"),
+        ("photo.png", PNG_IMAGE[: len(PNG_IMAGE) // 2], "PNG image"),
+    ],
+)
+def test_a_cut_short_image_is_refused_even_after_a_report_was_made_in_the_same_process(
+    monkeypatch, name, content, words
+):
+    import weasyprint  # noqa: F401  (importing it tells Pillow to accept cut-short images, process-wide)
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile, "LOAD_TRUNCATED_IMAGES", True)
+    assert refusal(name, content).startswith(f"{name} starts like a {words} but cannot be opened as one")
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is True  # what WeasyPrint asked for is left as it was
+
+
 def test_a_docx_whose_header_hides_its_size_is_refused_as_damaged():
     assert refusal("policy.docx", hostile.docx_bomb(1024, declared=5000)) == f"policy.docx {DAMAGED_OFFICE}"
 
