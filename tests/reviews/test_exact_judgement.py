@@ -2,10 +2,12 @@
 the report agree at every threshold edge; a question asked as required left blank is not red; a count says which
 earlier period it is compared with."""
 
+import io
 import re
 from decimal import Decimal
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 
 from returns.models import Answer
@@ -185,3 +187,27 @@ def test_when_the_previous_period_has_no_figure_the_older_one_is_named_never_cal
 def test_with_no_earlier_figure_a_count_has_no_direction(world, catalogue, q1, q2):
     status, _ = count_status(world, catalogue, q2)
     assert (status.value, status.direction) == ("2", "")
+
+
+# Statuses stored before the rules changed
+
+
+def test_recompute_rag_judges_statuses_stored_under_older_rules_again(world, catalogue, q2):
+    answers = {**ALL_GREEN, "DBS": {"numerator": "1999", "denominator": "2000"}}
+    provider_return = submit_directly(world.riverside, q2, answers, by=world.riverside_lead)
+    first = compute_return_rag(provider_return)
+    # As the rounding rules stored it: 99.95% rounded to 100.0%, green.
+    RagRun.objects.filter(pk=first.pk).update(fingerprint="judged by the rounding rules", colour="green")
+    first.answers.filter(metric=catalogue.dbs).update(
+        colour="green", value="100% (1999 of 2000)", rule="at or above the threshold of 100%"
+    )
+    out = io.StringIO()
+
+    call_command("recompute_rag", stdout=out)
+
+    assert out.getvalue().strip() == "Judged 1 submitted returns again; 1 had a status that changed."
+    run = RagRun.objects.get(provider_return=provider_return, is_current=True)
+    assert run.pk != first.pk and run.colour == "amber"
+    assert run.answers.get(metric=catalogue.dbs).value == "99.9% (1999 of 2000)"
+    call_command("recompute_rag", stdout=out)
+    assert "1 submitted returns again; 0 had a status that changed." in out.getvalue()
