@@ -91,19 +91,17 @@ def earlier_figures(provider_return: Return, metrics) -> dict[str, tuple[dict, s
     immediately_before = period.starts_on - datetime.timedelta(days=1)
     kinds = {metric.code: metric.kind for metric in metrics}
     found: dict[str, tuple[dict, str]] = {}
-    seen_returns = set()
+    latest = Submission.objects.filter(provider_return=OuterRef("provider_return")).order_by("-number")
     for submission in (
         Submission.objects.filter(
             provider_return__provider=provider_return.provider,
             provider_return__period__ends_on__lt=period.starts_on,
             provider_return__period__ends_on__gte=period.starts_on - datetime.timedelta(days=365),
+            number=Subquery(latest.values("number")[:1]),
         )
         .select_related("provider_return__period")
-        .order_by("-provider_return__period__ends_on", "-number")
+        .order_by("-provider_return__period__ends_on")
     ):
-        if submission.provider_return_id in seen_returns:
-            continue  # an earlier submission of a return already read
-        seen_returns.add(submission.provider_return_id)
         earlier = submission.provider_return.period
         name = "" if earlier.ends_on == immediately_before else earlier.label.split(" (")[0]
         for code, values in _snapshot_values(submission).items():

@@ -151,7 +151,8 @@ def count_status(world, catalogue, q2):
 
 def test_a_count_is_compared_with_the_immediately_previous_period(world, catalogue, q4_before, q1, q2, as_person):
     submit_directly(world.riverside, q4_before, {**ANSWERS, "ALLEGATIONS": {"count": "12"}}, by=world.riverside_lead)
-    submit_directly(world.riverside, q1, {**ANSWERS, "ALLEGATIONS": {"count": "5"}}, by=world.riverside_lead)
+    submit_directly(world.riverside, q1, {**ANSWERS, "ALLEGATIONS": {"count": "1"}}, by=world.riverside_lead)
+    submit_directly(world.riverside, q1, {**ANSWERS, "ALLEGATIONS": {"count": "5"}}, by=world.riverside_lead)  # revised
     status, _ = count_status(world, catalogue, q2)
     assert (status.value, status.direction) == ("2, 5 the period before", "down")
 
