@@ -115,6 +115,7 @@ def test_a_question_asked_as_required_left_blank_has_no_colour_and_leaves_the_re
 
     page = text_of(as_person("newham_nurse").get(reverse("reviews:return_review", args=[provider_return.pk])))
     assert "asked as required: nothing to report this period" in page
+    assert "How colours roll up" in page and "asked as required and left blank has nothing to report" in page
     dashboard = text_of(as_person("newham_nurse").get("/reviews/dashboard/", {"period": q2.pk}))
     assert "asked as required and left blank has nothing to report" in dashboard
 
