@@ -491,7 +491,7 @@ class TrendPoint:
         if self.kind in KINDS_WITH_THRESHOLDS:
             return shown_percentage(self.figure, self)
         exact = Fraction(self.figure)
-        return Decimal(exact.numerator) / Decimal(exact.denominator)
+        return Decimal(exact.numerator) if exact.denominator == 1 else Decimal(exact.numerator) / exact.denominator
 
 
 @dataclass
