@@ -6,19 +6,13 @@ return cannot be submitted while a warning is neither confirmed nor corrected.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from standards.kinds import RequirementKind, figure
+from standards.kinds import RequirementKind, figure, figure_text
 
 #: A percentage this many points away from the average of recent periods is unusual.
-PERCENTAGE_POINTS = Decimal(20)
+PERCENTAGE_POINTS = 20
 #: A count this many times the largest recent count (and at least ``COUNT_MINIMUM_JUMP`` more) is unusual.
 COUNT_FACTOR = 3
 COUNT_MINIMUM_JUMP = 10
-
-
-def describe(kind: str, value: Decimal) -> str:
-    return f"{value}%" if kind in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT) else f"{value:f}"
 
 
 def unusual_value_warning(kind: str, values: dict, recent: list) -> str:
@@ -37,8 +31,8 @@ def unusual_value_warning(kind: str, values: dict, recent: list) -> str:
         unusual = abs(new - average) >= PERCENTAGE_POINTS
     if not unusual:
         return ""
-    earlier = ", ".join(f"{describe(kind, value)} in {period.label.split(' (')[0]}" for period, value in history)
+    earlier = ", ".join(f"{figure_text(kind, value)} in {period.label.split(' (')[0]}" for period, value in history)
     return (
-        f"This comes to {describe(kind, new)}, far from your recent figures ({earlier}). Check the numbers; if they "
+        f"This comes to {figure_text(kind, new)}, far from your recent figures ({earlier}). Check the numbers; if they "
         "are right, confirm them."
     )

@@ -9,11 +9,12 @@ colour), its figure is written above it, and the thresholds are labelled lines. 
 from __future__ import annotations
 
 from decimal import Decimal
+from fractions import Fraction
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from standards.kinds import RequirementKind
+from standards.kinds import RequirementKind, figure_text
 
 from .rag import Colour
 
@@ -41,9 +42,21 @@ def _short_period(label: str) -> str:
     return label.split(" (", 1)[0]
 
 
-def _figure_text(value: Decimal, percent: bool) -> str:
-    text = f"{value.quantize(Decimal('0.1')).normalize():f}"
+def _scale_text(value: Decimal, percent: bool) -> str:
+    """A value on the axis or a threshold, as stored: “100%”, “85.25%”, “40”."""
+    text = f"{value.normalize():f}"
     return f"{text}%" if percent else text
+
+
+def _plotted(value: Fraction | Decimal) -> Decimal:
+    """A figure as a position on the chart: the exact value to 28 significant digits (only its label is rounded)."""
+    exact = Fraction(value)
+    return Decimal(exact.numerator) / Decimal(exact.denominator)
+
+
+def _point_text(trend, point) -> str:
+    """A quarter's figure as people read it: a percentage never shows more than is true, nor crosses its threshold."""
+    return figure_text(trend.kind, point.figure, point)
 
 
 def _marker(x: float, y: float, colour: str, size: float = 4.5) -> str:
@@ -67,7 +80,7 @@ def _scale(trend, percent: bool) -> tuple[Decimal, Decimal]:
     lowest), so that the band around the thresholds, where the story is, is not squeezed against the top. Counts
     run from 0 to a round number a little above the highest figure.
     """
-    figures = [p.figure for p in trend.points if p.figure is not None]
+    figures = [_plotted(p.figure) for p in trend.points if p.figure is not None]
     limits = [p.green_from for p in trend.points if p.green_from is not None]
     limits += [p.amber_from for p in trend.points if p.amber_from is not None]
     if percent:
@@ -118,7 +131,7 @@ def _threshold_path(xs: list[float], values: list[Decimal | None], y_of) -> str:
 def _description(trend, percent: bool) -> str:
     parts = []
     for point in trend.points:
-        figure = _figure_text(point.figure, percent) if point.figure is not None else "no figure"
+        figure = _point_text(trend, point) if point.figure is not None else "no figure"
         parts.append(f"{_short_period(point.period)}: {figure}, {point.label.lower()}")
     thresholds = {p.threshold for p in trend.points if p.threshold}
     text = "; ".join(parts) + "."
@@ -137,8 +150,8 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
     slot = plot_width / count
     xs = [left + slot * (i + 0.5) for i in range(count)]
 
-    def y_of(value: Decimal) -> float:
-        bounded = min(max(value, bottom_value), top_value)
+    def y_of(value: Fraction | Decimal) -> float:
+        bounded = min(max(_plotted(value), bottom_value), top_value)
         return top + plot_height - float((bounded - bottom_value) / (top_value - bottom_value)) * plot_height
 
     title = f"{trend.title}: {trend.provider_name}, last {len(trend.points)} quarters"
@@ -154,7 +167,7 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
         y = _number(y_of(value))
         parts.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="{GRID}" stroke-width="0.5"/>')
         parts.append(
-            f'<text x="{left - 4}" y="{y}" dy="3" text-anchor="end">{escape(_figure_text(value, percent))}</text>'
+            f'<text x="{left - 4}" y="{y}" dy="3" text-anchor="end">{escape(_scale_text(value, percent))}</text>'
         )
         value += step
     # Each quarter on two lines ("Q1" over "2026/27") so that eight fit side by side.
@@ -174,7 +187,7 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
         path = _threshold_path(xs, values, y_of)
         if path:
             parts.append(f'<path d="{path}" fill="none" stroke="{colour}" stroke-width="1.5"{dash}/>')
-            latest.append(f"{name} {_figure_text(next(v for v in reversed(values) if v is not None), percent)}")
+            latest.append(f"{name} {_scale_text(next(v for v in reversed(values) if v is not None), percent)}")
     if latest:
         parts.append(
             f'<text x="{left}" y="{height - 4}" font-size="9">Threshold (latest quarter): {escape(", ".join(latest))}'
@@ -206,7 +219,7 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
         parts.append(_marker(x, y, point.colour))
         parts.append(
             f'<text x="{_number(x)}" y="{_number(y - 8)}" text-anchor="middle" font-weight="bold">'
-            f"{escape(_figure_text(point.figure, percent))}</text>"
+            f"{escape(_point_text(trend, point))}</text>"
         )
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - every text above is escaped

@@ -9,14 +9,20 @@ Rules, by kind of requirement:
 - **Percentage and audit sample**: green at or above the threshold for the provider's type; amber from the
   bottom of the tolerance band up to the threshold; red below the band. No threshold for the provider's type:
   no colour, monitored as a trend. Nobody eligible (a zero denominator or sample): no colour, with the reason.
-- **Count**: no colour; a direction against the previous period (up, down, the same) and whether that is the
-  better way given the metric.
+- **Count**: no colour; a direction against the immediately previous period (up, down, the same) and whether that
+  is the better way given the metric. When that period has no figure, the latest earlier one is used and named
+  ("12 in Q1 2025/26"); a percentage's direction is given only against the immediately previous period.
 - **Policy**: red when not in place or past its review date; amber within 90 days of its review date (or beyond
   the longest interval between reviews the metric allows); green while in date.
 - **Self-assessment**: as the provider graded it (compliant green, partially compliant amber, not compliant red)
   until a reviewer agrees or sets another colour.
 - **Narrative**: no colour.
-- A metric not asked this period is *not due*; a question left unanswered in a submitted return is red.
+- A metric not asked this period is *not due*; a question left unanswered in a submitted return is red, except one
+  asked *as required*, which left blank has nothing to report this period and no colour.
+
+Every judgement compares the exact value (a fraction of whole numbers) with the threshold as stored; the figure in
+the explanation is rounded toward the side the judgement fell (:func:`standards.kinds.percentage_text`), so it never
+claims more than is true and always agrees with the colour.
 
 Roll-up: a standard, a framework and a return take the worst colour among their answers (red over amber over
 green); answers with no colour do not count. The explanation gives the counts ("2 red, 1 amber, 9 green").
@@ -27,10 +33,12 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db import models
 
-from standards.kinds import RequirementKind, SelfAssessmentGrade, figure, percentage
+from standards.kinds import RequirementKind, SelfAssessmentGrade, figure, figure_text, percentage, percentage_text
+from standards.models import Frequency
 
 #: A policy is amber when its review date is this close.
 POLICY_AMBER_DAYS = 90
@@ -82,11 +90,14 @@ def threshold_text(threshold, provider_type_name: str | None) -> str:
     return f"green from {_percent(threshold.green_from)}, amber from {_percent(threshold.amber_from)}{who}"
 
 
-def colour_for_percentage(value: Decimal, threshold) -> tuple[str, str]:
-    """The colour of a percentage against a threshold, and the rule that gave it."""
-    if value >= threshold.green_from:
+def colour_for_percentage(value: Fraction, threshold) -> tuple[str, str]:
+    """The colour of an exact percentage against a threshold as stored, and the rule that gave it.
+
+    ``value`` must be exact (see :func:`standards.kinds.percentage`): a figure rounded first could cross an edge.
+    """
+    if value >= Fraction(threshold.green_from):
         return Colour.GREEN, f"at or above the threshold of {_percent(threshold.green_from)}"
-    if value >= threshold.amber_from:
+    if value >= Fraction(threshold.amber_from):
         return Colour.AMBER, (
             f"below the threshold of {_percent(threshold.green_from)} but within the tolerance band "
             f"from {_percent(threshold.amber_from)}"
@@ -94,7 +105,9 @@ def colour_for_percentage(value: Decimal, threshold) -> tuple[str, str]:
     return Colour.RED, f"below the tolerance band, which starts at {_percent(threshold.amber_from)}"
 
 
-def direction_of(current: Decimal | None, previous: Decimal | None, higher_is_better: bool) -> tuple[str, bool | None]:
+def direction_of(
+    current: Fraction | None, previous: Fraction | None, higher_is_better: bool
+) -> tuple[str, bool | None]:
     if current is None or previous is None:
         return Direction.NONE, None
     if current == previous:
@@ -111,9 +124,15 @@ def answer_status(
     provider_type_name: str = "",
     period_end: datetime.date,
     previous_values: dict | None = None,
+    previous_period: str = "",
     due: bool = True,
 ) -> Status:
-    """The status of one answer (``values`` as stored; None when unanswered) in a submitted return."""
+    """The status of one answer (``values`` as stored; None when unanswered) in a submitted return.
+
+    ``previous_values`` are the metric's values in the immediately previous period or, when that period has no
+    figure, in the latest earlier one, whose name (“Q1 2025/26”) is then ``previous_period``: a count says which
+    period it is compared with, and a percentage then has no direction.
+    """
     if not due:
         return Status(
             Colour.NOT_DUE, rule="not asked this period (reported " + metric.get_frequency_display().lower() + ")"
@@ -121,6 +140,8 @@ def answer_status(
     kind = metric.kind
     previous = figure(kind, previous_values) if previous_values else None
     if not values or not any(v not in (None, "") for v in values.values()):
+        if metric.frequency == Frequency.AS_REQUIRED:
+            return Status(Colour.NONE, value="left blank", rule="asked as required: nothing to report this period")
         return Status(Colour.RED, value="not answered", rule="a question the return asks was left unanswered")
 
     if kind in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT):
@@ -131,12 +152,12 @@ def answer_status(
             top, bottom = values.get("compliant") or 0, values.get("sampled") or 0
             counted = f"{top} of {bottom} records compliant"
         current = percentage(top, bottom)
-        direction, better = direction_of(current, previous, metric.higher_is_better)
+        direction, better = direction_of(current, None if previous_period else previous, metric.higher_is_better)
         if current is None:
             reason = "nobody was eligible this period" if kind == RequirementKind.PERCENTAGE else "no records sampled"
             return Status(Colour.NONE, value=counted, rule=f"no percentage: {reason}")
-        value = f"{_percent(current)} ({counted})"
         threshold = metric.threshold_for(provider_type_code)
+        value = f"{percentage_text(current, threshold)} ({counted})"
         if threshold is None:
             return Status(
                 Colour.NONE, value=value, rule="no threshold for this type of provider: monitored as a trend",
@@ -151,10 +172,13 @@ def answer_status(
     if kind == RequirementKind.COUNT:
         current = figure(kind, values)
         direction, better = direction_of(current, previous, metric.higher_is_better)
-        was = f", {previous:f} the period before" if previous is not None else ""
+        was = ""
+        if previous is not None:
+            when = f"in {previous_period} (the period before has no figure)" if previous_period else "the period before"
+            was = f", {figure_text(kind, previous)} {when}"
         return Status(
-            Colour.NONE, value=f"{current:f}{was}", rule="a count monitored as a trend, not given a colour",
-            direction=direction, direction_is_better=better,
+            Colour.NONE, value=f"{figure_text(kind, current)}{was}",
+            rule="a count monitored as a trend, not given a colour", direction=direction, direction_is_better=better,
         )  # fmt: skip
 
     if kind == RequirementKind.POLICY:

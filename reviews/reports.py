@@ -20,6 +20,7 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 
 from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Subquery
@@ -28,12 +29,12 @@ from django.utils import timezone
 
 from providers.models import Organisation
 from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
-from standards.kinds import RequirementKind, figure, percentage
+from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
 from standards.models import Metric, Threshold
 
 from . import selectors
 from .models import AnswerComment, AnswerReview, AnswerStatus, KeyMeasure, ReportKind
-from .rag import SEVERITY, Colour
+from .rag import SEVERITY, Colour, colour_for_percentage
 
 #: How many quarters a trend shows, the report's own and those before it.
 TREND_QUARTERS = 8
@@ -89,6 +90,7 @@ def _in_force(metric: Metric, period: ReportingPeriod) -> bool:
 
 
 def _number(value) -> str | None:
+    """A number for the snapshot's JSON, exactly: a figure as a fraction (“1999/20”), a threshold as a decimal."""
     return None if value is None else str(value)
 
 
@@ -142,7 +144,7 @@ def key_measure_trends(providers: list[dict], period: ReportingPeriod, quarters:
         .prefetch_related(Prefetch("thresholds", queryset=Threshold.objects.select_related("provider_type")))
     )
     ids = [p["id"] for p in providers]
-    figures: dict[tuple[str, int, int], Decimal | None] = {}
+    figures: dict[tuple[str, int, int], Fraction | None] = {}
     raw: dict[tuple[str, int, int], dict] = {}
     returns = Return.objects.filter(provider_id__in=ids, period__in=periods)
     for (provider_id, period_id, code), (kind, values) in submitted_answers(returns, codes=codes).items():
@@ -207,7 +209,9 @@ def key_measure_trends(providers: list[dict], period: ReportingPeriod, quarters:
             with_figure = [(pid, f) for pid, f in shown if f is not None]
             pooled = None
             value = ""
-            if newest.kind in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT):
+            default = in_force[p.pk].threshold_for(None)
+            judged = newest.kind in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT)
+            if judged:
                 top = bottom = 0
                 for pid, _ in with_figure:
                     values = raw[(measure.metric_code, int(pid), p.pk)]
@@ -219,24 +223,18 @@ def key_measure_trends(providers: list[dict], period: ReportingPeriod, quarters:
                         bottom += int(values.get("sampled") or 0)
                 if bottom:
                     pooled = percentage(top, bottom)
-                    value = f"{pooled.normalize():f}% ({top} of {bottom})"
+                    value = f"{percentage_text(pooled, default)} ({top} of {bottom})"
             elif with_figure:
                 pooled = sum(f for _, f in with_figure) / len(with_figure)
-                value = f"{pooled:.1f} on average"
+                value = f"{figure_text(newest.kind, pooled)} on average"
             tally = dict.fromkeys(SEVERITY, 0)
             for pid in by_provider:
                 status = statuses.get((measure.metric_code, int(pid), p.pk))
                 if status and status[0] in tally:
                     tally[status[0]] += 1
-            default = in_force[p.pk].threshold_for(None)
             colour = Colour.NONE
-            if pooled is not None and default is not None and default.green_from is not None:
-                if pooled >= default.green_from:
-                    colour = Colour.GREEN
-                elif default.amber_from is not None and pooled >= default.amber_from:
-                    colour = Colour.AMBER
-                else:
-                    colour = Colour.RED
+            if judged and pooled is not None and default is not None:
+                colour, _ = colour_for_percentage(pooled, default)  # the exact pooled figure, as every answer is
             pooled_points.append(
                 {
                     "period_id": p.pk, "period": p.label, "figure": _number(pooled), "value": value, "colour": colour,
@@ -269,11 +267,14 @@ def as_trend(data: dict) -> selectors.Trend:
     def decimal(value):
         return None if value is None else Decimal(value)
 
+    def exact(value):  # a fraction (“1999/20”), or a decimal in a snapshot made before figures were exact
+        return None if value is None else Fraction(value)
+
     points = [
         selectors.TrendPoint(
-            period_id=p["period_id"], period=p["period"], figure=decimal(p["figure"]), value=p["value"],
+            period_id=p["period_id"], period=p["period"], figure=exact(p["figure"]), value=p["value"],
             colour=p["colour"], label=p["label"], explanation=p["explanation"], threshold=p["threshold"],
-            green_from=decimal(p["green_from"]), amber_from=decimal(p["amber_from"]),
+            green_from=decimal(p["green_from"]), amber_from=decimal(p["amber_from"]), kind=data["kind"],
         )
         for p in data["points"]
     ]  # fmt: skip

@@ -15,6 +15,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
@@ -22,7 +23,7 @@ from django.utils import timezone
 from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
 from providers.scoping import is_signed_in, organisations_with_permission, provider_ids, restrict_by_provider
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
-from standards.kinds import figure
+from standards.kinds import KINDS_WITH_THRESHOLDS, figure, figure_text, shown_percentage
 from standards.models import Framework, Metric, Standard, Threshold
 
 from .models import (
@@ -467,7 +468,7 @@ def overdue_returns(today: datetime.date) -> list[OverdueReturn]:
 class TrendPoint:
     period_id: int
     period: str
-    figure: Decimal | None  # a percentage, a compliance rate or a count
+    figure: Fraction | Decimal | None  # exact: a percentage, a compliance rate or a count, to plot
     value: str
     colour: str
     label: str
@@ -475,6 +476,22 @@ class TrendPoint:
     threshold: str
     green_from: Decimal | None
     amber_from: Decimal | None
+    kind: str = ""  # the metric's kind, which says how the figure reads
+
+    @property
+    def figure_text(self) -> str:
+        """The figure as people read it: a percentage rounded toward the side of the threshold it is on."""
+        return "" if self.figure is None else figure_text(self.kind, self.figure, self)
+
+    @property
+    def shown_figure(self) -> Decimal | None:
+        """The figure as shown (:attr:`figure_text`), as a number, for the API."""
+        if self.figure is None:
+            return None
+        if self.kind in KINDS_WITH_THRESHOLDS:
+            return shown_percentage(self.figure, self)
+        exact = Fraction(self.figure)
+        return Decimal(exact.numerator) if exact.denominator == 1 else Decimal(exact.numerator) / exact.denominator
 
 
 @dataclass
@@ -555,6 +572,7 @@ def trend(user, provider, metric_code: str, periods: int = 8, today=None) -> Tre
                 threshold=threshold_words,
                 green_from=threshold.green_from if threshold is not None else None,
                 amber_from=threshold.amber_from if threshold is not None else None,
+                kind=metric.kind,
             )
         )
     newest = metrics[-1]

@@ -85,7 +85,11 @@ class CompletenessRowSerializer(serializers.Serializer):
 class TrendPointSerializer(serializers.Serializer):
     period_id = serializers.IntegerField()
     period = serializers.CharField()
-    figure = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=False)
+    # The figure as shown, never more than is true (a percentage is rounded toward the side of its threshold).
+    figure = serializers.DecimalField(
+        source="shown_figure", max_digits=12, decimal_places=2, allow_null=True, coerce_to_string=False
+    )
+    figure_text = serializers.CharField()
     value = serializers.CharField()
     colour = serializers.CharField()
     label = serializers.CharField()

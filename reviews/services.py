@@ -11,6 +11,7 @@ Refusals are ``PermissionDenied`` and ``ValidationError`` with the words people 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import logging
@@ -27,7 +28,7 @@ from providers.models import Organisation
 from providers.scoping import provider_ids
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
 from returns.selectors import frameworks_for, is_due, metrics_for
-from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, clean_typed_text
+from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, clean_typed_text, figure
 from standards.models import Framework, Metric, Threshold
 
 from .models import (
@@ -67,15 +68,46 @@ def _snapshot_values(submission: Submission | None) -> dict[str, dict]:
 
 
 def previous_submission(provider_return: Return) -> Submission | None:
-    """The latest submission of the provider's return for the period before this one."""
+    """The latest submission of the provider's return for the immediately previous period (None when it has none)."""
     return (
         Submission.objects.filter(
             provider_return__provider=provider_return.provider,
-            provider_return__period__ends_on__lt=provider_return.period.starts_on,
+            provider_return__period__ends_on=provider_return.period.starts_on - datetime.timedelta(days=1),
         )
-        .order_by("-provider_return__period__ends_on", "-number")
+        .order_by("-number")
         .first()
     )
+
+
+def earlier_figures(provider_return: Return, metrics) -> dict[str, tuple[dict, str]]:
+    """What each metric's figure is compared with: metric code → (values, the period's name, or "").
+
+    The values are those of the immediately previous period (named ""), or, when that period has no figure for the
+    metric (no return submitted, or the question not answered), of the latest period in the year before that has
+    one, named (“Q1 2025/26”) so that the explanation says which period it is compared with. Metrics with no figure
+    in that year are left out. One query.
+    """
+    period = provider_return.period
+    immediately_before = period.starts_on - datetime.timedelta(days=1)
+    kinds = {metric.code: metric.kind for metric in metrics}
+    found: dict[str, tuple[dict, str]] = {}
+    latest = Submission.objects.filter(provider_return=OuterRef("provider_return")).order_by("-number")
+    for submission in (
+        Submission.objects.filter(
+            provider_return__provider=provider_return.provider,
+            provider_return__period__ends_on__lt=period.starts_on,
+            provider_return__period__ends_on__gte=period.starts_on - datetime.timedelta(days=365),
+            number=Subquery(latest.values("number")[:1]),
+        )
+        .select_related("provider_return__period")
+        .order_by("-provider_return__period__ends_on")
+    ):
+        earlier = submission.provider_return.period
+        name = "" if earlier.ends_on == immediately_before else earlier.label.split(" (")[0]
+        for code, values in _snapshot_values(submission).items():
+            if code in kinds and code not in found and figure(kinds[code], values) is not None:
+                found[code] = (values, name)
+    return found
 
 
 def _person(user) -> str:
@@ -122,7 +154,7 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
         .order_by("framework__position", "position", "id")
     )
     values = _snapshot_values(submission)
-    before = _snapshot_values(previous_submission(provider_return))
+    before = earlier_figures(provider_return, metrics)
     type_name = provider.provider_type.name if provider.provider_type_id else ""
     reviews = {
         review.metric_id: review
@@ -137,7 +169,8 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
             provider_type_code=provider.provider_type_id,
             provider_type_name=type_name,
             period_end=period.ends_on,
-            previous_values=before.get(metric.code),
+            previous_values=before.get(metric.code, (None, ""))[0],
+            previous_period=before.get(metric.code, (None, ""))[1],
             due=is_due(metric, period),
         )
         review = reviews.get(metric.pk)

@@ -14,9 +14,11 @@ new lines and tabs. Messages name a field by the words on its label.
 from __future__ import annotations
 
 import datetime
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from django.db import models
 
@@ -86,16 +88,22 @@ def definition_errors(definition: MetricDefinition) -> dict[str, str]:
     return errors
 
 
-def percentage(numerator: int, denominator: int) -> Decimal | None:
-    """The percentage numerator/denominator to one decimal place, or None when nothing was eligible."""
+def percentage(numerator: int, denominator: int) -> Fraction | None:
+    """The exact percentage numerator/denominator, or None when nothing was eligible.
+
+    Exact, never rounded: 1,999 of 2,000 is 99.95%, which is under a threshold of 100%. Every judgement compares
+    this value; only :func:`percentage_text` rounds, for people to read.
+    """
     if not denominator:
         return None
-    value = Decimal(numerator) * 100 / Decimal(denominator)
-    return value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    return Fraction(int(numerator) * 100, int(denominator))
 
 
-def figure(kind: str, values: dict | None) -> Decimal | None:
-    """The one number an answer comes to, where its kind has one: a percentage, a compliance rate or a count."""
+def figure(kind: str, values: dict | None) -> Fraction | None:
+    """The one number an answer comes to, where its kind has one: a percentage, a compliance rate or a count.
+
+    The value is exact (a fraction), for comparing and plotting; show it with :func:`figure_text`.
+    """
     if not values:
         return None
     if kind == RequirementKind.PERCENTAGE and values.get("denominator"):
@@ -103,8 +111,51 @@ def figure(kind: str, values: dict | None) -> Decimal | None:
     if kind == RequirementKind.AUDIT and values.get("sampled"):
         return percentage(values.get("compliant") or 0, values["sampled"])
     if kind == RequirementKind.COUNT and values.get("count") is not None:
-        return Decimal(values["count"])
+        return Fraction(int(values["count"]))
     return None
+
+
+def _boundaries(threshold) -> list[Decimal]:
+    if threshold is None:
+        return []
+    edges = (getattr(threshold, "green_from", None), getattr(threshold, "amber_from", None))
+    return [edge for edge in edges if edge is not None]
+
+
+def shown_percentage(value: Fraction | Decimal, threshold=None) -> Decimal:
+    """The percentage as it is shown: never more than is true, and on the same side of every threshold edge.
+
+    It is rounded down to one decimal place, so 1,999 of 2,000 (99.95%) shows 99.9%, never 100%. Where rounding
+    down would put a value that reaches an edge of ``threshold`` (anything with ``green_from`` and ``amber_from``,
+    as stored to two decimals) below that edge, more places are shown: 85.25% against a threshold of 85.25% shows
+    85.25%, not 85.2%. So the figure people read always falls where the judgement fell.
+    """
+    exact = Fraction(value)
+    reached = [Fraction(b) for b in _boundaries(threshold) if exact >= Fraction(b)]
+    places = 1
+    while True:
+        scale = 10**places
+        shown = Fraction(math.floor(exact * scale), scale)
+        if all(shown >= b for b in reached) or places >= 6:
+            return Decimal(shown.numerator) / Decimal(shown.denominator)
+        places += 1
+
+
+def percentage_text(value: Fraction | Decimal, threshold=None) -> str:
+    """A percentage as people read it, e.g. “99.9%” (see :func:`shown_percentage` for how it is rounded)."""
+    shown = shown_percentage(value, threshold)
+    return f"{shown:.1f}%" if shown == shown.quantize(Decimal("0.1")) else f"{shown:f}%"
+
+
+def figure_text(kind: str, value: Fraction | Decimal, threshold=None) -> str:
+    """The figure an answer comes to, as people read it: a percentage (for a percentage or an audit sample, shown
+    by :func:`percentage_text` against ``threshold``) or a count."""
+    if kind in KINDS_WITH_THRESHOLDS:
+        return percentage_text(value, threshold)
+    exact = Fraction(value)
+    if exact.denominator == 1:
+        return str(exact.numerator)
+    return f"{Decimal(exact.numerator) / Decimal(exact.denominator):.1f}"
 
 
 class AnswerErrors(dict):

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from standards.kinds import RequirementKind, SelfAssessmentGrade, figure
+from standards.kinds import RequirementKind, SelfAssessmentGrade, figure, figure_text
 from standards.models import Metric
 
-from ..checks import describe
 from ..forms import ANSWER_FIELDS, field_labels
 from ..models import ReportingPeriod, Return, ReturnStatus, Submission
 
@@ -85,11 +84,12 @@ def _text(field: str, value) -> str:
     return str(value)
 
 
-def answer_in_words(kind: str, values: dict, metric: Metric | None = None) -> list[tuple[str, str]]:
+def answer_in_words(kind: str, values: dict, metric: Metric | None = None, threshold=None) -> list[tuple[str, str]]:
     """An answer's values as (label, text) pairs, with the percentage it comes to; empty when nothing is answered.
 
     ``metric`` gives the labels its form uses (a percentage's numerator and denominator); without it, as for a
-    snapshot of a metric no longer in the catalogue, the general names are used.
+    snapshot of a metric no longer in the catalogue, the general names are used. ``threshold``, the one in force for
+    the provider, keeps the percentage shown on the side of its edges where the value is (``figure_text``).
     """
     labels = field_labels(metric) if metric is not None else field_labels(Metric(kind=kind))
     labels["text"] = (
@@ -102,13 +102,13 @@ def answer_in_words(kind: str, values: dict, metric: Metric | None = None) -> li
     ]
     total = figure(kind, values or {})
     if words and total is not None and kind in (K.PERCENTAGE, K.AUDIT):
-        words.append(("Comes to" if kind == K.PERCENTAGE else "Compliance", describe(kind, total)))
+        words.append(("Comes to" if kind == K.PERCENTAGE else "Compliance", figure_text(kind, total, threshold)))
     return words
 
 
-def values_in_words(kind: str, values: dict, metric: Metric | None = None) -> str:
+def values_in_words(kind: str, values: dict, metric: Metric | None = None, threshold=None) -> str:
     """An answer on one line, e.g. “Staff checked: 80; Staff: 100; Comes to: 80.0%”, or “no answer”."""
-    words = answer_in_words(kind, values, metric)
+    words = answer_in_words(kind, values, metric, threshold)
     if not words:
         return "no answer"
     return "; ".join(f"{label}: {text if len(text) <= 120 else text[:117] + '…'}" for label, text in words)

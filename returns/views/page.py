@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from django.db.models import Prefetch
 from django.utils import timezone
 
-from standards.kinds import RequirementKind, figure
+from standards.kinds import RequirementKind, figure, figure_text
 from standards.models import Framework, Metric, Standard
 from standards.wording import threshold_for_provider_in_words
 
-from ..checks import describe, unusual_value_warning
+from ..checks import unusual_value_warning
 from ..forms import ANSWER_FIELDS, AnswerForm, shown_value
 from ..models import Answer, Evidence, Return, RevisionRequest, Submission
 from ..selectors import metrics_for, recent_values
@@ -42,6 +42,7 @@ class Question:
     metric: Metric
     answer: Answer | None
     threshold: str
+    in_force: object = None  # the Threshold that judges this metric for the provider, if any
     warning: str = ""
     form: AnswerForm | None = None
     conflict: Conflict | None = None
@@ -53,7 +54,7 @@ class Question:
 
     @property
     def words(self) -> list[tuple[str, str]]:
-        return answer_in_words(self.metric.kind, self.answer.values if self.answer else {}, self.metric)
+        return answer_in_words(self.metric.kind, self.answer.values if self.answer else {}, self.metric, self.in_force)
 
     @property
     def evidence(self) -> list[Evidence]:
@@ -94,7 +95,7 @@ class Question:
         if self.answer is None or self.metric.kind not in (RequirementKind.PERCENTAGE, RequirementKind.AUDIT):
             return ""
         total = figure(self.metric.kind, self.answer.values)
-        return describe(self.metric.kind, total) if total is not None else ""
+        return figure_text(self.metric.kind, total, self.in_force) if total is not None else ""
 
     @property
     def inputs(self) -> dict[str, dict]:
@@ -131,7 +132,7 @@ class Question:
     def conflict_words(self) -> str:
         if self.conflict is None:
             return ""
-        return values_in_words(self.metric.kind, self.conflict.saved_values, self.metric)
+        return values_in_words(self.metric.kind, self.conflict.saved_values, self.metric, self.in_force)
 
     @property
     def conflict_by_field(self) -> dict[str, str]:
@@ -227,6 +228,7 @@ class ReturnPage:
                     metric=metric,
                     answer=answer,
                     threshold=threshold_for_provider_in_words(metric, provider_type),
+                    in_force=metric.threshold_for(provider_type),
                     warning=warning,
                     changes=changes.get(metric.pk, []),
                 )
@@ -241,6 +243,7 @@ class ReturnPage:
         """Every saved change of every answer and its evidence, newest first, by metric: two queries."""
         metric_of_answer = {answer.pk: metric_id for metric_id, answer in self.answers.items()}
         metrics = {metric.pk: metric for metric in self.metrics}
+        provider_type = self.provider_return.provider.provider_type_id
         changes: dict[int, list[Change]] = defaultdict(list)
         records = (
             Answer.history.filter(provider_return_id=self.provider_return.pk)
@@ -256,8 +259,9 @@ class ReturnPage:
             old = before.get(record.id, {})
             who = person(record.history_user)
             if record.values != old:
-                was = values_in_words(metric.kind, old, metric)
-                now = values_in_words(metric.kind, record.values, metric)
+                in_force = metric.threshold_for(provider_type)
+                was = values_in_words(metric.kind, old, metric, in_force)
+                now = values_in_words(metric.kind, record.values, metric, in_force)
                 what = f"{now}" if not old else f"{was} → {now}"
                 if record.values or old:
                     changes[metric.pk].append(Change(who, record.history_date, what))

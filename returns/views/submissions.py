@@ -102,13 +102,15 @@ class SubmitView(ReturnMixin, View):
     def answers(self, provider_return: Return) -> list[dict]:
         """Each question with its answer in words, for the person to check before submitting."""
         answers = {answer.metric_id: answer for answer in provider_return.answers.prefetch_related("evidence")}
+        provider_type = provider_return.provider.provider_type_id
         rows = []
         for metric in metrics_for(provider_return.provider, provider_return.period):
             answer = answers.get(metric.pk)
+            values = answer.values if answer else {}
             rows.append(
                 {
                     "metric": metric,
-                    "words": answer_in_words(metric.kind, answer.values if answer else {}, metric),
+                    "words": answer_in_words(metric.kind, values, metric, metric.threshold_for(provider_type)),
                     "files": [e.original_name for e in answer.evidence.all()] if answer else [],
                     "anchor": f"m{metric.pk}",
                 }
@@ -144,8 +146,10 @@ class SubmissionDetailView(ReturnMixin, View):
             ).values_list("pk", flat=True)
         )
         frameworks: dict[str, SubmittedFramework] = {}
+        provider_type = provider_return.provider.provider_type_id
         for entry in entries:
             metric = metrics.get((entry.get("framework"), entry.get("metric")))
+            threshold = metric.threshold_for(provider_type) if metric is not None else None
             group = frameworks.setdefault(
                 entry.get("framework", ""),
                 SubmittedFramework(f"{metric.framework.name} ({metric.framework.version})" if metric else ""),
@@ -154,7 +158,7 @@ class SubmissionDetailView(ReturnMixin, View):
                 {
                     "code": entry.get("metric"),
                     "title": entry.get("title"),
-                    "words": answer_in_words(entry.get("kind", ""), entry.get("values") or {}, metric),
+                    "words": answer_in_words(entry.get("kind", ""), entry.get("values") or {}, metric, threshold),
                     "confirmed": entry.get("unusual_value_confirmed"),
                     "note": entry.get("unusual_value_note"),
                     "by": names.get(entry.get("updated_by"), entry.get("updated_by") or ""),
@@ -185,7 +189,7 @@ class SubmissionDetailView(ReturnMixin, View):
     def metrics_of(self, entries) -> dict[tuple[str, str], Metric]:
         """The catalogue's metrics the snapshot names, by (framework code and version, metric code)."""
         codes = {entry.get("metric") for entry in entries}
-        metrics = Metric.objects.filter(code__in=codes).select_related("framework")
+        metrics = Metric.objects.filter(code__in=codes).select_related("framework").prefetch_related("thresholds")
         return {(f"{m.framework.code} {m.framework.version}", m.code): m for m in metrics}
 
     def people_of(self, entries) -> dict[str, str]:

@@ -48,10 +48,11 @@ class AnswerRow:
     evidence: list[dict] = field(default_factory=list)  # id and name, as submitted
     unusual_note: str = ""
     threshold_words: str = ""  # the threshold in force for the provider, when no status says it
+    in_force: object = None  # that Threshold, if any: the percentage shown stays on its side of each edge
 
     @property
     def words(self) -> list[tuple[str, str]]:
-        return answer_in_words(self.metric.kind, self.values or {}, self.metric)
+        return answer_in_words(self.metric.kind, self.values or {}, self.metric, self.in_force)
 
     @property
     def colour(self) -> str:
@@ -177,6 +178,7 @@ class ReviewPage:
                     evidence=entry.get("evidence", []),
                     unusual_note=entry.get("unusual_value_note", "") if entry.get("unusual_value_confirmed") else "",
                     threshold_words=threshold_for_provider_in_words(metric, provider.provider_type_id),
+                    in_force=metric.threshold_for(provider.provider_type_id),
                 )
             )
 
@@ -305,7 +307,7 @@ class AnswerPage:
             entry = next((a for a in previous.snapshot.get("answers", []) if a.get("metric") == metric.code), None)
             if entry is not None:
                 self.previous_period = previous.provider_return.period.label
-                self.previous_words = answer_in_words(metric.kind, entry.get("values") or {}, metric)
+                self.previous_words = answer_in_words(metric.kind, entry.get("values") or {}, metric, row.in_force)
         self.acts: list[ReviewAct] = []
         for record in (
             AnswerReview.history.filter(provider_return_id=provider_return.pk, metric_id=metric.pk)

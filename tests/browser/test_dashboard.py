@@ -61,7 +61,7 @@ def test_a_nurse_opens_the_dashboard_filters_it_and_follows_a_cell_to_the_review
     page.wait_for_url(f"**/reviews/returns/*/?standard={catalogue.standard.pk}")
     main = page.locator("main").inner_text()
     assert world.riverside.name in main
-    assert "97% (97 of 100)" in main  # the answer's explanation
+    assert "97.0% (97 of 100)" in main  # the answer's explanation
     assert "threshold green from 100%, amber from 95%" in main
     assert "p.pdf" in main  # the policy's evidence
     screenshot("3-review-drill-down")
@@ -69,5 +69,5 @@ def test_a_nurse_opens_the_dashboard_filters_it_and_follows_a_cell_to_the_review
     page.go_back()
     page.get_by_role("link", name="Trends for " + world.riverside.name).click()
     assert page.locator("svg.trend-chart").is_visible()
-    assert "97% (97 of 100)" in page.get_by_role("table").inner_text()
+    assert "97.0% (97 of 100)" in page.get_by_role("table").inner_text()
     screenshot("4-trend")

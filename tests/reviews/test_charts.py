@@ -1,6 +1,8 @@
 """The trend chart: an inline SVG that says in words what it draws, with thresholds and escaped text."""
 
+from dataclasses import replace
 from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -33,8 +35,27 @@ def test_chart_is_an_image_described_in_words_with_each_quarter_and_its_status()
 
     assert svg.startswith("<svg") and 'role="img"' in svg
     assert "<title>Level 3 training: Riverside, last 2 quarters</title>" in svg
-    assert "Q1 2025/26: 78%, red; Q2 2025/26: 92.5%, green." in svg
-    assert ">78%<" in svg and ">92.5%<" in svg
+    assert "Q1 2025/26: 78.0%, red; Q2 2025/26: 92.5%, green." in svg
+    assert ">78.0%<" in svg and ">92.5%<" in svg
+
+
+@pytest.mark.parametrize(
+    "figure,green,amber,shown",
+    [
+        (Fraction(1999, 20), Decimal(100), Decimal(95), "99.9%"),  # 1,999 of 2,000 is never labelled 100%
+        (Fraction(8525, 100), Decimal("85.25"), Decimal("80.25"), "85.25%"),  # at a two-decimal threshold
+        (Fraction(85249, 1000), Decimal("85.25"), Decimal("80.25"), "85.2%"),
+        (Fraction(8025, 100), Decimal("85.25"), Decimal("80.25"), "80.25%"),  # at a two-decimal amber edge
+    ],
+)
+def test_each_quarters_label_never_claims_more_than_is_true_nor_crosses_its_threshold(figure, green, amber, shown):
+    svg = str(trend_chart(training([replace(point(0, None, "none", green, amber), figure=figure)])))
+    assert f">{shown}<" in svg and f"Q1 2025/26: {shown}," in svg
+
+
+def test_a_two_decimal_threshold_is_written_as_stored():
+    svg = str(trend_chart(training([point(0, "86", "green", Decimal("85.25"), Decimal("80.25"))])))
+    assert "Threshold (latest quarter): green from 85.25%, amber from 80.25%" in svg
 
 
 def test_markers_differ_in_shape_not_only_in_colour():

@@ -101,7 +101,7 @@ def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(as
     html = response.content.decode()
     answer = reverse("reviews:answer_review", args=[world.eastway_return.pk, "DBS"])
     assert f'<a href="{answer}">' in html
-    assert "50% (50 of 100); threshold green from 100%, amber from 95%; below the tolerance band" in text
+    assert "50.0% (50 of 100); threshold green from 100%, amber from 95%; below the tolerance band" in text
     completeness_link = f"{reverse('reviews:completeness')}?period={quarter.pk}"
     assert f'<a href="{completeness_link}">Return overdue</a>' in html
     assert "A draft was started but not submitted by the deadline of 31 October 2025." in text
@@ -254,7 +254,7 @@ def test_the_trend_shows_a_chart_and_a_table_of_the_same_figures(as_person, worl
     html = response.content.decode()
     assert '<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart"' in html and 'role="img"' in html
     text = text_of(response)
-    assert "Q2 2025/26 (July to September 2025) 97% (97 of 100) Amber green from 100%, amber from 95%" in text
+    assert "Q2 2025/26 (July to September 2025) 97.0% (97 of 100) Amber green from 100%, amber from 95%" in text
     assert '<option value="POLICY">' in html  # another metric of Riverside's to choose
     assert '<option value="LEADS">' not in html  # a narrative has nothing to follow
 

@@ -79,7 +79,7 @@ def test_the_dashboard_shows_each_providers_colours_state_and_exceptions(world, 
         ("red", world.eastway.name, "DBS"),
     ]
     assert result.exceptions[1].explanation == (
-        "50% (50 of 100); threshold green from 100%, amber from 95%; below the tolerance band, which starts at 95%"
+        "50.0% (50 of 100); threshold green from 100%, amber from 95%; below the tolerance band, which starts at 95%"
     )
 
 

@@ -1,6 +1,8 @@
 """The RAG rules at their boundaries: every colour is explained by its value, threshold and rule."""
 
 import datetime
+from decimal import Decimal
+from fractions import Fraction
 
 import pytest
 
@@ -45,15 +47,88 @@ def status(metric, values, provider_type="community", **kwargs):
 def test_a_percentage_against_its_threshold(training, numerator, colour):
     result = status(training, {"numerator": numerator, "denominator": 100})
     assert result.colour == colour
-    assert result.value == f"{numerator}% ({numerator} of 100)"
+    assert result.value == f"{numerator}.0% ({numerator} of 100)"
     assert result.threshold == "green from 85%, amber from 80%"
 
 
-def test_rounding_decides_at_the_boundary_as_people_read_it(training):
-    # 169/200 is 84.5%, shown and judged as 84.5%: under 85, so amber.
-    assert status(training, {"numerator": 169, "denominator": 200}).colour == Colour.AMBER
-    # 1699/1999 is 84.99%, rounded to one place it is 85.0%: green, as the figure shown.
-    assert status(training, {"numerator": 1699, "denominator": 1999}).colour == Colour.GREEN
+def judged(kind, green, amber, top, bottom):
+    """The status of ``top`` of ``bottom`` for a metric of ``kind`` judged against green and amber edges."""
+    if kind == "percentage":
+        metric = MetricFactory(kind=kind, numerator_label="Checked", denominator_label="Staff")
+        values = {"numerator": top, "denominator": bottom}
+    else:
+        metric = MetricFactory(kind=kind, numerator_label="", denominator_label="", sample_size=bottom or None)
+        values = {"sampled": bottom, "compliant": top}
+    ThresholdFactory(metric=metric, provider_type=None, green_from=Decimal(green), amber_from=Decimal(amber))
+    return status(metric, values)
+
+
+#: (green from, amber from, numerator, denominator, colour, figure shown): every edge, exactly at and just under.
+EDGES = [
+    ("100", "95", 2000, 2000, Colour.GREEN, "100.0%"),  # exactly at the threshold
+    ("100", "95", 1999, 2000, Colour.AMBER, "99.9%"),  # 99.95%: never 100%, never green
+    ("100", "95", 9999, 10000, Colour.AMBER, "99.9%"),  # one part in ten thousand under
+    ("100", "95", 9500, 10000, Colour.AMBER, "95.0%"),  # exactly at the amber edge
+    ("100", "95", 9499, 10000, Colour.RED, "94.9%"),  # one part in ten thousand under it
+    ("85", "80", 8500, 10000, Colour.GREEN, "85.0%"),
+    ("85", "80", 8499, 10000, Colour.AMBER, "84.9%"),
+    ("85", "80", 1699, 1999, Colour.AMBER, "84.9%"),  # 84.99%, which rounded to one place would read 85.0%
+    ("85", "80", 169, 200, Colour.AMBER, "84.5%"),
+    ("85", "80", 8000, 10000, Colour.AMBER, "80.0%"),
+    ("85", "80", 7999, 10000, Colour.RED, "79.9%"),
+    ("85.25", "80.25", 8525, 10000, Colour.GREEN, "85.25%"),  # a two-decimal threshold: 85.2% would be under it
+    ("85.25", "80.25", 8529, 10000, Colour.GREEN, "85.29%"),
+    ("85.25", "80.25", 8530, 10000, Colour.GREEN, "85.3%"),  # one place is enough when it stays at or above
+    ("85.25", "80.25", 8524, 10000, Colour.AMBER, "85.2%"),
+    ("85.25", "80.25", 85249, 100000, Colour.AMBER, "85.2%"),
+    ("85.25", "80.25", 8025, 10000, Colour.AMBER, "80.25%"),  # at the two-decimal amber edge
+    ("85.25", "80.25", 8024, 10000, Colour.RED, "80.2%"),
+    ("85.25", "80.25", 80249, 100000, Colour.RED, "80.2%"),
+    ("0", "0", 0, 10, Colour.GREEN, "0.0%"),
+]
+
+#: The rule's words for each colour: what the explanation says must agree with the colour.
+RULE_WORDS = {
+    Colour.GREEN: "at or above the threshold of",
+    Colour.AMBER: "below the threshold of",
+    Colour.RED: "below the tolerance band",
+}
+
+
+@pytest.mark.parametrize("kind", ["percentage", "audit"])
+@pytest.mark.parametrize("green,amber,top,bottom,colour,shown", EDGES)
+def test_every_edge_is_judged_on_the_exact_value_and_shown_on_its_side(
+    db, kind, green, amber, top, bottom, colour, shown
+):
+    result = judged(kind, green, amber, top, bottom)
+    assert result.colour == colour
+    assert result.value.startswith(f"{shown} ({top} of {bottom}")
+    assert result.rule.startswith(RULE_WORDS[colour])
+    figure = Decimal(shown.rstrip("%"))
+    assert figure <= Fraction(top * 100, bottom)  # never more than is true
+    if colour == Colour.GREEN:
+        assert figure >= Decimal(green)
+    elif colour == Colour.AMBER:
+        assert Decimal(amber) <= figure < Decimal(green)
+    else:
+        assert figure < Decimal(amber)
+
+
+def test_1999_of_2000_against_100_percent_is_not_shown_as_meeting_it(db):
+    result = judged("percentage", "100", "95", 1999, 2000)
+    assert result.explanation == (
+        "99.9% (1999 of 2000); threshold green from 100%, amber from 95%; below the threshold of 100% but within the "
+        "tolerance band from 95%"
+    )
+    assert "100%" not in result.value
+
+
+@pytest.mark.parametrize("kind", ["percentage", "audit"])
+def test_nothing_to_judge_when_the_denominator_is_zero(db, kind):
+    result = judged(kind, "85", "80", 0, 0)
+    assert result.colour == Colour.NONE
+    assert result.rule.startswith("no percentage:")
+    assert "%" not in result.value
 
 
 @pytest.mark.parametrize(
@@ -98,6 +173,22 @@ def test_an_unanswered_question_in_a_submitted_return_is_red(training):
 
 
 @pytest.mark.parametrize(
+    "values", [None, {}, {"numerator": None, "denominator": None}, {"numerator": "", "denominator": ""}]
+)
+def test_a_question_asked_as_required_left_blank_has_nothing_to_report_and_no_colour(training, values):
+    training.frequency = Frequency.AS_REQUIRED
+    result = status(training, values)
+    assert result.colour == Colour.NONE
+    assert result.rule == "asked as required: nothing to report this period"
+    assert roll_up(["green", result.colour]).colour == Colour.GREEN  # a roll-up is not turned red by it
+
+
+def test_a_question_asked_as_required_and_answered_is_judged_as_any_other(training):
+    training.frequency = Frequency.AS_REQUIRED
+    assert status(training, {"numerator": 70, "denominator": 100}).colour == Colour.RED
+
+
+@pytest.mark.parametrize(
     "count,previous,direction,better",
     [
         (5, 3, Direction.UP, False),
@@ -111,6 +202,29 @@ def test_counts_have_no_colour_but_a_direction(db, count, previous, direction, b
     result = status(metric, {"count": count}, previous_values={"count": previous} if previous is not None else None)
     assert result.colour == Colour.NONE
     assert (result.direction, result.direction_is_better) == (direction, better)
+
+
+def test_a_count_compared_with_the_period_before_says_so(db):
+    metric = MetricFactory(kind="count", numerator_label="", denominator_label="", higher_is_better=False)
+    result = status(metric, {"count": 15}, previous_values={"count": 12})
+    assert (result.value, result.direction) == ("15, 12 the period before", Direction.UP)
+
+
+def test_a_count_compared_with_an_older_period_names_it_and_never_calls_it_the_period_before(db):
+    metric = MetricFactory(kind="count", numerator_label="", denominator_label="", higher_is_better=False)
+    result = status(metric, {"count": 15}, previous_values={"count": 12}, previous_period="Q4 2024/25")
+    assert result.value == "15, 12 in Q4 2024/25 (the period before has no figure)"
+    assert "the period before has no figure" in result.explanation and ", 12 the period before" not in result.value
+    assert (result.direction, result.direction_is_better) == (Direction.UP, False)
+
+
+def test_a_percentage_has_a_direction_only_against_the_period_before(training):
+    before = {"numerator": 80, "denominator": 100}
+    assert status(training, {"numerator": 90, "denominator": 100}, previous_values=before).direction == Direction.UP
+    older = status(
+        training, {"numerator": 90, "denominator": 100}, previous_values=before, previous_period="Q4 2024/25"
+    )
+    assert older.direction == Direction.NONE
 
 
 @pytest.mark.parametrize(
@@ -150,13 +264,13 @@ def test_an_audit_sample_is_judged_by_its_compliance_rate(db):
     metric = MetricFactory(kind="audit", numerator_label="", denominator_label="", sample_size=20)
     ThresholdFactory(metric=metric, provider_type=None, green_from=100, amber_from=95)
     result = status(metric, {"sampled": 20, "compliant": 19})
-    assert (result.colour, result.value) == (Colour.AMBER, "95% (19 of 20 records compliant)")
+    assert (result.colour, result.value) == (Colour.AMBER, "95.0% (19 of 20 records compliant)")
 
 
 def test_every_explanation_names_value_threshold_and_rule(training):
     result = status(training, {"numerator": 82, "denominator": 100})
     assert result.explanation == (
-        "82% (82 of 100); threshold green from 85%, amber from 80%; below the threshold of 85% but within the "
+        "82.0% (82 of 100); threshold green from 85%, amber from 80%; below the threshold of 85% but within the "
         "tolerance band from 80%"
     )
 

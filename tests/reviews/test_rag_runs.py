@@ -53,7 +53,7 @@ def test_a_submitted_return_gets_a_colour_for_every_answer_standard_and_framewor
     assert run.colour == "amber"
     assert run.explanation == "1 amber, 2 green: the worst colour, amber, is shown"
     dbs = run.answers.get(metric=catalogue.dbs)
-    assert (dbs.value, dbs.threshold) == ("97% (97 of 100)", "green from 100%, amber from 95%")
+    assert (dbs.value, dbs.threshold) == ("97.0% (97 of 100)", "green from 100%, amber from 95%")
     assert run.standards.get().colour == "amber"
     assert run.frameworks.get().framework == catalogue.framework
 

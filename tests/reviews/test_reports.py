@@ -282,7 +282,7 @@ def bulk_quarter(world, catalogue, count: int, period, *, prefix="P", earlier=No
             for r, s, c in zip(returns, submissions, ["red", "amber", "green"] * count, strict=False)
         )  # fmt: skip
         AnswerStatus.objects.bulk_create(
-            AnswerStatus(run=run, metric=metric, colour=colour, computed_colour=colour, value="97% (97 of 100)")
+            AnswerStatus(run=run, metric=metric, colour=colour, computed_colour=colour, value="97.0% (97 of 100)")
             for n, run in enumerate(runs)
             for metric, colour in ((catalogue.dbs, ["red", "amber", "green"][n % 3]), (catalogue.narrative, "none"))
         )

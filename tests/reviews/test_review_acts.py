@@ -54,7 +54,7 @@ def test_a_reviewers_override_replaces_the_colour_and_says_who_when_and_why(
     assert (status.colour, status.computed_colour) == ("red", "amber")
     assert status.rule == f"set to red by {name} on {TODAY}: Checks of agency staff missing."
     assert status.review_decision == "overridden"
-    assert status.value == "97% (97 of 100)"  # the figure and threshold still explain what the rules found
+    assert status.value == "97.0% (97 of 100)"  # the figure and threshold still explain what the rules found
     run = RagRun.objects.get(provider_return=submitted, is_current=True)
     assert run.colour == "red"  # the roll-up follows the reviewer's colour
     assert run.standards.get().colour == "red"

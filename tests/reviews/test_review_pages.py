@@ -74,7 +74,7 @@ def test_a_designated_professional_sees_every_answer_with_its_colour_label_and_e
     # The amber answer: its value, threshold and rule, with the colour in words.
     dbs = text[text.index("DBS ") : text.index("ALLEGATIONS ")]
     assert "Status Amber" in dbs
-    assert "97% (97 of 100); threshold green from 100%, amber from 95%" in dbs
+    assert "97.0% (97 of 100); threshold green from 100%, amber from 95%" in dbs
     assert "Not reviewed yet" in dbs
     assert "Standard status: Amber" in text
     # The policy's evidence, the trend of figures, the answer's own page and the return's page are linked.
@@ -227,7 +227,7 @@ def test_an_answers_page_shows_value_explanation_previous_quarter_and_evidence(
     submit_directly(world.riverside, q1, {"DBS": {"numerator": "90", "denominator": "100"}}, by=world.riverside_lead)
     text = main_text(as_person("newham_nurse").get(answer_url(reviewed, "DBS")))
     assert "Status Amber" in text
-    assert "97% (97 of 100); threshold green from 100%, amber from 95%; below the threshold of 100%" in text
+    assert "97.0% (97 of 100); threshold green from 100%, amber from 95%; below the threshold of 100%" in text
     assert "Checked: 97" in text and "Staff: 100" in text
     assert "Q1 2025/26 (April to June 2025): Checked: 90 Staff: 100" in text
     assert "Nobody has reviewed this answer yet." in text

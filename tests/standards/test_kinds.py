@@ -60,9 +60,9 @@ def test_a_definition_that_fits_its_kind_is_accepted(definition):
 
 @pytest.mark.parametrize(
     "numerator,denominator,expected",
-    [(85, 100, "85.0"), (17, 20, "85.0"), (1, 3, "33.3"), (2, 3, "66.7"), (0, 5, "0.0"), (5, 5, "100.0")],
+    [(85, 100, "85"), (17, 20, "85"), (1, 3, "100/3"), (2, 3, "200/3"), (0, 5, "0"), (1999, 2000, "1999/20")],
 )
-def test_percentage_is_rounded_to_one_place(numerator, denominator, expected):
+def test_percentage_is_exact_never_rounded(numerator, denominator, expected):
     assert str(percentage(numerator, denominator)) == expected
 
 
