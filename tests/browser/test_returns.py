@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from returns.models import Return, ReturnStatus
 from tests import hostile_files
@@ -111,9 +112,9 @@ def test_a_long_answer_counts_its_characters_left_and_too_many(page, world, cata
     counter = page.locator(f"#id_m{c.narrative.pk}-text-count")
     assert counter.inner_text() == "You have 10,000 characters left"
     field(page, c.narrative, "text").fill("Lead\nnamed")
-    page.wait_for_function(f"document.getElementById('id_m{c.narrative.pk}-text-count').textContent.includes('9,990')")
+    expect(counter).to_contain_text("9,990")
     field(page, c.narrative, "text").fill("x" * 10_005)
-    page.wait_for_function(f"document.getElementById('id_m{c.narrative.pk}-text-count').textContent.includes('many')")
+    expect(counter).to_contain_text("many")
     assert counter.inner_text() == "You have 5 characters too many"
     page.get_by_role("button", name="Save draft").first.click()
     summary = page.locator(".error-summary")
