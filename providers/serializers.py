@@ -55,13 +55,48 @@ class ContractSerializer(serializers.ModelSerializer):
     coordinating_commissioner = OrganisationBriefSerializer(read_only=True)
     associate_commissioners = OrganisationBriefSerializer(many=True, read_only=True)
     frameworks = FrameworkSummarySerializer(many=True, read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="“proposed”, “accepted” or “refused”: only an accepted contract shows returns."
+    )
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    decided_by = serializers.SerializerMethodField(help_text="Who accepted or refused it; null for the system.")
 
     class Meta:
         model = Contract
         fields = [
             "id", "url", "reference", "title", "provider", "coordinating_commissioner", "associate_commissioners",
-            "frameworks", "starts_on", "ends_on",
+            "frameworks", "starts_on", "ends_on", "status", "status_display", "proposed_at", "decided_at",
+            "decided_by", "earlier_start_agreed", "refusal_reason",
         ]  # fmt: skip
+
+    def get_decided_by(self, contract) -> str | None:
+        person = contract.decided_by
+        return (person.get_full_name() or person.email or person.username) if person else None
+
+
+class AcceptContractSerializer(serializers.Serializer):
+    """Accepting a proposed contract: ``agree_to_earlier_start`` must be true when it starts before this quarter."""
+
+    agree_to_earlier_start = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="True to agree that the commissioners may read returns of quarters before this one.",
+        error_messages={"invalid": "Say true or false for agree_to_earlier_start."},
+    )
+
+
+class RefuseContractSerializer(serializers.Serializer):
+    """Refusing a proposed contract, with the reason the commissioners will read."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        error_messages={
+            "max_length": "Keep the reason to 2,000 characters or fewer.",
+            "invalid": "Send the reason as text.",
+        },
+    )
 
 
 def _messages(field: str) -> dict:
