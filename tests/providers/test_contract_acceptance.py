@@ -420,3 +420,45 @@ def test_the_migration_accepts_every_existing_contract_on_behalf_of_the_system(w
         None,
         migration.SYSTEM_ACCEPTED,
     )
+
+
+def admin_change_form(contract, **changes):
+    links = list(contract.commissioner_links.all())
+    data = {
+        "reference": contract.reference, "title": contract.title, "provider": contract.provider_id,
+        "starts_on": contract.starts_on.isoformat(), "ends_on": contract.ends_on.isoformat(),
+        "frameworks": [f.pk for f in contract.frameworks.all()] or [FrameworkFactory().pk],
+        "commissioner_links-TOTAL_FORMS": len(links), "commissioner_links-INITIAL_FORMS": len(links),
+        "commissioner_links-MIN_NUM_FORMS": 0, "commissioner_links-MAX_NUM_FORMS": 1000,
+    }  # fmt: skip
+    for i, link in enumerate(links):
+        data.update({
+            f"commissioner_links-{i}-id": link.pk, f"commissioner_links-{i}-contract": contract.pk,
+            f"commissioner_links-{i}-commissioner": link.commissioner_id, f"commissioner_links-{i}-role": link.role,
+        })  # fmt: skip
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("changes", "proposed_again"),
+    [
+        ({"starts_on": "2024-04-01"}, True),
+        ({"title": "Acute and maternity services"}, False),
+    ],
+)
+def test_a_change_in_admin_follows_the_same_rule(
+    world, client, changes, proposed_again, django_capture_on_commit_callbacks
+):
+    contract = world.riverside_contract
+    client.force_login(world.administrator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("admin:providers_contract_change", args=[contract.pk]), admin_change_form(contract, **changes)
+        )
+
+    assert response.status_code == 302
+    contract.refresh_from_db()
+    assert contract.status == (ContractStatus.PROPOSED if proposed_again else ContractStatus.ACCEPTED)
+    assert [m.to for m in mail.outbox] == ([[world.riverside_lead.email]] if proposed_again else [])
