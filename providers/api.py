@@ -118,7 +118,8 @@ class ContractViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         data = AcceptContractSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         agree = data.validated_data["agree_to_earlier_start"]
-        self.answer(services.accept_contract, contract, agree_to_earlier_start=agree)
+        version = data.validated_data.get("version")
+        self.answer(services.accept_contract, contract, agree_to_earlier_start=agree, version=version)
         return Response(self.as_read(contract))
 
     @extend_schema(request=RefuseContractSerializer, responses=ContractSerializer)

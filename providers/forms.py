@@ -275,6 +275,7 @@ class AcceptContractForm(forms.Form):
     """
 
     agree_to_earlier_start = forms.BooleanField(label="I agree to the earlier start", required=False)
+    version = forms.CharField(required=False, widget=forms.HiddenInput)  # the contract as read: see the service
 
 
 class RefuseContractForm(forms.Form):

@@ -13,6 +13,7 @@ from standards.models import Framework
 
 from .forms import CONTRACT_MESSAGES, DATE_INPUT_FORMATS, contract_choices
 from .models import Contract, Membership, Organisation
+from .services import contract_version
 
 #: "commissioner" or "provider". A plain string, not an enum: the catalogue's metrics have a ``kind`` of their own,
 #: and two enums of one name make an ambiguous API schema.
@@ -60,14 +61,20 @@ class ContractSerializer(serializers.ModelSerializer):
     )
     status_display = serializers.CharField(source="get_status_display", read_only=True)
     decided_by = serializers.SerializerMethodField(help_text="Who accepted or refused it; null for the system.")
+    version = serializers.SerializerMethodField(
+        help_text="The contract as read: send it with an acceptance so that a contract changed since is refused."
+    )
 
     class Meta:
         model = Contract
         fields = [
             "id", "url", "reference", "title", "provider", "coordinating_commissioner", "associate_commissioners",
             "frameworks", "starts_on", "ends_on", "status", "status_display", "proposed_at", "decided_at",
-            "decided_by", "earlier_start_agreed", "refusal_reason",
+            "decided_by", "earlier_start_agreed", "refusal_reason", "version",
         ]  # fmt: skip
+
+    def get_version(self, contract) -> str:
+        return contract_version(contract)
 
     def get_decided_by(self, contract) -> str | None:
         person = contract.decided_by
@@ -82,6 +89,11 @@ class AcceptContractSerializer(serializers.Serializer):
         default=False,
         help_text="True to agree that the commissioners may read returns of quarters before this one.",
         error_messages={"invalid": "Say true or false for agree_to_earlier_start."},
+    )
+    version = serializers.CharField(
+        required=False,
+        help_text="The contract's version as read; if it changed since, the acceptance is refused.",
+        error_messages={"invalid": "Send the version as text."},
     )
 
 

@@ -312,14 +312,31 @@ def _proposed_for_answer(contract: Contract, by) -> Contract:
     return contract
 
 
+CHANGED_WHILE_READ = "The contract was changed after you opened it. Read it again, then accept or refuse it."
+
+
+def contract_version(contract: Contract) -> str:
+    """What the contract page shows the provider, as a token: accepting it names the version that was read."""
+    return contract.updated_at.isoformat() if contract.updated_at else ""
+
+
 def accept_contract(
-    contract: Contract, *, by, agree_to_earlier_start: bool = False, base_url: str = "", today=None
+    contract: Contract,
+    *,
+    by,
+    agree_to_earlier_start: bool = False,
+    base_url: str = "",
+    today=None,
+    version: str | None = None,
 ) -> Contract:
     """The provider accepts a proposed contract: from now its commissioners see its returns for periods ending on or
     after the contract's start. A start before the current quarter must be agreed to explicitly
-    (``agree_to_earlier_start``). The commissioners' admins are e-mailed."""
+    (``agree_to_earlier_start``). With ``version`` (:func:`contract_version` of the contract as read), a contract
+    changed since is refused, so nobody accepts more than they read. The commissioners' admins are e-mailed."""
     with transaction.atomic():
         contract = _proposed_for_answer(contract, by)
+        if version is not None and version != contract_version(contract):
+            raise ValidationError(CHANGED_WHILE_READ)
         earlier = earlier_start_needs_agreement(contract, today)
         if earlier and not agree_to_earlier_start:
             names = commissioner_names(contract)

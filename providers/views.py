@@ -380,6 +380,7 @@ def contract_page_context(contract: Contract, user, accept_form=None, refuse_for
         "earlier_start": may_answer and services.earlier_start_needs_agreement(contract),
         "start_quarter": quarter_label(contract.starts_on),
         "this_quarter": quarter_label(timezone.localdate()),
+        "version": services.contract_version(contract),
         "commissioner_names": services.commissioner_names(contract),
         "breadcrumbs": [home_crumb(), contracts_crumb(), (contract.reference, None)],
     }
@@ -423,6 +424,7 @@ class ContractAnswerView(LoginRequiredMixin, View):
                         by=request.user,
                         agree_to_earlier_start=form.cleaned_data["agree_to_earlier_start"],
                         base_url=request.build_absolute_uri("/"),
+                        version=form.cleaned_data["version"] or None,
                     )
                 else:
                     services.refuse_contract(

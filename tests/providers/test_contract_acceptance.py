@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
 from providers.models import Contract, ContractStatus, Role, quarter_label, quarter_starting
-from providers.services import accept_contract, refuse_contract, save_contract
+from providers.services import CHANGED_WHILE_READ, accept_contract, refuse_contract, save_contract
 from returns.models import ReportingPeriod, Return
 from tests.factories import FrameworkFactory
 from tests.providers.factories import ContractFactory, member
@@ -462,3 +462,31 @@ def test_a_change_in_admin_follows_the_same_rule(
     contract.refresh_from_db()
     assert contract.status == (ContractStatus.PROPOSED if proposed_again else ContractStatus.ACCEPTED)
     assert [m.to for m in mail.outbox] == ([[world.riverside_lead.email]] if proposed_again else [])
+
+
+def test_an_acceptance_of_a_contract_changed_since_it_was_read_is_refused(world, as_person):
+    contract = save_contract(by=world.hackney_admin, **proposal(world))
+    client = as_person("riverside_lead")
+    page = client.get(contract.get_absolute_url())
+    read = page.context["version"]
+    assert f'name="version" value="{read}"' in page.content.decode()
+
+    # Meanwhile Hackney's admin moves the start earlier, to a quarter the lead has not agreed to.
+    save_contract(by=world.hackney_admin, contract=contract, **proposal(world, starts_on=datetime.date(2024, 4, 1)))
+    response = client.post(
+        reverse("providers:contract_accept", args=[contract.pk]), {"version": read, "agree_to_earlier_start": "on"}
+    )
+
+    assert response.status_code == 200
+    assert CHANGED_WHILE_READ in response.content.decode()
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.PROPOSED
+    with pytest.raises(ValidationError):
+        accept_contract(contract, by=world.riverside_lead, agree_to_earlier_start=True, version=read)
+    current = client.get(reverse("contract-detail", args=[contract.pk])).json()["version"]
+    accepted = client.post(
+        reverse("contract-accept", args=[contract.pk]),
+        {"version": current, "agree_to_earlier_start": True},
+        content_type="application/json",
+    )
+    assert accepted.json()["status"] == "accepted"
