@@ -99,8 +99,17 @@ def build_world(rng: random.Random):
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
+    from django.utils import timezone
 
-    from providers.models import CommissionerRole, Contract, ContractCommissioner, Membership, Organisation, Role
+    from providers.models import (
+        CommissionerRole,
+        Contract,
+        ContractCommissioner,
+        ContractStatus,
+        Membership,
+        Organisation,
+        Role,
+    )
     from returns.models import Answer, ReportingPeriod, Return, ReturnStatus, Submission, quarter_dates
     from returns.selectors import metrics_for
     from standards.models import Framework, ProviderType, Service
@@ -132,6 +141,7 @@ def build_world(rng: random.Random):
         Contract(
             reference=f"BENCH-{n:04d}", title=f"Services of {p.name}", provider=p,
             starts_on=datetime.date(2024, 4, 1), ends_on=datetime.date(2027, 3, 31),
+            status=ContractStatus.ACCEPTED, decided_at=timezone.now(),  # accepted, so the ICB sees the provider
         )
         for n, p in enumerate(providers)
     )  # fmt: skip

@@ -1,12 +1,13 @@
 """Django admin for organisations, contracts, people's roles and invitations, each with its change history."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from . import services
 from .models import (
     CommissionerRole,
     Contract,
@@ -67,18 +68,64 @@ class ContractCommissionerInline(admin.TabularInline):
 
 @admin.register(Contract)
 class ContractAdmin(SimpleHistoryAdmin):
-    list_display = ["reference", "title", "provider", "starts_on", "ends_on"]
-    list_filter = ["frameworks", "commissioner_links__commissioner", "provider__provider_type"]
+    """Contracts with whether, when and by whom the provider accepted or refused them.
+
+    Acceptance is never typed in: a change here that widens an accepted contract proposes it again, by the rule of
+    :func:`providers.services.needs_acceptance_again`, and an administrator accepts on a provider's behalf with
+    the action, which records them as the person who accepted.
+    """
+
+    list_display = ["reference", "title", "provider", "starts_on", "ends_on", "status", "decided_by", "decided_at"]
+    list_filter = ["status", "frameworks", "commissioner_links__commissioner", "provider__provider_type"]
     search_fields = ["reference", "title", "provider__name", "provider__ods_code"]
-    list_select_related = ["provider"]
+    list_select_related = ["provider", "decided_by"]
     autocomplete_fields = ["provider"]
     filter_horizontal = ["frameworks"]
     inlines = [ContractCommissionerInline]
+    readonly_fields = [
+        "status", "proposed_at", "proposed_by", "decided_at", "decided_by", "earlier_start_agreed", "refusal_reason",
+    ]  # fmt: skip
+    actions = ["accept_on_behalf_of_provider"]
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "provider":
             kwargs["queryset"] = Organisation.objects.providers()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        obj._state_before_change = services.contract_state(obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        contract = form.instance
+        before = getattr(contract, "_state_before_change", None)
+        if services.contract_changed_directly(
+            contract, before=before, by=request.user, base_url=request.build_absolute_uri("/")
+        ):
+            self.message_user(
+                request,
+                f"Contract {contract.reference} now waits for {contract.provider.name} to accept it; until then "
+                "no commissioner on it sees the provider's returns through it.",
+                messages.WARNING,
+            )
+
+    @admin.action(description="Accept the selected contracts on behalf of their providers (any earlier start too)")
+    def accept_on_behalf_of_provider(self, request, queryset):
+        accepted, problems = [], []
+        for contract in queryset.select_related("provider"):
+            try:
+                services.accept_contract(
+                    contract, by=request.user, agree_to_earlier_start=True, base_url=request.build_absolute_uri("/")
+                )
+            except (ValidationError, PermissionDenied) as refused:
+                problems.append(f"{contract.reference}: {' '.join(getattr(refused, 'messages', [str(refused)]))}")
+            else:
+                accepted.append(contract.reference)
+        if accepted:
+            self.message_user(request, f"Accepted on the providers' behalf: {', '.join(accepted)}.", messages.SUCCESS)
+        for problem in problems:
+            self.message_user(request, problem, messages.ERROR)
 
 
 @admin.register(Membership)

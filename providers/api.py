@@ -2,14 +2,19 @@
 
 Every viewset starts from ``restrict(user, action)`` through :class:`providers.scoping.ScopedQuerysetMixin`, so
 another organisation's object is not found (404). Contracts are created and changed through
-:func:`providers.services.save_contract`, and answer with the same messages as the contract form.
+:func:`providers.services.save_contract`, and answer with the same messages as the contract form; a provider's
+safeguarding lead accepts or refuses a proposed contract (``POST …/accept/``, ``…/refuse/``) through
+:func:`providers.services.accept_contract` and :func:`providers.services.refuse_contract`.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from . import selectors, services
@@ -17,7 +22,14 @@ from .filters import OrganisationFilter
 from .forms import initial_for
 from .models import Contract, Membership, Organisation
 from .scoping import ScopedQuerysetMixin, may_manage_contracts
-from .serializers import ContractSerializer, ContractWriteSerializer, MembershipSerializer, OrganisationSerializer
+from .serializers import (
+    AcceptContractSerializer,
+    ContractSerializer,
+    ContractWriteSerializer,
+    MembershipSerializer,
+    OrganisationSerializer,
+    RefuseContractSerializer,
+)
 
 
 class OrganisationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
@@ -91,7 +103,44 @@ class ContractViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         serializer = ContractWriteSerializer(data=data, context={**self.get_serializer_context(), "contract": contract})
         serializer.is_valid(raise_exception=True)
         try:
-            return services.save_contract(by=self.request.user, contract=contract, **serializer.validated_data)
+            return services.save_contract(
+                by=self.request.user,
+                contract=contract,
+                base_url=self.request.build_absolute_uri("/"),
+                **serializer.validated_data,
+            )
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(drf_errors(error)) from error
+
+    @extend_schema(request=AcceptContractSerializer, responses=ContractSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None, format=None):
+        """The provider's safeguarding lead (or an administrator) accepts a proposed contract."""
+        contract = self.answerable()
+        data = AcceptContractSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        agree = data.validated_data["agree_to_earlier_start"]
+        version = data.validated_data.get("version")
+        self.answer(services.accept_contract, contract, agree_to_earlier_start=agree, version=version)
+        return Response(self.as_read(contract))
+
+    @extend_schema(request=RefuseContractSerializer, responses=ContractSerializer)
+    @action(detail=True, methods=["post"])
+    def refuse(self, request, pk=None, format=None):
+        """The provider's safeguarding lead (or an administrator) refuses a proposed contract, saying why."""
+        contract = self.answerable()
+        data = RefuseContractSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        self.answer(services.refuse_contract, contract, reason=data.validated_data.get("reason", ""))
+        return Response(self.as_read(contract))
+
+    def answerable(self) -> Contract:
+        """The contract, among those the person may accept or refuse (404 for anyone else)."""
+        return get_object_or_404(Contract.objects.restrict(self.request.user, "answer"), pk=self.kwargs["pk"])
+
+    def answer(self, service, contract: Contract, **values) -> None:
+        try:
+            service(contract, by=self.request.user, base_url=self.request.build_absolute_uri("/"), **values)
         except DjangoValidationError as error:
             raise serializers.ValidationError(drf_errors(error)) from error
 

@@ -268,6 +268,29 @@ def initial_for(contract) -> dict:
     }
 
 
+class AcceptContractForm(forms.Form):
+    """A provider's lead accepts a proposed contract; a start before this quarter needs the box ticked.
+
+    The service (:func:`providers.services.accept_contract`) decides whether the box is needed and says so.
+    """
+
+    agree_to_earlier_start = forms.BooleanField(label="I agree to the earlier start", required=False)
+    version = forms.CharField(required=False, widget=forms.HiddenInput)  # the contract as read: see the service
+
+
+class RefuseContractForm(forms.Form):
+    """A provider's lead refuses a proposed contract, saying why (the service requires a reason)."""
+
+    reason = forms.CharField(
+        label="Why are you refusing the contract?",
+        required=False,  # the service says why a reason is needed
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="The co-ordinating commissioner's admins read this and can change the contract and propose it again.",
+        error_messages={"max_length": "Keep the reason to 2,000 characters or fewer."},
+    )
+
+
 # ------------------------------------------------------------------------------------------------------ people
 
 

@@ -9,6 +9,7 @@ from those organisations by a join.
 
 from __future__ import annotations
 
+import datetime
 import re
 
 from django.conf import settings
@@ -44,6 +45,23 @@ class ODSCodeField(models.CharField):
     def to_python(self, value):
         value = super().to_python(value)
         return normalise_ods_code(value) if value is not None else value
+
+
+def quarter_starting(day: datetime.date) -> datetime.date:
+    """The first day of the NHS financial quarter holding ``day`` (quarters start in April, July, October, January)."""
+    return datetime.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+
+
+QUARTER_NAMES = {4: (1, "April to June"), 7: (2, "July to September"), 10: (3, "October to December"),
+                 1: (4, "January to March")}  # fmt: skip
+
+
+def quarter_label(day: datetime.date) -> str:
+    """The NHS financial quarter holding ``day``, as reporting periods name it: "Q1 2025/26 (April to June 2025)"."""
+    start = quarter_starting(day)
+    number, months = QUARTER_NAMES[start.month]
+    year = start.year - 1 if number == 4 else start.year
+    return f"Q{number} {year}/{(year + 1) % 100:02d} ({months} {start.year})"
 
 
 class OrganisationKind(models.TextChoices):
@@ -157,6 +175,19 @@ class ContractQuerySet(models.QuerySet):
     def in_force_on(self, day):
         return self.filter(starts_on__lte=day, ends_on__gte=day)
 
+    def accepted(self):
+        """Contracts the provider has accepted: only these give their commissioners sight of its returns."""
+        return self.filter(status=ContractStatus.ACCEPTED)
+
+    def awaiting_acceptance(self):
+        return self.filter(status=ContractStatus.PROPOSED)
+
+
+class ContractStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed: waiting for the provider to accept"
+    ACCEPTED = "accepted", "Accepted by the provider"
+    REFUSED = "refused", "Refused by the provider"
+
 
 class Contract(models.Model):
     """An NHS Standard Contract: one provider, a co-ordinating commissioner, any associates, and frameworks."""
@@ -181,6 +212,33 @@ class Contract(models.Model):
     )
     starts_on = models.DateField()
     ends_on = models.DateField()
+    status = models.CharField(
+        max_length=20,
+        choices=ContractStatus.choices,
+        default=ContractStatus.PROPOSED,
+        help_text="Its commissioners see the provider's returns only once the provider accepts it.",
+    )
+    proposed_at = models.DateTimeField(null=True, blank=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the provider accepted or refused the contract as it now stands."
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who accepted or refused it; empty when the system accepted it (contracts made before acceptance).",
+    )
+    earlier_start_agreed = models.BooleanField(
+        default=False,
+        help_text="The acceptance said explicitly that the commissioners may read returns of quarters before the "
+        "one in which it was accepted.",
+    )
+    refusal_reason = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -195,6 +253,17 @@ class Contract(models.Model):
                 name="contract_ends_after_it_starts",
                 violation_error_message="The contract cannot end before it starts.",
             ),
+            models.CheckConstraint(
+                condition=Q(status=ContractStatus.PROPOSED, decided_at__isnull=True)
+                | Q(status__in=[ContractStatus.ACCEPTED, ContractStatus.REFUSED], decided_at__isnull=False),
+                name="contract_decided_when_accepted_or_refused",
+                violation_error_message="An accepted or refused contract records when it was decided.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=ContractStatus.REFUSED) | ~Q(refusal_reason=""),
+                name="contract_refusal_has_reason",
+                violation_error_message="A refused contract records why it was refused.",
+            ),
         ]
 
     def __str__(self):
@@ -202,6 +271,18 @@ class Contract(models.Model):
 
     def get_absolute_url(self):
         return reverse("providers:contract_detail", args=[self.pk])
+
+    @property
+    def is_accepted(self) -> bool:
+        return self.status == ContractStatus.ACCEPTED
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.status == ContractStatus.PROPOSED
+
+    @property
+    def is_refused(self) -> bool:
+        return self.status == ContractStatus.REFUSED
 
     @property
     def coordinating_commissioner(self):

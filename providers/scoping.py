@@ -4,23 +4,30 @@ A person holds object permissions on the organisations they are members of (gran
 :data:`providers.models.ROLE_PERMISSIONS`). From there:
 
 - a provider's people see their own organisation and what belongs to it;
-- a commissioner's people see their own organisation and every provider it holds a contract with, as
-  co-ordinating or associate commissioner, and what belongs to those providers;
+- a commissioner's people see their own organisation and every provider that has *accepted* a contract with it,
+  as co-ordinating or associate commissioner, and what belongs to those providers; a contract still proposed, or
+  refused, gives no sight at all (it is seen as a contract, by both sides, and nothing more);
+- what belongs to a reporting period (returns, answers, evidence, review acts, action plans, provider reports)
+  is seen through a contract only for periods that end on or after the contract's start: the periods that
+  overlap the contract or come after it. The contract's end does not take away sight of what was shared;
 - nobody sees another provider's or commissioner's business; anonymous and inactive people see nothing;
 - administrators (superusers) see everything.
 
 Every tenant-scoped queryset offers ``restrict(user, action)`` built on the functions here, and every view and
 API viewset starts from it (:class:`ScopedQuerysetMixin`), so a new view cannot forget it. Tenant-scoped
-models of later apps reach their provider by a foreign key and use :func:`restrict_by_provider`.
+models of later apps reach their provider by a foreign key and use :func:`restrict_by_provider`; those that
+belong to a period (everything reached from a return) use :func:`restrict_by_period`, which adds the period's
+end to the same join (accepted contract → its start on or before the period's end) in the same SQL query.
 """
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from .models import (
     CommissionerRole,
     ContractCommissioner,
+    ContractStatus,
     Organisation,
     OrganisationKind,
     OrganisationUserObjectPermission,
@@ -34,6 +41,7 @@ ACTIONS = {
     "submit_return": ("submit_return", None),
     "review": (None, "review_returns"),
     "view_assurance": (None, "view_assurance"),
+    "assurance": ("view_organisation", "view_assurance"),  # a provider's own, and its commissioners' assurance
     "manage_members": ("manage_members", None),
     "manage_contracts": ("manage_contracts", None),
 }
@@ -61,9 +69,23 @@ def organisations_with_permission(user, codename: str) -> QuerySet:
     ).values("content_object_id")
 
 
-def commissioned_provider_ids(commissioner_ids) -> QuerySet:
-    """Ids of providers holding a contract with any of these commissioners, co-ordinating or associate."""
-    return ContractCommissioner.objects.filter(commissioner_id__in=commissioner_ids).values("contract__provider_id")
+def accepted_links(commissioner_ids) -> QuerySet:
+    """These commissioners' places on contracts that the provider has accepted: the only way to a provider."""
+    return ContractCommissioner.objects.filter(
+        commissioner_id__in=commissioner_ids, contract__status=ContractStatus.ACCEPTED
+    )
+
+
+def commissioned_provider_ids(commissioner_ids, period_ends_on=None) -> QuerySet:
+    """Ids of providers that accepted a contract with any of these commissioners, co-ordinating or associate.
+
+    With ``period_ends_on`` (a period's last day), only contracts starting on or before it: the providers whose
+    business of that period the commissioners see.
+    """
+    links = accepted_links(commissioner_ids)
+    if period_ends_on is not None:
+        links = links.filter(contract__starts_on__lte=period_ends_on)
+    return links.values("contract__provider_id")
 
 
 def may_manage_contracts(user) -> bool:
@@ -73,8 +95,12 @@ def may_manage_contracts(user) -> bool:
     return sees_everything(user) or organisations_with_permission(user, "manage_contracts").exists()
 
 
-def provider_ids(user, action: str = "view") -> QuerySet | None:
-    """Ids of the providers whose business ``user`` may see or act on for ``action``; None means every one."""
+def provider_ids(user, action: str = "view", period_ends_on=None) -> QuerySet | None:
+    """Ids of the providers whose business ``user`` may see or act on for ``action``; None means every one.
+
+    With ``period_ends_on`` (a period's last day, or an expression for it), only providers whose business of that
+    period ``user`` may see: a commissioner's contract must have started by then.
+    """
     own_permission, via_commissioner = _check_action(action)
     if not is_signed_in(user):
         return Organisation.objects.none().values("pk")
@@ -84,16 +110,84 @@ def provider_ids(user, action: str = "view") -> QuerySet | None:
     if own_permission:
         query |= Q(pk__in=organisations_with_permission(user, own_permission), kind=OrganisationKind.PROVIDER)
     if via_commissioner:
-        query |= Q(pk__in=commissioned_provider_ids(organisations_with_permission(user, via_commissioner)))
+        commissioners = organisations_with_permission(user, via_commissioner)
+        query |= Q(pk__in=commissioned_provider_ids(commissioners, period_ends_on))
     return Organisation.objects.filter(query).values("pk")
 
 
+def may_act_on(user, provider_id: int, action: str = "view", period_ends_on=None) -> bool:
+    """Whether ``user`` may see or act on one provider's business (of the period ending ``period_ends_on``)."""
+    ids = provider_ids(user, action, period_ends_on)
+    return ids is None or ids.filter(pk=provider_id).exists()
+
+
 def restrict_by_provider(queryset: QuerySet, user, action: str = "view", provider_field: str = "provider"):
-    """Narrow a queryset of things that belong to a provider (returns, answers…) to what ``user`` may see."""
+    """Narrow a queryset of things that belong to a provider, but to no period, to what ``user`` may see.
+
+    Things of a period (returns, answers, evidence…) use :func:`restrict_by_period` instead.
+    """
     ids = provider_ids(user, action)
     if ids is None:
         return queryset
     return queryset.filter(**{f"{provider_field}__in": ids})
+
+
+def period_sight(user, action: str = "view", provider_field: str = "provider", period_field: str = "period"):
+    """The condition on rows that belong to a provider and a period (``provider_field``, ``period_field``) that
+    ``user`` may see for ``action``; None means every row.
+
+    A provider's own people see all its periods. Through a commissioner, a row is seen when the commissioner is on
+    a contract the provider accepted whose start is on or before the period's last day (one ``EXISTS`` in the
+    same query, so a page's query count does not change).
+    """
+    own_permission, via_commissioner = _check_action(action)
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    if sees_everything(user):
+        return None
+    query = Q(pk__in=[])
+    if own_permission:
+        own = Organisation.objects.filter(
+            pk__in=organisations_with_permission(user, own_permission), kind=OrganisationKind.PROVIDER
+        ).values("pk")
+        query |= Q(**{f"{provider_field}__in": own})
+    if via_commissioner:
+        links = accepted_links(organisations_with_permission(user, via_commissioner)).filter(
+            contract__provider_id=OuterRef(provider_field),
+            contract__starts_on__lte=OuterRef(f"{period_field}__ends_on"),
+        )
+        query |= Q(Exists(links))
+    return query
+
+
+def periods_of_provider(user, provider_id: int, action: str = "view", ends_on_field: str = "ends_on"):
+    """The condition on reporting periods (``ends_on_field`` names their last day) whose business of one provider
+    ``user`` may see for ``action``: all for its own people; through a commissioner, those ending on or after the
+    start of a contract the provider accepted. None means every period. Part of the same query."""
+    own_permission, via_commissioner = _check_action(action)
+    if not is_signed_in(user):
+        return Q(pk__in=[])
+    if sees_everything(user):
+        return None
+    query = Q(pk__in=[])
+    if own_permission:
+        own = organisations_with_permission(user, own_permission).filter(content_object_id=provider_id)
+        query |= Q(Exists(own))
+    if via_commissioner:
+        links = accepted_links(organisations_with_permission(user, via_commissioner)).filter(
+            contract__provider_id=provider_id, contract__starts_on__lte=OuterRef(ends_on_field)
+        )
+        query |= Q(Exists(links))
+    return query
+
+
+def restrict_by_period(
+    queryset: QuerySet, user, action: str = "view", provider_field: str = "provider", period_field: str = "period"
+):
+    """Narrow a queryset of things of a provider's period (returns, answers, evidence…) to what ``user`` may see:
+    through a commissioner, only periods ending on or after the start of a contract the provider accepted."""
+    condition = period_sight(user, action, provider_field, period_field)
+    return queryset if condition is None else queryset.filter(condition)
 
 
 def restrict_organisations(queryset: QuerySet, user, action: str = "view"):
@@ -108,11 +202,13 @@ def restrict_organisations(queryset: QuerySet, user, action: str = "view"):
     if via_commissioner:
         query |= Q(pk__in=commissioned_provider_ids(organisations_with_permission(user, via_commissioner)))
     if action == "manage_contracts":
-        # A commissioner admin keeps the records of the providers on the contracts their organisation co-ordinates.
-        coordinated = ContractCommissioner.objects.filter(
-            commissioner_id__in=organisations_with_permission(user, "manage_contracts"),
-            role=CommissionerRole.COORDINATING,
-        ).values("contract__provider_id")
+        # A commissioner admin keeps the records of the providers on the (accepted) contracts their organisation
+        # co-ordinates.
+        coordinated = (
+            accepted_links(organisations_with_permission(user, "manage_contracts"))
+            .filter(role=CommissionerRole.COORDINATING)
+            .values("contract__provider_id")
+        )
         query |= Q(pk__in=coordinated)
     return queryset.filter(query)
 
@@ -128,8 +224,11 @@ def restrict_contracts(queryset: QuerySet, user, action: str = "view"):
             role=CommissionerRole.COORDINATING,
         ).values("contract_id")
         return queryset.filter(pk__in=coordinating)
+    if action == "answer":
+        # A provider's safeguarding lead (who signs off its returns) accepts or refuses its contracts.
+        return queryset.filter(provider_id__in=organisations_with_permission(user, "submit_return"))
     if action != "view":
-        raise ValueError(f"Contracts are viewed or managed, not {action!r}.")
+        raise ValueError(f"Contracts are viewed, managed or answered, not {action!r}.")
     own = organisations_with_permission(user, "view_organisation")
     via_commissioner = ContractCommissioner.objects.filter(commissioner_id__in=own).values("contract_id")
     return queryset.filter(Q(provider_id__in=own) | Q(pk__in=via_commissioner))

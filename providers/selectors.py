@@ -19,8 +19,9 @@ def organisations(queryset: QuerySet) -> QuerySet:
 
 
 def contracts(queryset: QuerySet) -> QuerySet:
-    """Contracts with their provider, commissioners (co-ordinating and associates) and frameworks."""
-    return queryset.select_related("provider__provider_type").prefetch_related(
+    """Contracts with their provider, commissioners (co-ordinating and associates), frameworks, and who proposed
+    and answered them."""
+    return queryset.select_related("provider__provider_type", "proposed_by", "decided_by").prefetch_related(
         Prefetch(
             "commissioner_links",
             queryset=ContractCommissioner.objects.select_related("commissioner").order_by(

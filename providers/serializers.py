@@ -13,6 +13,7 @@ from standards.models import Framework
 
 from .forms import CONTRACT_MESSAGES, DATE_INPUT_FORMATS, contract_choices
 from .models import Contract, Membership, Organisation
+from .services import contract_version
 
 #: "commissioner" or "provider". A plain string, not an enum: the catalogue's metrics have a ``kind`` of their own,
 #: and two enums of one name make an ambiguous API schema.
@@ -55,13 +56,59 @@ class ContractSerializer(serializers.ModelSerializer):
     coordinating_commissioner = OrganisationBriefSerializer(read_only=True)
     associate_commissioners = OrganisationBriefSerializer(many=True, read_only=True)
     frameworks = FrameworkSummarySerializer(many=True, read_only=True)
+    status = serializers.CharField(
+        read_only=True, help_text="“proposed”, “accepted” or “refused”: only an accepted contract shows returns."
+    )
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    decided_by = serializers.SerializerMethodField(help_text="Who accepted or refused it; null for the system.")
+    version = serializers.SerializerMethodField(
+        help_text="The contract as read: send it with an acceptance so that a contract changed since is refused."
+    )
 
     class Meta:
         model = Contract
         fields = [
             "id", "url", "reference", "title", "provider", "coordinating_commissioner", "associate_commissioners",
-            "frameworks", "starts_on", "ends_on",
+            "frameworks", "starts_on", "ends_on", "status", "status_display", "proposed_at", "decided_at",
+            "decided_by", "earlier_start_agreed", "refusal_reason", "version",
         ]  # fmt: skip
+
+    def get_version(self, contract) -> str:
+        return contract_version(contract)
+
+    def get_decided_by(self, contract) -> str | None:
+        person = contract.decided_by
+        return (person.get_full_name() or person.email or person.username) if person else None
+
+
+class AcceptContractSerializer(serializers.Serializer):
+    """Accepting a proposed contract: ``agree_to_earlier_start`` must be true when it starts before this quarter."""
+
+    agree_to_earlier_start = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="True to agree that the commissioners may read returns of quarters before this one.",
+        error_messages={"invalid": "Say true or false for agree_to_earlier_start."},
+    )
+    version = serializers.CharField(
+        required=False,
+        help_text="The contract's version as read; if it changed since, the acceptance is refused.",
+        error_messages={"invalid": "Send the version as text."},
+    )
+
+
+class RefuseContractSerializer(serializers.Serializer):
+    """Refusing a proposed contract, with the reason the commissioners will read."""
+
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        error_messages={
+            "max_length": "Keep the reason to 2,000 characters or fewer.",
+            "invalid": "Send the reason as text.",
+        },
+    )
 
 
 def _messages(field: str) -> dict:

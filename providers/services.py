@@ -8,12 +8,13 @@ history; views, the API and admin all call these rather than writing their own. 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, password_validation
 from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, get_connection, send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -25,11 +26,14 @@ from .models import (
     CommissionerRole,
     Contract,
     ContractCommissioner,
+    ContractStatus,
     Invitation,
     Membership,
     Organisation,
     OrganisationKind,
     Role,
+    quarter_label,
+    quarter_starting,
 )
 from .scoping import has_organisation_permission
 
@@ -88,8 +92,17 @@ def save_contract(
     frameworks,
     starts_on: datetime.date,
     ends_on: datetime.date,
+    base_url: str = "",
 ) -> Contract:
-    """Create or change a contract; only the co-ordinating commissioner's admins (or administrators) may."""
+    """Propose a contract, or change one; only the co-ordinating commissioner's admins (or administrators) may.
+
+    A new contract is a proposal: its commissioners see nothing of the provider until the provider accepts it
+    (:func:`accept_contract`), and the provider's safeguarding leads are e-mailed. A change that would widen what
+    an accepted contract shows (an earlier start, another commissioner, another provider) proposes the whole
+    contract again, so nobody on it sees the provider's returns until the provider accepts it again. Saving a
+    refused contract proposes it again. Other changes (title, frameworks, end, a later start, fewer associates)
+    leave an accepted contract accepted.
+    """
     associates = list(associate_commissioners or [])
     if not has_organisation_permission(by, coordinating_commissioner, "manage_contracts"):
         raise PermissionDenied("Only the co-ordinating commissioner's admins can manage this contract.")
@@ -109,6 +122,7 @@ def save_contract(
         raise ValidationError(errors)
 
     with transaction.atomic():
+        before = contract_state(contract.pk) if contract is not None and contract.pk else None
         contract = contract or Contract()
         for field, value in {
             "reference": reference.strip(),
@@ -118,12 +132,15 @@ def save_contract(
             "ends_on": ends_on,
         }.items():
             setattr(contract, field, value)
+        wanted = {coordinating_commissioner.pk: CommissionerRole.COORDINATING}
+        wanted.update({a.pk: CommissionerRole.ASSOCIATE for a in associates})
+        proposing = needs_acceptance_again(before, starts_on=starts_on, provider_id=provider.pk, commissioners=wanted)
+        if proposing:
+            _mark_proposed(contract, by)
         contract.full_clean(exclude=["frameworks", "commissioners"])
         _record(contract, by)
         contract.save()
         contract.frameworks.set(frameworks)
-        wanted = {coordinating_commissioner.pk: CommissionerRole.COORDINATING}
-        wanted.update({a.pk: CommissionerRole.ASSOCIATE for a in associates})
         for link in list(contract.commissioner_links.all()):
             if wanted.get(link.commissioner_id) != link.role:
                 _record(link, by)
@@ -134,6 +151,246 @@ def save_contract(
             link = ContractCommissioner(contract=contract, commissioner_id=commissioner_id, role=role)
             _record(link, by)
             link.save()
+        if proposing:
+            _tell_provider(contract, by=by, base_url=base_url, again=before is not None)
+    return contract
+
+
+@dataclass(frozen=True)
+class ContractState:
+    """What a contract showed before a change: enough to tell whether the change widens it."""
+
+    status: str
+    starts_on: datetime.date
+    provider_id: int
+    commissioner_ids: frozenset[int]
+
+
+def contract_state(pk) -> ContractState:
+    """The contract as stored (locked for the rest of the transaction), before it is changed."""
+    stored = Contract.objects.select_for_update().get(pk=pk)
+    commissioners = frozenset(stored.commissioner_links.values_list("commissioner_id", flat=True))
+    return ContractState(stored.status, stored.starts_on, stored.provider_id, commissioners)
+
+
+def needs_acceptance_again(before: ContractState | None, *, starts_on, provider_id, commissioners) -> bool:
+    """Whether a contract saved with these values must be (re-)proposed to its provider.
+
+    A new or refused contract is proposed. An accepted one is proposed again when the change would let more be
+    seen: an earlier start, another provider, or a commissioner not on it before. One still proposed stays so.
+    """
+    if before is None or before.status == ContractStatus.REFUSED:
+        return True
+    if before.status == ContractStatus.PROPOSED:
+        return False  # still waiting: the provider answers the contract as it stands when it answers
+    return (
+        starts_on < before.starts_on
+        or provider_id != before.provider_id
+        or bool(set(commissioners) - before.commissioner_ids)
+    )
+
+
+def _mark_proposed(contract: Contract, by) -> None:
+    contract.status = ContractStatus.PROPOSED
+    contract.proposed_at, contract.proposed_by = timezone.now(), by
+    contract.decided_at = contract.decided_by = None
+    contract.earlier_start_agreed = False
+    contract.refusal_reason = ""
+
+
+def _tell_provider(contract: Contract, *, by, base_url: str, again: bool) -> None:
+    subject = f"{'Contract changed' if again else 'New contract'}: {contract.reference} needs your acceptance"
+    messages = _contract_mail(
+        contract,
+        "providers/email/contract_proposed.txt",
+        subject,
+        provider_leads(contract.provider),
+        by=by,
+        base_url=base_url,
+        again=again,
+    )
+    transaction.on_commit(lambda: _send(messages))
+
+
+def contract_changed_directly(contract: Contract, *, before: ContractState | None, by, base_url: str = "") -> bool:
+    """After a contract was saved by other means than :func:`save_contract` (Django admin), propose it (again) if
+    the change needs the provider's acceptance, by the same rule. Whether it was proposed."""
+    commissioners = set(contract.commissioner_links.values_list("commissioner_id", flat=True))
+    if not needs_acceptance_again(
+        before, starts_on=contract.starts_on, provider_id=contract.provider_id, commissioners=commissioners
+    ):
+        return False
+    with transaction.atomic():
+        _mark_proposed(contract, by)
+        _record(contract, by)
+        contract.save(
+            update_fields=["status", "proposed_at", "proposed_by", "decided_at", "decided_by",
+                           "earlier_start_agreed", "refusal_reason"]
+        )  # fmt: skip
+        _tell_provider(contract, by=by, base_url=base_url, again=before is not None)
+    return True
+
+
+def provider_leads(provider: Organisation) -> list:
+    """The active safeguarding leads of a provider with an e-mail address: they accept or refuse its contracts."""
+    return [
+        membership.user
+        for membership in Membership.objects.filter(
+            organisation=provider, role=Role.PROVIDER_LEAD, user__is_active=True
+        ).select_related("user")
+        if membership.user.email
+    ]
+
+
+def contract_managers(contract: Contract) -> list:
+    """The active admins, with an e-mail address, of every commissioner on the contract."""
+    seen = {}
+    for membership in Membership.objects.filter(
+        organisation__in=contract.commissioner_links.values("commissioner_id"),
+        role=Role.COMMISSIONER_ADMIN,
+        user__is_active=True,
+    ).select_related("user"):
+        if membership.user.email:
+            seen.setdefault(membership.user.pk, membership.user)
+    return list(seen.values())
+
+
+def _contract_mail(contract: Contract, template: str, subject: str, recipients, *, by, base_url: str, **extra):
+    link = (base_url.rstrip("/") if base_url else "") + contract.get_absolute_url()
+    commissioners = [link.commissioner for link in contract.commissioner_links.select_related("commissioner")]
+    context = {
+        "contract": contract,
+        "commissioners": commissioners,
+        "commissioner_names": _names(commissioners),
+        "by": by,
+        "link": link,
+        "start_quarter": quarter_label(contract.starts_on),
+        **extra,
+    }
+    body = render_to_string(template, context)
+    return [EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [person.email]) for person in recipients]
+
+
+def commissioner_names(contract: Contract) -> str:
+    """The commissioners on the contract, by name ("A, B and C"), from its prefetched links where there are."""
+    return _names(sorted((link.commissioner for link in contract.commissioner_links.all()), key=lambda o: o.name))
+
+
+def _send(messages) -> None:
+    if messages:
+        get_connection(fail_silently=False).send_messages(messages)
+
+
+def _names(organisations) -> str:
+    names = [organisation.name for organisation in organisations]
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def may_answer_contract(user, contract: Contract) -> bool:
+    """Whether ``user`` may accept or refuse the contract: the provider's safeguarding lead (who signs off its
+    returns, and so decides who reads them), or an administrator."""
+    return has_organisation_permission(user, contract.provider, "submit_return")
+
+
+def earlier_start_needs_agreement(contract: Contract, today: datetime.date | None = None) -> bool:
+    """Whether the contract starts before the current quarter, so that accepting it must agree to that explicitly."""
+    return contract.starts_on < quarter_starting(today or timezone.localdate())
+
+
+def _proposed_for_answer(contract: Contract, by) -> Contract:
+    if not may_answer_contract(by, contract):
+        raise PermissionDenied(f"Only the safeguarding lead of {contract.provider.name} can accept or refuse it.")
+    contract = Contract.objects.select_for_update().select_related("provider").get(pk=contract.pk)
+    if contract.status == ContractStatus.ACCEPTED:
+        raise ValidationError("This contract is already accepted.")
+    if contract.status == ContractStatus.REFUSED:
+        raise ValidationError(
+            "This contract was refused. The co-ordinating commissioner can change it and propose it again."
+        )
+    return contract
+
+
+CHANGED_WHILE_READ = "The contract was changed after you opened it. Read it again, then accept or refuse it."
+
+
+def contract_version(contract: Contract) -> str:
+    """What the contract page shows the provider, as a token: accepting it names the version that was read."""
+    return contract.updated_at.isoformat() if contract.updated_at else ""
+
+
+def accept_contract(
+    contract: Contract,
+    *,
+    by,
+    agree_to_earlier_start: bool = False,
+    base_url: str = "",
+    today=None,
+    version: str | None = None,
+) -> Contract:
+    """The provider accepts a proposed contract: from now its commissioners see its returns for periods ending on or
+    after the contract's start. A start before the current quarter must be agreed to explicitly
+    (``agree_to_earlier_start``). With ``version`` (:func:`contract_version` of the contract as read), a contract
+    changed since is refused, so nobody accepts more than they read. The commissioners' admins are e-mailed."""
+    with transaction.atomic():
+        contract = _proposed_for_answer(contract, by)
+        if version is not None and version != contract_version(contract):
+            raise ValidationError(CHANGED_WHILE_READ)
+        earlier = earlier_start_needs_agreement(contract, today)
+        if earlier and not agree_to_earlier_start:
+            names = commissioner_names(contract)
+            raise ValidationError(
+                {
+                    "agree_to_earlier_start": (
+                        f"Tick the box to agree that {names} may read your returns from "
+                        f"{quarter_label(contract.starts_on)} onwards, or refuse the contract and say why."
+                    )
+                }
+            )
+        contract.status = ContractStatus.ACCEPTED
+        contract.decided_at, contract.decided_by = timezone.now(), by
+        contract.earlier_start_agreed = earlier
+        contract.refusal_reason = ""
+        _record(contract, by)
+        contract.save(update_fields=["status", "decided_at", "decided_by", "earlier_start_agreed", "refusal_reason"])
+        messages = _contract_mail(
+            contract,
+            "providers/email/contract_accepted.txt",
+            f"Contract {contract.reference} accepted by {contract.provider.name}",
+            contract_managers(contract),
+            by=by,
+            base_url=base_url,
+        )
+        transaction.on_commit(lambda: _send(messages))
+    return contract
+
+
+def refuse_contract(contract: Contract, *, by, reason: str, base_url: str = "") -> Contract:
+    """The provider refuses a proposed contract, saying why; its commissioners see nothing of the provider through
+    it. The commissioners' admins are e-mailed; the co-ordinating commissioner may change it and propose it again."""
+    reason = (reason or "").strip()
+    with transaction.atomic():
+        contract = _proposed_for_answer(contract, by)
+        if not reason:
+            raise ValidationError(
+                {"reason": "Enter why you are refusing the contract, so the commissioner can put it right."}
+            )
+        contract.status = ContractStatus.REFUSED
+        contract.decided_at, contract.decided_by = timezone.now(), by
+        contract.earlier_start_agreed = False
+        contract.refusal_reason = reason
+        _record(contract, by)
+        contract.save(update_fields=["status", "decided_at", "decided_by", "earlier_start_agreed", "refusal_reason"])
+        messages = _contract_mail(
+            contract,
+            "providers/email/contract_refused.txt",
+            f"Contract {contract.reference} refused by {contract.provider.name}",
+            contract_managers(contract),
+            by=by,
+            base_url=base_url,
+        )
+        transaction.on_commit(lambda: _send(messages))
     return contract
 
 

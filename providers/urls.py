@@ -25,5 +25,7 @@ urlpatterns = [
     path("contracts/new/", views.ContractCreateView.as_view(), name="contract_create"),
     path("contracts/<int:pk>/", views.ContractDetailView.as_view(), name="contract_detail"),
     path("contracts/<int:pk>/edit/", views.ContractEditView.as_view(), name="contract_edit"),
+    path("contracts/<int:pk>/accept/", views.ContractAnswerView.as_view(answer="accept"), name="contract_accept"),
+    path("contracts/<int:pk>/refuse/", views.ContractAnswerView.as_view(answer="refuse"), name="contract_refuse"),
     path("invitations/<str:token>/", views.AcceptInvitationView.as_view(), name="accept_invitation"),
 ]

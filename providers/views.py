@@ -25,7 +25,14 @@ from django.views.generic import CreateView, DetailView, FormView, ListView, Upd
 
 from . import selectors, services
 from .filters import OrganisationFilter
-from .forms import AcceptInvitationForm, ContractForm, InviteForm, OrganisationForm
+from .forms import (
+    AcceptContractForm,
+    AcceptInvitationForm,
+    ContractForm,
+    InviteForm,
+    OrganisationForm,
+    RefuseContractForm,
+)
 from .models import (
     ROLE_PERMISSIONS,
     CommissionerRole,
@@ -35,6 +42,7 @@ from .models import (
     Organisation,
     OrganisationKind,
     Role,
+    quarter_label,
 )
 from .scoping import (
     ScopedQuerysetMixin,
@@ -105,6 +113,13 @@ class OrganisationOnHome:
     @property
     def may_manage_contracts(self) -> bool:
         return "manage_contracts" in self.permissions
+
+    @property
+    def contracts_to_answer(self) -> list[Contract]:
+        """Contracts proposed to this provider, for a person who accepts or refuses them (its safeguarding lead)."""
+        if "submit_return" not in self.permissions:
+            return []
+        return [contract for contract in self.contracts if contract.is_proposed]
 
 
 def my_organisations(user) -> list[OrganisationOnHome]:
@@ -353,8 +368,27 @@ class ContractListView(LoginRequiredMixin, ScopedQuerysetMixin, ListView):
         )
 
 
+def contract_page_context(contract: Contract, user, accept_form=None, refuse_form=None) -> dict:
+    """What the contract page shows besides the contract: who may change or answer it, and the answer forms."""
+    may_answer = contract.is_proposed and services.may_answer_contract(user, contract)
+    return {
+        "contract": contract,
+        "may_edit": Contract.objects.restrict(user, "manage_contracts").filter(pk=contract.pk).exists(),
+        "may_answer": may_answer,
+        "accept_form": accept_form or AcceptContractForm(),
+        "refuse_form": refuse_form or RefuseContractForm(),
+        "earlier_start": may_answer and services.earlier_start_needs_agreement(contract),
+        "start_quarter": quarter_label(contract.starts_on),
+        "this_quarter": quarter_label(timezone.localdate()),
+        "version": services.contract_version(contract),
+        "commissioner_names": services.commissioner_names(contract),
+        "breadcrumbs": [home_crumb(), contracts_crumb(), (contract.reference, None)],
+    }
+
+
 class ContractDetailView(LoginRequiredMixin, ScopedQuerysetMixin, DetailView):
-    """One contract: its provider, commissioners, frameworks and dates."""
+    """One contract: its provider, commissioners, frameworks, dates and whether the provider accepted it; for the
+    provider's safeguarding lead, while it is proposed, the forms to accept or refuse it."""
 
     model = Contract
     template_name = "providers/contract_detail.html"
@@ -364,12 +398,64 @@ class ContractDetailView(LoginRequiredMixin, ScopedQuerysetMixin, DetailView):
         return selectors.contracts(super().get_queryset())
 
     def get_context_data(self, **kwargs):
-        contract = self.object
-        return super().get_context_data(
-            may_edit=Contract.objects.restrict(self.request.user, "manage_contracts").filter(pk=contract.pk).exists(),
-            breadcrumbs=[home_crumb(), contracts_crumb(), (contract.reference, None)],
-            **kwargs,
+        return super().get_context_data(**contract_page_context(self.object, self.request.user), **kwargs)
+
+
+class ContractAnswerView(LoginRequiredMixin, View):
+    """Accept or refuse a proposed contract (POST only, from the contract page) through :mod:`providers.services`.
+
+    Only the provider's safeguarding leads (and administrators) find the contract here; others get 404.
+    """
+
+    http_method_names = ["post"]
+    answer = "accept"  # or "refuse"
+
+    def post(self, request, *args, **kwargs):
+        contract = get_object_or_404(
+            selectors.contracts(Contract.objects.restrict(request.user, "answer")), pk=kwargs["pk"]
         )
+        form_class = AcceptContractForm if self.answer == "accept" else RefuseContractForm
+        form = form_class(request.POST)
+        if form.is_valid():
+            try:
+                if self.answer == "accept":
+                    services.accept_contract(
+                        contract,
+                        by=request.user,
+                        agree_to_earlier_start=form.cleaned_data["agree_to_earlier_start"],
+                        base_url=request.build_absolute_uri("/"),
+                        version=form.cleaned_data["version"] or None,
+                    )
+                else:
+                    services.refuse_contract(
+                        contract,
+                        by=request.user,
+                        reason=form.cleaned_data["reason"],
+                        base_url=request.build_absolute_uri("/"),
+                    )
+            except ValidationError as error:
+                show_service_errors(form, error)
+            else:
+                names = services.commissioner_names(contract)
+                if self.answer == "accept":
+                    text = f"You accepted contract {contract.reference}. {names} can now read your returns under it."
+                else:
+                    text = f"You refused contract {contract.reference}. {names} have been told why."
+                messages.success(request, text)
+                return redirect(contract.get_absolute_url())
+        forms_shown = {"accept_form": form} if self.answer == "accept" else {"refuse_form": form}
+        context = contract_page_context(contract, request.user, **forms_shown)
+        context["form"] = form  # the error summary's
+        return render(request, "providers/contract_detail.html", context)
+
+
+def saved_message(contract: Contract) -> str:
+    if contract.is_proposed:
+        return (
+            f"Contract {contract.reference} is saved and waits for {contract.provider.name} to accept it. Its "
+            "safeguarding leads have been e-mailed; until one accepts, nobody on the contract sees its returns."
+        )
+    return f"Contract {contract.reference} is saved."
 
 
 class ContractFormView(LoginRequiredMixin, FormView):
@@ -384,14 +470,19 @@ class ContractFormView(LoginRequiredMixin, FormView):
 
     def form_valid(self, form):
         try:
-            contract = services.save_contract(by=self.request.user, contract=self.contract, **form.cleaned_data)
+            contract = services.save_contract(
+                by=self.request.user,
+                contract=self.contract,
+                base_url=self.request.build_absolute_uri("/"),
+                **form.cleaned_data,
+            )
         except ValidationError as error:
             show_service_errors(form, error)
             return self.form_invalid(form)
         except PermissionDenied as refused:
             form.add_error("coordinating_commissioner", str(refused))
             return self.form_invalid(form)
-        messages.success(self.request, f"Contract {contract.reference} is saved.")
+        messages.success(self.request, saved_message(contract))
         return HttpResponseRedirect(contract.get_absolute_url())
 
 

@@ -126,9 +126,9 @@ class ReturnStatus(models.TextChoices):
 
 class ReturnQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view"):
-        from providers.scoping import restrict_by_provider
+        from providers.scoping import restrict_by_period
 
-        return restrict_by_provider(self, user, action)
+        return restrict_by_period(self, user, action)
 
 
 class Return(models.Model):

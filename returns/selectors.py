@@ -11,7 +11,9 @@ from .models import Answer, ReportingPeriod, Return, Submission
 
 
 def contracts_during(provider: Organisation, period: ReportingPeriod):
-    return Contract.objects.filter(provider=provider, starts_on__lte=period.ends_on, ends_on__gte=period.starts_on)
+    return Contract.objects.accepted().filter(
+        provider=provider, starts_on__lte=period.ends_on, ends_on__gte=period.starts_on
+    )
 
 
 def frameworks_for(provider: Organisation, period: ReportingPeriod) -> list[Framework]:

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
-from providers.scoping import provider_ids, sees_everything
+from providers.scoping import may_act_on, sees_everything
 from reviews.services import schedule_rag
 from standards.kinds import (
     LONGEST_COMMENT,
@@ -115,13 +116,22 @@ def _check_open(provider_return: Return, today: datetime.date | None = None) -> 
 
 
 def may(user, provider_return: Return, action: str) -> bool:
-    ids = provider_ids(user, action)
-    return ids is None or ids.filter(pk=provider_return.provider_id).exists()
+    """Whether ``user`` may act on the return: through a commissioner, only for a period ending on or after the
+    start of a contract the provider accepted (:mod:`providers.scoping`). One query."""
+    ends_on = None
+    if provider_return.period_id is not None:
+        if Return.period.is_cached(provider_return):
+            ends_on = provider_return.period.ends_on
+        else:
+            ends_on = Subquery(ReportingPeriod.objects.filter(pk=provider_return.period_id).values("ends_on")[:1])
+    return may_act_on(user, provider_return.provider_id, action, ends_on)
 
 
 def open_return(provider, period: ReportingPeriod, *, by) -> Return:
     """The provider's return for the period, made when someone who may edit it first opens it."""
-    if not may(by, Return(provider=provider), "edit_return") and not may(by, Return(provider=provider), "view"):
+    if not may(by, Return(provider=provider), "edit_return") and not may(
+        by, Return(provider=provider, period=period), "view"
+    ):
         raise PermissionDenied("You cannot see this provider's returns.")
     existing = Return.objects.filter(provider=provider, period=period).first()
     if existing is not None:

@@ -21,7 +21,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from providers.models import Organisation, OrganisationKind
-from providers.scoping import ScopedQuerysetMixin, restrict_by_provider
+from providers.scoping import ScopedQuerysetMixin, restrict_by_period
 from returns.api import Problems, act
 from returns.models import ActionPlanItem, ReportingPeriod, Return
 from standards.models import Metric
@@ -258,11 +258,12 @@ class ActionViewSet(viewsets.GenericViewSet):
     pagination_class = None
 
     def get_queryset(self):
-        return restrict_by_provider(
+        return restrict_by_period(
             ActionPlanItem.objects.select_related("answer__provider_return"),
             self.request.user,
             "view",
             "answer__provider_return__provider",
+            "answer__provider_return__period",
         )
 
     def list(self, request, format=None):

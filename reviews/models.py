@@ -281,19 +281,18 @@ def report_path(instance, filename: str) -> str:
 class AssuranceReportQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view_assurance"):
         """Reports ``user`` may see: committee reports of commissioners whose assurance they see, provider reports of
-        providers whose assurance they see (their own provider's, for a provider's people)."""
-        from providers.scoping import is_signed_in, organisations_with_permission, sees_everything
-
-        from .selectors import assurance_provider_ids
+        providers whose assurance they see for the report's period (their own provider's, for a provider's people)."""
+        from providers.scoping import is_signed_in, organisations_with_permission, period_sight, sees_everything
 
         if not is_signed_in(user):
             return self.none()
         if sees_everything(user):
             return self
         commissioners = organisations_with_permission(user, "view_assurance")
+        # A provider report is of a period: through a contract, only from the contract's start (see scoping).
         return self.filter(
             Q(kind=ReportKind.COMMITTEE, commissioner__in=commissioners)
-            | Q(kind=ReportKind.PROVIDER, provider__in=assurance_provider_ids(user))
+            | (Q(kind=ReportKind.PROVIDER) & period_sight(user, "assurance", "provider", "period"))
         )
 
 

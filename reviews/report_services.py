@@ -52,10 +52,11 @@ def report_commissioners(user):
     return commissioners.filter(pk__in=organisations_with_permission(user, "view_assurance"))
 
 
-def report_providers(user):
-    """Providers whose provider reports ``user`` may ask for and read: those whose assurance they may see."""
+def report_providers(user, period: ReportingPeriod | None = None):
+    """Providers whose provider reports ``user`` may ask for and read: those whose assurance they may see (for
+    ``period``, when given: through a contract started by its end)."""
     providers = Organisation.objects.filter(kind=OrganisationKind.PROVIDER).order_by("name", "pk")
-    ids = assurance_provider_ids(user)
+    ids = assurance_provider_ids(user, period.ends_on if period is not None else None)
     return providers if ids is None else providers.filter(pk__in=ids)
 
 
@@ -77,7 +78,9 @@ def request_report(user, *, kind: str, period: ReportingPeriod | None, subject: 
     if kind == ReportKind.COMMITTEE:
         if subject is None or not report_commissioners(user).filter(pk=subject.pk).exists():
             errors["commissioner"] = NO_COMMISSIONER
-    elif kind == ReportKind.PROVIDER and (subject is None or not report_providers(user).filter(pk=subject.pk).exists()):
+    elif kind == ReportKind.PROVIDER and (
+        subject is None or not report_providers(user, period).filter(pk=subject.pk).exists()
+    ):
         errors["provider"] = NO_PROVIDER
     if errors:
         raise ValidationError(errors)

@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from providers.models import Organisation
+from providers.scoping import restrict_by_period
 from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
 from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
 from standards.models import Metric, Threshold
@@ -124,7 +125,9 @@ def submitted_answers(returns, *, codes=None, kinds=None) -> dict[tuple[int, int
     return result
 
 
-def key_measure_trends(providers: list[dict], period: ReportingPeriod, quarters: int = TREND_QUARTERS) -> dict:
+def key_measure_trends(
+    providers: list[dict], period: ReportingPeriod, quarters: int = TREND_QUARTERS, *, by=None
+) -> dict:
     """Each key measure's last ``quarters`` quarters for each of ``providers``, and pooled across them (seven queries).
 
     ``providers`` are dicts with ``id``, ``name`` and ``provider_type_id``. Returns ``{"measures": [...]}`` with,
@@ -147,12 +150,18 @@ def key_measure_trends(providers: list[dict], period: ReportingPeriod, quarters:
     figures: dict[tuple[str, int, int], Fraction | None] = {}
     raw: dict[tuple[str, int, int], dict] = {}
     returns = Return.objects.filter(provider_id__in=ids, period__in=periods)
+    run_statuses = AnswerStatus.objects.all()
+    if by is not None:  # as ``by`` may see them: through a contract, only the quarters from its start
+        returns = restrict_by_period(returns, by, "assurance")
+        run_statuses = restrict_by_period(
+            run_statuses, by, "assurance", "run__provider_return__provider", "run__provider_return__period"
+        )
     for (provider_id, period_id, code), (kind, values) in submitted_answers(returns, codes=codes).items():
         figures[(code, provider_id, period_id)] = figure(kind, values)
         raw[(code, provider_id, period_id)] = values
     statuses = {
         (code, provider_id, period_id): (colour, value, threshold, rule)
-        for provider_id, period_id, code, colour, value, threshold, rule in AnswerStatus.objects.filter(
+        for provider_id, period_id, code, colour, value, threshold, rule in run_statuses.filter(
             run__is_current=True,
             run__provider_return__provider_id__in=ids,
             run__provider_return__period__in=periods,
@@ -313,11 +322,16 @@ def _comments_and_reviews(return_ids) -> tuple[dict, dict]:
     return comments, reviews
 
 
-def _actions(provider_ids: list[int], today: datetime.date) -> list[dict]:
+def _actions(provider_ids: list[int], today: datetime.date, by=None) -> list[dict]:
     """Actions not done in the providers' standing action plans (as on the action plans page), due within 30 days or
-    overdue (one query)."""
+    overdue (one query); as ``by`` may see them, when given."""
+    plans = ActionPlanItem.objects.filter(answer__provider_return__provider_id__in=provider_ids)
+    if by is not None:
+        plans = restrict_by_period(
+            plans, by, "assurance", "answer__provider_return__provider", "answer__provider_return__period"
+        )
     items = (
-        selectors.standing_actions(ActionPlanItem.objects.filter(answer__provider_return__provider_id__in=provider_ids))
+        selectors.standing_actions(plans)
         .filter(due_on__lte=today + datetime.timedelta(days=ACTIONS_DUE_WITHIN_DAYS))
         .exclude(follow_up__is_done=True)
         .values_list("answer__provider_return__provider_id", "answer__provider_return__provider__name",
@@ -527,8 +541,8 @@ def gather_committee(commissioner: Organisation, period: ReportingPeriod, *, by,
     before = selectors.dashboard(by, before_period, commissioner=commissioner, today=today) if before_period else None
     ids = [row.provider_id for row in board.rows]
     comments, reviews = _comments_and_reviews([e.return_id for e in board.exceptions if e.return_id])
-    trends = key_measure_trends(_trend_providers(board), period)
-    actions = _actions(ids, today)
+    trends = key_measure_trends(_trend_providers(board), period, by=by)
+    actions = _actions(ids, today, by)
     answers = _answers(period, ids)
     snapshot = _header(ReportKind.COMMITTEE, commissioner, period, by, now)
     snapshot.update(
@@ -556,8 +570,8 @@ def gather_provider(provider: Organisation, period: ReportingPeriod, *, by, now=
     board.rows = [row for row in board.rows if row.provider_id == provider.pk]
     board.exceptions = [e for e in board.exceptions if e.provider_id == provider.pk]
     comments, reviews = _comments_and_reviews([e.return_id for e in board.exceptions if e.return_id])
-    trends = key_measure_trends(_trend_providers(board), period)
-    actions = _actions([provider.pk], today)
+    trends = key_measure_trends(_trend_providers(board), period, by=by)
+    actions = _actions([provider.pk], today, by)
     answers = _answers(period, [provider.pk])
     snapshot = _header(ReportKind.PROVIDER, provider, period, by, now)
     snapshot.update(

@@ -20,8 +20,14 @@ from fractions import Fraction
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
-from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
-from providers.scoping import is_signed_in, organisations_with_permission, provider_ids, restrict_by_provider
+from providers.models import Contract, ContractStatus, Membership, Organisation, OrganisationKind, Role
+from providers.scoping import (
+    is_signed_in,
+    organisations_with_permission,
+    periods_of_provider,
+    provider_ids,
+    restrict_by_period,
+)
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
 from standards.kinds import KINDS_WITH_THRESHOLDS, figure, figure_text, shown_percentage
 from standards.models import Framework, Metric, Standard, Threshold
@@ -39,10 +45,11 @@ from .models import (
 from .rag import SEVERITY, Colour, RollUp, threshold_text
 
 
-def assurance_provider_ids(user):
-    """Providers whose assurance ``user`` may see: those their commissioner commissions (designated professionals,
-    committee members, commissioner admins) and, for a provider's own people, their own. None means every one."""
-    commissioned = provider_ids(user, "view_assurance")
+def assurance_provider_ids(user, period_ends_on=None):
+    """Providers whose assurance ``user`` may see: those that accepted a contract with their commissioner
+    (designated professionals, committee members, commissioner admins) and, for a provider's own people, their own.
+    With ``period_ends_on`` (a period's last day), only contracts started by then count. None means every one."""
+    commissioned = provider_ids(user, "view_assurance", period_ends_on)
     if commissioned is None or not is_signed_in(user):
         return commissioned
     own = organisations_with_permission(user, "view_organisation")
@@ -57,17 +64,18 @@ def assurance_provider(user, provider_id: int) -> Organisation | None:
     return _visible(providers, user).select_related("provider_type").first()
 
 
-def _visible(queryset, user, field_name: str = "pk"):
-    ids = assurance_provider_ids(user)
+def _visible(queryset, user, field_name: str = "pk", period: ReportingPeriod | None = None):
+    ids = assurance_provider_ids(user, period.ends_on if period is not None else None)
     return queryset if ids is None else queryset.filter(**{f"{field_name}__in": ids})
 
 
 def expected_providers(period: ReportingPeriod, *, commissioner=None, provider_type=None, framework=None):
-    """Active providers with a contract in force during the period that names a framework: they owe a return.
+    """Active providers with an accepted contract in force during the period that names a framework: they owe a
+    return. A contract still proposed, or refused, asks nothing of the provider.
 
     Narrowed to a commissioner's contracts, a provider type (code) or a framework (code) when given.
     """
-    contracts = Contract.objects.filter(
+    contracts = Contract.objects.accepted().filter(
         starts_on__lte=period.ends_on, ends_on__gte=period.starts_on, frameworks__isnull=False
     )
     if commissioner is not None:
@@ -226,6 +234,7 @@ def dashboard(user, period: ReportingPeriod, commissioner=None, provider_type=No
         _visible(
             expected_providers(period, commissioner=commissioner, provider_type=provider_type, framework=framework),
             user,
+            period=period,
         )
         .select_related("provider_type")
         .order_by("name", "pk")
@@ -235,6 +244,7 @@ def dashboard(user, period: ReportingPeriod, commissioner=None, provider_type=No
 
     frameworks = Framework.objects.in_force_on(period.starts_on).filter(
         contracts__provider_id__in=ids,
+        contracts__status=ContractStatus.ACCEPTED,
         contracts__starts_on__lte=period.ends_on,
         contracts__ends_on__gte=period.starts_on,
     )
@@ -514,8 +524,12 @@ def trend(user, provider, metric_code: str, periods: int = 8, today=None) -> Tre
     provider = assurance_provider(user, provider.pk if isinstance(provider, Organisation) else int(provider))
     if provider is None:
         return None
-    period_list = list(ReportingPeriod.objects.filter(starts_on__lte=today).order_by("-ends_on")[:periods])[::-1]
-    codes = Contract.objects.filter(provider=provider).values("frameworks__code")
+    periods_seen = ReportingPeriod.objects.filter(starts_on__lte=today)
+    seen = periods_of_provider(user, provider.pk, "assurance")
+    if seen is not None:  # through a commissioner, only the quarters from the start of an accepted contract
+        periods_seen = periods_seen.filter(seen)
+    period_list = list(periods_seen.order_by("-ends_on")[:periods])[::-1]
+    codes = Contract.objects.accepted().filter(provider=provider).values("frameworks__code")
     metrics = list(
         Metric.objects.filter(code=metric_code, framework__code__in=codes)
         .select_related("framework")
@@ -627,7 +641,13 @@ def action_plans(user, today=None, within_days: int = 30) -> list[ActionDue]:
     soon = today + datetime.timedelta(days=within_days)
     items = (
         standing_actions(
-            restrict_by_provider(ActionPlanItem.objects.all(), user, "view", "answer__provider_return__provider")
+            restrict_by_period(
+                ActionPlanItem.objects.all(),
+                user,
+                "view",
+                "answer__provider_return__provider",
+                "answer__provider_return__period",
+            )
         )
         .select_related(
             "answer__metric",

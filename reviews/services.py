@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
-from providers.models import Organisation
+from providers.models import ContractStatus, Organisation
 from providers.scoping import provider_ids
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
 from returns.selectors import frameworks_for, is_due, metrics_for
@@ -290,7 +290,9 @@ def returns_governed_by(framework: Framework):
     in_force = Q(period__starts_on__gte=framework.effective_from)
     if framework.effective_to:
         in_force &= Q(period__starts_on__lte=framework.effective_to)
-    on_contract = Organisation.objects.filter(contracts_as_provider__frameworks__code=framework.code).values("pk")
+    on_contract = Organisation.objects.filter(
+        contracts_as_provider__frameworks__code=framework.code, contracts_as_provider__status=ContractStatus.ACCEPTED
+    ).values("pk")
     submitted = Submission.objects.filter(provider_return=OuterRef("pk"))
     return (
         Return.objects.filter(in_force, Exists(submitted), provider__in=on_contract)
@@ -337,9 +339,11 @@ def threshold_changed(sender, instance: Threshold, **kwargs) -> None:
 # Review acts.
 
 
-def _may(user, provider_id: int, action: str) -> bool:
-    ids = provider_ids(user, action)
-    return ids is None or ids.filter(pk=provider_id).exists()
+def may(user, provider_return: Return, action: str) -> bool:
+    """:func:`returns.services.may`: the one check of a person's right to act on a return, of its period."""
+    from returns.services import may as may_on_return  # returns.services imports this module
+
+    return may_on_return(user, provider_return, action)
 
 
 def _record(obj, user) -> None:
@@ -385,14 +389,14 @@ def _review(provider_return: Return, metric: Metric | None, *, by, decision: str
 
 def agree_status(provider_return: Return, metric: Metric | None, *, by) -> AnswerReview:
     """A designated professional agrees with the status of an answer (for a self-assessment, the provider's grade)."""
-    if not _may(by, provider_return.provider_id, "review"):
+    if not may(by, provider_return, "review"):
         raise PermissionDenied(NOT_A_REVIEWER)
     return _review(provider_return, metric, by=by, decision=ReviewDecision.AGREED)
 
 
 def override_status(provider_return: Return, metric: Metric | None, *, by, colour: str, reason: str) -> AnswerReview:
     """A designated professional sets an answer's colour, giving the reason; the status shown follows it."""
-    if not _may(by, provider_return.provider_id, "review"):
+    if not may(by, provider_return, "review"):
         raise PermissionDenied(NOT_A_REVIEWER)
     colour = colour.strip().lower() if isinstance(colour, str) else ""
     reason, problem = clean_typed_text(reason, "the reason", LONGEST_COMMENT)
@@ -408,8 +412,7 @@ def override_status(provider_return: Return, metric: Metric | None, *, by, colou
 
 def comment_on_answer(provider_return: Return, metric: Metric | None, *, by, text: str) -> AnswerComment:
     """A comment on an answer by the provider's own people or a designated professional; both see every comment."""
-    provider_id = provider_return.provider_id
-    if not (_may(by, provider_id, "review") or _may(by, provider_id, "edit_return")):
+    if not (may(by, provider_return, "review") or may(by, provider_return, "edit_return")):
         raise PermissionDenied(NOT_A_COMMENTER)
     text, problem = clean_typed_text(text, "your comment", LONGEST_COMMENT)
     if problem or not text:
@@ -424,7 +427,7 @@ def comment_on_answer(provider_return: Return, metric: Metric | None, *, by, tex
 
 def accept_return(provider_return: Return, *, by) -> ReturnAcceptance:
     """A designated professional accepts the latest submission of a submitted return."""
-    if not _may(by, provider_return.provider_id, "review"):
+    if not may(by, provider_return, "review"):
         raise PermissionDenied(NOT_A_REVIEWER)
     with transaction.atomic():
         provider_return, submission = _locked_submitted(provider_return)
@@ -439,7 +442,7 @@ def accept_return(provider_return: Return, *, by) -> ReturnAcceptance:
 def follow_up_action(item: ActionPlanItem, *, by, done: bool | None, note: str = "", today=None) -> ActionFollowUp:
     """A designated professional records whether an action of a provider's action plan is done."""
     provider_return = item.answer.provider_return
-    if not _may(by, provider_return.provider_id, "review"):
+    if not may(by, provider_return, "review"):
         raise PermissionDenied("Only a designated professional of a commissioner of this provider can follow it up.")
     if done is None:
         raise ValidationError({"done": "Say whether the action is done."})
@@ -513,7 +516,7 @@ def send_reminders(period: ReportingPeriod, *, by, providers) -> RemindersSent:
     from .selectors import completeness_rows
 
     ids = [p.pk if isinstance(p, Organisation) else int(p) for p in providers]
-    allowed = provider_ids(by, "review")
+    allowed = provider_ids(by, "review", period.ends_on)
     if allowed is not None and (
         not allowed.exists() or Organisation.objects.filter(pk__in=ids).exclude(pk__in=allowed).exists()
     ):

@@ -31,6 +31,7 @@ from providers.services import invitation_token
 from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
 from standards.models import Metric
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
+from tests.providers.factories import ContractFactory, member
 from tests.world import fast_password_hashing, world  # noqa: F401
 
 
@@ -283,6 +284,29 @@ def newham_report_request(world):
     return Case(owner=world.newham_committee, secret=world.newham.name)
 
 
+def riverside_proposed_contract(world):
+    """A contract Hackney proposes to Riverside, starting this quarter: Riverside's lead accepts or refuses it;
+    its contributor, Newham's and Hackney's admins and strangers find nothing to answer (404)."""
+    from providers.models import ContractStatus, quarter_starting
+
+    contract = ContractFactory(
+        provider=world.riverside,
+        coordinating=world.hackney,
+        reference="NEL-PROPOSED",
+        status=ContractStatus.PROPOSED,
+        starts_on=quarter_starting(timezone.localdate()),
+    )
+    return Case(
+        kwargs={"pk": contract.pk},
+        owner=world.riverside_lead,
+        secret=world.riverside.name,
+        strangers=("eastway_lead", "luton_nurse", "riverside_contributor", "newham_admin", "hackney_admin"),
+    )
+
+
+REFUSAL = {"reason": "We hold no contract with Hackney for these services."}
+
+
 def riverside_answer_for_review(world):
     """An answer of Riverside's return, named by its metric's code (the metric's framework is on its contract)."""
     case = riverside_for_review(world)
@@ -314,11 +338,17 @@ ROUTES: dict[str, Route] = {
     "providers:contract_detail": Route("tenant", make=riverside_contract),
     "providers:contract_create": Route("tenant", make=newham_admin),
     "providers:contract_edit": Route("tenant", make=riverside_contract_for_newham_admin),
+    "providers:contract_accept": Route("tenant", make=riverside_proposed_contract, method="post", owner_status=302),
+    "providers:contract_refuse": Route(
+        "tenant", make=riverside_proposed_contract, method="post", owner_status=302, data=lambda w: REFUSAL
+    ),
     "providers:accept_invitation": Route("public", make=invitation_link),
     "organisation-list": Route("tenant", make=riverside_business),
     "organisation-detail": Route("tenant", make=riverside),
     "contract-list": Route("tenant", make=riverside_business),
     "contract-detail": Route("tenant", make=riverside_contract),
+    "contract-accept": Route("tenant", make=riverside_proposed_contract, method="post"),
+    "contract-refuse": Route("tenant", make=riverside_proposed_contract, method="post", data=lambda w: REFUSAL),
     "membership-list": Route(
         "tenant", make=lambda w: Case(owner=w.riverside_lead, secret=w.riverside_contributor.email)
     ),
@@ -566,3 +596,78 @@ def test_admin_routes_are_for_staff_only(client, django_user_model):
                 refused.append(f"{url} as {person or 'anonymous'}: {response.status_code}")
             client.logout()
     assert not refused, "admin routes open to non-staff:\n" + "\n".join(refused)
+
+
+# A contract gives sight of a provider's returns only once the provider accepts it, and only for periods ending on
+# or after its start. Hackney's designated nurse holds one contract with Riverside, in each state; Riverside's
+# return is for July to September 2025.
+
+PERIOD_BOUND_ROUTES = {
+    "returns:return_detail": riverside_return,
+    "return-detail": riverside_return,
+    "return-workbook": riverside_return,
+    "returns:workbook_download": riverside_return,
+    "returns:submission_detail": riverside_submission,
+    "returns:evidence_download": riverside_evidence,
+    "reviews:return_review": riverside_return,
+    "review-detail": riverside_return,
+    "reviews:answer_review": riverside_answer_for_review,
+    "reviews:action_follow_up": riverside_action,
+}
+
+HACKNEY_CONTRACTS = {
+    # state: (status, starts_on, whether Hackney's nurse sees the July–September 2025 return)
+    "proposed": ("proposed", datetime.date(2025, 4, 1), False),
+    "refused": ("refused", datetime.date(2025, 4, 1), False),
+    "accepted, starting after the period": ("accepted", datetime.date(2025, 10, 1), False),
+    "accepted, starting on the period's last day": ("accepted", datetime.date(2025, 9, 30), True),
+    "accepted, starting before the period": ("accepted", datetime.date(2025, 4, 1), True),
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", HACKNEY_CONTRACTS)
+@pytest.mark.parametrize("name", PERIOD_BOUND_ROUTES)
+def test_a_commissioner_sees_a_providers_period_only_through_an_accepted_contract_started_by_its_end(
+    client, world, name, state
+):
+    status, starts_on, sees = HACKNEY_CONTRACTS[state]
+    nurse = member(world.hackney, Role.DESIGNATED_PROFESSIONAL, username="hackney-nurse")
+    ContractFactory(
+        provider=world.riverside,
+        coordinating=world.hackney,
+        status=status,
+        starts_on=starts_on,
+        refusal_reason="Not ours." if status == "refused" else "",
+    )
+    case = PERIOD_BOUND_ROUTES[name](world)
+    found = next(r for r in APP_ROUTES if r.name == name)
+    client.force_login(nurse)
+
+    response = client.get(url_for(found, case.kwargs))
+
+    assert response.status_code == (200 if sees else 404), f"{name} with a contract {state}"
+    if not sees and is_text(response):
+        assert world.riverside.name not in response.content.decode()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", HACKNEY_CONTRACTS)
+def test_a_commissioner_lists_a_providers_returns_only_through_an_accepted_contract_started_by_their_end(
+    client, world, state
+):
+    status, starts_on, sees = HACKNEY_CONTRACTS[state]
+    nurse = member(world.hackney, Role.DESIGNATED_PROFESSIONAL, username="hackney-nurse")
+    ContractFactory(
+        provider=world.riverside,
+        coordinating=world.hackney,
+        status=status,
+        starts_on=starts_on,
+        refusal_reason="Not ours." if status == "refused" else "",
+    )
+    riverside_return(world)
+    client.force_login(nurse)
+
+    listed = client.get(reverse("return-list", kwargs={"format": "json"})).json()
+
+    assert bool(listed["count"] if isinstance(listed, dict) else listed) == sees

@@ -9,7 +9,7 @@ from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirec
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
-from providers.scoping import restrict_by_provider
+from providers.scoping import restrict_by_period
 
 from ..excel import WorkbookProblems, build_workbook, read_workbook
 from ..forms import WorkbookUploadForm
@@ -25,11 +25,12 @@ class EvidenceDownloadView(LoginRequiredMixin, View):
     """An evidence file, streamed from private storage only to people who may see its return (others: 404)."""
 
     def get(self, request, *args, **kwargs):
-        visible = restrict_by_provider(
+        visible = restrict_by_period(
             Evidence.objects.select_related("answer__provider_return"),
             request.user,
             "view",
             provider_field="answer__provider_return__provider",
+            period_field="answer__provider_return__period",
         )
         evidence = get_object_or_404(visible, pk=kwargs["pk"])
         try:

@@ -385,7 +385,7 @@ def completeness_context(request, filters: Filters, form: RemindForm | None = No
         provider_type=filters.provider_type,
         framework=filters.framework,
     )
-    visible = selectors.assurance_provider_ids(user)
+    visible = selectors.assurance_provider_ids(user, filters.period.ends_on)
     if visible is not None:
         providers = providers.filter(pk__in=visible)
     rows = selectors.completeness_rows(filters.period, providers)
@@ -474,7 +474,7 @@ class MetricChoice:
 
 def metrics_of(provider: Organisation) -> list[MetricChoice]:
     """The metrics of the frameworks on the provider's contracts, each code once, in catalogue order (one query)."""
-    codes = Contract.objects.filter(provider=provider).values("frameworks__code")
+    codes = Contract.objects.accepted().filter(provider=provider).values("frameworks__code")
     seen: dict[str, MetricChoice] = {}
     for code, title, framework, kind in (
         Metric.objects.filter(framework__code__in=codes, kind__in=TREND_KINDS)

@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from providers.scoping import provider_ids, restrict_by_provider
+from providers.scoping import provider_ids, restrict_by_period
 from returns.models import ActionPlanItem, Return
 from returns.services import may
 from returns.views.common import home_crumb, return_crumb
@@ -255,13 +255,14 @@ class ActionFollowUpView(LoginRequiredMixin, View):
     template_name = "reviews/action_follow_up.html"
 
     def get_item(self) -> ActionPlanItem:
-        items = restrict_by_provider(
+        items = restrict_by_period(
             ActionPlanItem.objects.select_related(
                 "answer__metric", "answer__provider_return__provider", "answer__provider_return__period"
             ),
             self.request.user,
             "view",
             "answer__provider_return__provider",
+            "answer__provider_return__period",
         )
         return get_object_or_404(items, pk=self.kwargs["pk"])
 

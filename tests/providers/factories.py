@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from providers.models import (
     CommissionerRole,
     Contract,
     ContractCommissioner,
+    ContractStatus,
     Membership,
     Organisation,
     OrganisationKind,
@@ -47,7 +49,10 @@ class ProviderFactory(DjangoModelFactory):
 
 
 class ContractFactory(DjangoModelFactory):
-    """A contract; pass ``coordinating=<commissioner>`` and optionally ``associates=[...]``."""
+    """An accepted contract; pass ``coordinating=<commissioner>`` and optionally ``associates=[...]``.
+
+    ``status=ContractStatus.PROPOSED`` makes one still waiting for the provider (``refused`` needs a reason too).
+    """
 
     class Meta:
         model = Contract
@@ -58,6 +63,8 @@ class ContractFactory(DjangoModelFactory):
     provider = factory.SubFactory(ProviderFactory)
     starts_on = datetime.date(2025, 4, 1)
     ends_on = datetime.date(2028, 3, 31)
+    status = ContractStatus.ACCEPTED
+    decided_at = factory.LazyAttribute(lambda o: None if o.status == ContractStatus.PROPOSED else timezone.now())
 
     @factory.post_generation
     def coordinating(self, create, extracted, **kwargs):

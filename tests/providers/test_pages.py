@@ -415,7 +415,10 @@ def test_a_commissioner_admin_adds_a_contract_with_associates_and_frameworks(wor
     assert contract.associate_commissioners == [world.hackney]
     assert list(contract.frameworks.all()) == [framework]
     assert {h.history_user for h in contract.history.all()} == {world.newham_admin}
-    assert "Contract NEL-9 is saved." in text_of(client.get(response.url))
+    assert contract.status == "proposed"
+    assert "Contract NEL-9 is saved and waits for Eastway Community Health NHS Trust to accept it." in text_of(
+        client.get(response.url)
+    )
 
 
 @pytest.mark.parametrize(

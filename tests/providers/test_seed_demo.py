@@ -17,6 +17,7 @@ from providers.models import (
     CommissionerRole,
     Contract,
     ContractCommissioner,
+    ContractStatus,
     Membership,
     Organisation,
     Role,
@@ -285,10 +286,12 @@ def test_an_existing_superuser_is_recorded_instead_of_creating_a_seed_admin(cata
     assert admin.memberships.count() == 0
 
 
-def test_the_newham_designated_nurse_sees_newham_and_the_providers_on_its_contracts_only(demo):
+def test_the_newham_designated_nurse_sees_newham_and_the_providers_on_its_accepted_contracts_only(demo):
     newham = Organisation.objects.get(ods_code="08M")
     on_newham_contracts = set(
-        ContractCommissioner.objects.filter(commissioner=newham).values_list("contract__provider__name", flat=True)
+        ContractCommissioner.objects.filter(commissioner=newham, contract__status=ContractStatus.ACCEPTED).values_list(
+            "contract__provider__name", flat=True
+        )
     )
 
     seen = set(Organisation.objects.restrict(person("amara.okafor")).values_list("name", flat=True))
@@ -296,8 +299,25 @@ def test_the_newham_designated_nurse_sees_newham_and_the_providers_on_its_contra
     assert seen == {"NHS Newham CCG", *on_newham_contracts}
     assert "Riverside University Hospitals NHS Trust" in seen  # Newham co-ordinates its contract
     assert "Eastway Community Health NHS Trust" in seen  # Newham is an associate on its contract
-    assert "Marsh Lane Care Home" not in seen
+    assert "Marsh Lane Care Home" not in seen  # Newham's contract with it is only proposed
     assert "Chalk Hills Community Services (Luton)" not in seen
+
+
+def test_newhams_contract_with_marsh_lane_waits_for_its_lead_who_sees_it_on_his_home_page(demo, client):
+    proposed = Contract.objects.get(reference="NEL-2025-010")
+    assert proposed.status == ContractStatus.PROPOSED
+    assert proposed.provider.ods_code == "ZH1"
+    assert set(Contract.objects.exclude(pk=proposed.pk).values_list("status", flat=True)) == {ContractStatus.ACCEPTED}
+    client.force_login(person("mark.ellison"))
+
+    home = client.get(reverse("home")).content.decode()
+    assert "1 contract waits for" in home
+    page = client.get(proposed.get_absolute_url()).content.decode()
+    assert "Accept the contract" in page
+    assert "I agree that NHS Newham CCG may read our returns from Q1 2025/26 (April to June 2025) onwards" in page
+
+    assert "Contracts: 14 unchanged" in seed_demo()  # running it again leaves the proposal as it is
+    assert Contract.objects.get(pk=proposed.pk).status == ContractStatus.PROPOSED
 
 
 def test_the_riverside_contributor_sees_riverside_only(demo):

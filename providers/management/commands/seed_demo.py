@@ -34,7 +34,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 
 from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
-from providers.services import save_contract
+from providers.services import accept_contract, save_contract
 from returns import demo
 from returns.models import ReportingPeriod, quarter_dates
 from reviews import demo as reviews_demo
@@ -80,6 +80,8 @@ class ContractSpec:
     coordinating: str
     associates: tuple[str, ...]
     frameworks: tuple[str, ...]
+    #: Accepted by the provider (on its behalf, by the demo's administrator); False leaves it proposed.
+    accepted: bool = True
 
 
 @dataclasses.dataclass(frozen=True)
@@ -148,6 +150,8 @@ PROVIDERS = (
     ),
 )
 
+PROPOSED_CONTRACT = "NEL-2025-010"
+
 CONTRACTS = (
     ContractSpec(
         "NEL-2025-001",
@@ -194,6 +198,11 @@ CONTRACTS = (
     ContractSpec("LUT-2025-002", CHALK_HILLS, "community health services", LUTON_CCG, (), LUTON_FRAMEWORKS),
     ContractSpec("LUT-2025-003", BRAMBLEGATE, "general practice", LUTON_CCG, (), LUTON_FRAMEWORKS),
     ContractSpec("LUT-2025-004", HARBOUR_LIGHT, "independent inpatient care", LUTON_CCG, (), LUTON_FRAMEWORKS),
+    #: Newham proposes a contract to Marsh Lane, which has not answered yet: its lead sees Accept and Refuse on his
+    #: home page, and Newham's people see nothing of Marsh Lane until he accepts.
+    ContractSpec(
+        PROPOSED_CONTRACT, MARSH_LANE, "nursing care for adults", NEWHAM, (), NEL_ADULT_FRAMEWORKS, accepted=False
+    ),
 )
 
 PEOPLE = (
@@ -427,7 +436,10 @@ class Command(BaseCommand):
             self.count("Contracts", "unchanged")
             return contract
         self.count("Contracts", "created" if contract is None else "updated")
-        return save_contract(by=actor, contract=contract, **wanted)
+        contract = save_contract(by=actor, contract=contract, **wanted)
+        if spec.accepted and contract.is_proposed:
+            contract = accept_contract(contract, by=actor, agree_to_earlier_start=True)
+        return contract
 
     def person(self, spec: PersonSpec, actor, organisation: Organisation) -> None:
         User = get_user_model()
