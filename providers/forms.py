@@ -8,9 +8,11 @@ with the API's serializers (:data:`CONTRACT_MESSAGES`), so a form and the API an
 from __future__ import annotations
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 from django.db.models import Q
 from django.utils import timezone
 
+from standards.kinds import LONGEST_NOTE
 from standards.models import Framework, ProviderType, Service
 
 from . import services
@@ -284,11 +286,19 @@ class RefuseContractForm(forms.Form):
     reason = forms.CharField(
         label="Why are you refusing the contract?",
         required=False,  # the service says why a reason is needed
-        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="The co-ordinating commissioner's admins read this and can change the contract and propose it again.",
-        error_messages={"max_length": "Keep the reason to 2,000 characters or fewer."},
+        help_text=(
+            "The co-ordinating commissioner's admins read this and can change the contract and propose it again. "
+            f"Up to {LONGEST_NOTE:,} characters."
+        ),
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The service judges the reason by the one rule for typed text (standards.kinds.clean_typed_text), a null
+        # character included, so the page says what the API says.
+        field = self.fields["reason"]
+        field.validators = [v for v in field.validators if not isinstance(v, ProhibitNullCharactersValidator)]
 
 
 # ------------------------------------------------------------------------------------------------------ people

@@ -100,14 +100,10 @@ class AcceptContractSerializer(serializers.Serializer):
 class RefuseContractSerializer(serializers.Serializer):
     """Refusing a proposed contract, with the reason the commissioners will read."""
 
-    reason = serializers.CharField(
-        required=False,
-        allow_blank=True,
-        max_length=2000,
-        error_messages={
-            "max_length": "Keep the reason to 2,000 characters or fewer.",
-            "invalid": "Send the reason as text.",
-        },
+    # Passed as sent to the service, which judges it by the one rule for typed text (length, control characters,
+    # text rather than a list or a number), so the API and the page give the same messages.
+    reason = serializers.JSONField(
+        required=False, help_text="Why the contract is refused: text, up to 2,000 characters."
     )
 
 

@@ -20,6 +20,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from standards.kinds import LONGEST_NOTE, clean_typed_text
+
 from .models import (
     COMMISSIONER_ROLES,
     PROVIDER_ROLES,
@@ -369,9 +371,11 @@ def accept_contract(
 def refuse_contract(contract: Contract, *, by, reason: str, base_url: str = "") -> Contract:
     """The provider refuses a proposed contract, saying why; its commissioners see nothing of the provider through
     it. The commissioners' admins are e-mailed; the co-ordinating commissioner may change it and propose it again."""
-    reason = (reason or "").strip()
+    reason, problem = clean_typed_text(reason, "the reason", LONGEST_NOTE)
     with transaction.atomic():
         contract = _proposed_for_answer(contract, by)
+        if problem:
+            raise ValidationError({"reason": problem})
         if not reason:
             raise ValidationError(
                 {"reason": "Enter why you are refusing the contract, so the commissioner can put it right."}

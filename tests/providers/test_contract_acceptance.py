@@ -2,6 +2,7 @@
 safeguarding lead (or an administrator) accepts it, and only for periods ending on or after its start."""
 
 import datetime
+import html
 from importlib import import_module
 
 import pytest
@@ -349,8 +350,37 @@ def test_the_refuse_form_keeps_what_was_typed_and_names_the_reason_field(world, 
 
     assert response.status_code == 200
     page = response.content.decode()
-    assert "Keep the reason to 2,000 characters or fewer." in page
+    assert "Keep the reason to 2,000 characters or fewer (it has 2,001)." in page
     assert "x" * 2001 in page
+
+
+@pytest.mark.parametrize(
+    "reason,message",
+    [
+        ("x" * 2001, "Keep the reason to 2,000 characters or fewer (it has 2,001)."),
+        ("No\x00thanks", "Remove a null character from the reason (character 3)"),
+        ("No\x0bthanks", "from the reason (character 3)"),
+        (["No"], "Enter the reason as text."),
+        ({"text": "No"}, "Enter the reason as text."),
+    ],
+)
+def test_a_refusal_reason_follows_the_rules_for_typed_text_on_the_page_and_in_the_api(
+    world, as_person, reason, message
+):
+    contract = ContractFactory(provider=world.riverside, coordinating=world.hackney, status=ContractStatus.PROPOSED)
+    client = as_person("riverside_lead")
+
+    response = client.post(
+        reverse("contract-refuse", args=[contract.pk]), {"reason": reason}, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert message in response.json()["reason"][0]
+    if isinstance(reason, str):
+        page = client.post(reverse("providers:contract_refuse", args=[contract.pk]), {"reason": reason})
+        assert page.status_code == 200
+        assert message in html.unescape(page.content.decode())
+    contract.refresh_from_db()
+    assert contract.status == ContractStatus.PROPOSED
 
 
 def test_the_api_accepts_and_refuses_through_the_same_rules(world, as_person):
