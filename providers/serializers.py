@@ -97,14 +97,22 @@ class AcceptContractSerializer(serializers.Serializer):
     )
 
 
+class AsSent(serializers.Field):
+    """A value handed to a service exactly as it was sent, for the service's own rule to judge."""
+
+    def to_internal_value(self, data):
+        return data
+
+    def to_representation(self, value):
+        return value
+
+
 class RefuseContractSerializer(serializers.Serializer):
     """Refusing a proposed contract, with the reason the commissioners will read."""
 
-    # Passed as sent to the service, which judges it by the one rule for typed text (length, control characters,
-    # text rather than a list or a number), so the API and the page give the same messages.
-    reason = serializers.JSONField(
-        required=False, help_text="Why the contract is refused: text, up to 2,000 characters."
-    )
+    # Passed as sent (a form's text or any JSON value) to the service, which judges it by the one rule for typed
+    # text (length, control characters, text rather than a list or a number): the API and the page say the same.
+    reason = AsSent(required=False, help_text="Why the contract is refused: text, up to 2,000 characters.")
 
 
 def _messages(field: str) -> dict:
