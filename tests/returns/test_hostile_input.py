@@ -444,7 +444,7 @@ def test_half_a_surrogate_pair_anywhere_in_the_json_is_refused_not_a_server_erro
 
 
 def test_a_whole_emoji_written_as_a_surrogate_pair_in_json_is_kept(world, as_person, catalogue, draft):
-    body = '{"answers": [{"metric": "LEADS", "values": {"text": "Lead named \\ud83d\\udc4d"}}]}'
+    body = '{"answers": [{"metric": "LEADS", "base_revision": 0, "values": {"text": "Lead named \\ud83d\\udc4d"}}]}'
     response = post_raw(as_person("riverside_contributor"), draft, body)
     assert response.status_code == 200
     assert Answer.objects.get(metric__code="LEADS").values == {"text": "Lead named 👍"}
