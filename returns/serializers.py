@@ -8,6 +8,8 @@ values; :func:`standards.kinds.clean_answer`, called by the service, is the one 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from providers.models import Organisation
@@ -190,6 +192,7 @@ class OpenReturnSerializer(serializers.Serializer):
             self.fields["provider"].queryset = Organisation.objects.restrict(request.user).providers()
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class SentAsIs(serializers.Field):
     """A value passed on exactly as sent (text, or a list or number sent by mistake), for the service to judge.
 
@@ -226,9 +229,7 @@ class AnswerItemSerializer(serializers.Serializer):
         }
     )
     base_revision = serializers.IntegerField(
-        required=False,  # missing or null is answered 428 by answer_inputs, not 400
-        allow_null=True,
-        min_value=0,
+        min_value=0,  # missing or null is answered 428 by answer_inputs, not 400
         help_text=(
             "The answer's revision you started from, as read from GET returns/<id>/ (0 for an answer not yet "
             "saved). Required: a save without it is refused with 428; a revision that is no longer the saved one "
@@ -251,7 +252,7 @@ class AnswerItemSerializer(serializers.Serializer):
         data = self.validated_data
         return AnswerInput(
             values=data["values"],
-            base_revision=data.get("base_revision"),
+            base_revision=data["base_revision"],
             confirm_unusual=data["confirm_unusual"],
             unusual_note=data["unusual_note"],
             actions=[dict(row) for row in data["actions"]] if data["actions"] is not None else None,
@@ -338,11 +339,14 @@ def answer_inputs(data, metrics: list[Metric]) -> dict[int, AnswerInput]:
             continue
         serializer = AnswerItemSerializer(data=item)
         if not serializer.is_valid():
-            problems[metric.code] = {field: _first_message(errors) for field, errors in serializer.errors.items()}
+            errors = dict(serializer.errors)
+            if errors.get("base_revision") and errors["base_revision"][0].code in ("required", "null"):
+                del errors["base_revision"]
+                missing.append(metric.code)
+            if errors:
+                problems[metric.code] = {field: _first_message(found) for field, found in errors.items()}
             continue
         inputs[metric.pk] = serializer.to_answer_input()
-        if inputs[metric.pk].base_revision is None:
-            missing.append(metric.code)
     if problems or general:
         raise ReturnProblems(problems, general)
     if missing:

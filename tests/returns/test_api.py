@@ -487,6 +487,7 @@ def test_the_api_schema_says_a_save_of_answers_needs_its_base_revision(as_person
     assert "base_revision" in operation["responses"]["428"]["description"]
     assert "saved_revision" in operation["responses"]["409"]["description"]
     item = schema.json()["components"]["schemas"]["AnswerItem"]
+    assert "base_revision" in item["required"] and not item["properties"]["base_revision"].get("nullable")
     assert "428" in item["properties"]["base_revision"]["description"]
 
 
