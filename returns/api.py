@@ -7,7 +7,10 @@ service's own words:
 - 400 ``{"errors": {<metric code>: {<field>: <message>}}, "general": [<message>, ...]}``, plus ``"fields":
   {<field>: <message>}`` when a field of the request itself (not of an answer) is wrong;
 - 403 ``{"detail": <message>}`` when the person may see the return but not do this to it;
-- 409 ``{"detail": <message>, "conflicts": [...]}`` when someone else saved the same answer first.
+- 409 ``{"detail": <message>, "conflicts": [...]}`` when someone else saved the same answer first;
+- 428 ``{"detail": <message>, "errors": {<metric code>: {"base_revision": <message>}}}`` when a save of answers
+  does not say which revision of each answer it started from (``base_revision``, 0 for one not yet saved):
+  the API never overwrites an answer blind.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework import serializers as drf
 from rest_framework.decorators import action
@@ -33,6 +37,7 @@ from .models import Answer, Evidence, ReportingPeriod, Return, ReturnStatus, Rev
 from .selectors import metrics_for
 from .serializers import (
     AnswerSerializer,
+    BaseRevisionMissing,
     EvidenceSerializer,
     EvidenceUploadSerializer,
     OpenReturnSerializer,
@@ -42,6 +47,8 @@ from .serializers import (
     ReturnForRevisionSerializer,
     ReturnSerializer,
     RevisionRequestSerializer,
+    SaveAnswersSerializer,
+    SavedAnswersSerializer,
     SubmissionSerializer,
     SubmitSerializer,
     answer_inputs,
@@ -60,6 +67,18 @@ class Problems(exceptions.APIException):
             self.detail["fields"] = fields
 
 
+class BaseRevisionRequired(exceptions.APIException):
+    """428: a save of answers that does not say which revision of each answer it started from."""
+
+    status_code = status.HTTP_428_PRECONDITION_REQUIRED
+
+    def __init__(self, missing: BaseRevisionMissing):
+        self.detail = {
+            "detail": str(missing),
+            "errors": {code: {"base_revision": str(missing)} for code in missing.codes},
+        }
+
+
 class Conflicted(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
 
@@ -74,6 +93,7 @@ class Conflicted(exceptions.APIException):
                     "saved_by": PersonSerializer(c.saved_by).data if c.saved_by else None,
                     "saved_at": when.to_representation(c.saved_at),
                     "saved_values": c.saved_values,
+                    "saved_revision": c.saved_revision,
                 }
                 for c in conflict.conflicts
             ],
@@ -178,9 +198,31 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         made_now = status.HTTP_200_OK if existed else status.HTTP_201_CREATED
         return Response(self.in_full(provider_return), status=made_now)
 
+    @extend_schema(
+        request=SaveAnswersSerializer,
+        responses={
+            200: SavedAnswersSerializer,
+            400: OpenApiResponse(description="Wrong values, or a body that cannot be read; nothing is saved."),
+            403: OpenApiResponse(description="The person may see the return but not change it."),
+            409: OpenApiResponse(
+                description="Someone saved one of these answers after the revision sent as base_revision; nothing "
+                "is saved. Each conflict gives the answer as now saved (saved_values, saved_revision, saved_by, "
+                "saved_at): send saved_revision as base_revision to save over it knowingly."
+            ),
+            428: OpenApiResponse(
+                description="An answer does not say which revision it started from: send base_revision (0 for an "
+                "answer not yet saved). Nothing is saved."
+            ),
+        },
+    )
     @action(detail=True, methods=["post"])
     def answers(self, request, pk=None, format=None):
-        """Save answers to the draft, all or nothing; the answers as saved and any unusual-value warnings."""
+        """Save answers to the draft, all or nothing; the answers as saved and any unusual-value warnings.
+
+        Each answer says which revision it started from (``base_revision``: the answer's ``revision`` as read, 0
+        for one not yet saved); without it the save is refused (428), and when someone saved the answer since,
+        it is refused as a conflict (409) with the answer as now saved.
+        """
         provider_return = self.get_object()
         try:
             given = answer_inputs(request.data, metrics_for(provider_return.provider, provider_return.period))
@@ -188,6 +230,9 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
             # Saving nothing runs the service's own checks, so that who may save, and when, are answered first.
             act(services.save_answers, provider_return, by=request.user, answers={})
             raise Problems(unreadable.by_metric, unreadable.general) from unreadable
+        except BaseRevisionMissing as missing:
+            act(services.save_answers, provider_return, by=request.user, answers={})
+            raise BaseRevisionRequired(missing) from missing
         result = act(services.save_answers, provider_return, by=request.user, answers=given)
         answers = (
             Answer.objects.filter(provider_return=provider_return, metric_id__in=list(given))

@@ -8,6 +8,8 @@ values; :func:`standards.kinds.clean_answer`, called by the service, is the one 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from providers.models import Organisation
@@ -190,6 +192,7 @@ class OpenReturnSerializer(serializers.Serializer):
             self.fields["provider"].queryset = Organisation.objects.restrict(request.user).providers()
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class SentAsIs(serializers.Field):
     """A value passed on exactly as sent (text, or a list or number sent by mistake), for the service to judge.
 
@@ -226,9 +229,12 @@ class AnswerItemSerializer(serializers.Serializer):
         }
     )
     base_revision = serializers.IntegerField(
-        required=False,
-        allow_null=True,
-        min_value=0,
+        min_value=0,  # missing or null is answered 428 by answer_inputs, not 400
+        help_text=(
+            "The answer's revision you started from, as read from GET returns/<id>/ (0 for an answer not yet "
+            "saved). Required: a save without it is refused with 428; a revision that is no longer the saved one "
+            "is refused with 409 and the answer as now saved."
+        ),
         error_messages={
             "invalid": "Send the revision you started from as a whole number, like 3.",
             "min_value": "Send the revision you started from as a whole number, like 3.",
@@ -246,11 +252,40 @@ class AnswerItemSerializer(serializers.Serializer):
         data = self.validated_data
         return AnswerInput(
             values=data["values"],
-            base_revision=data.get("base_revision"),
+            base_revision=data["base_revision"],
             confirm_unusual=data["confirm_unusual"],
             unusual_note=data["unusual_note"],
             actions=[dict(row) for row in data["actions"]] if data["actions"] is not None else None,
         )
+
+
+#: What a save is told when an answer does not say which revision it started from (428).
+BASE_REVISION_MISSING = (
+    "Say which revision of this answer you changed: send base_revision, the answer's revision as read from "
+    "GET returns/<id>/ (0 for an answer not yet saved), so that nobody's save is overwritten unseen."
+)
+
+
+class BaseRevisionMissing(Exception):
+    """Some answers sent to ``returns/<id>/answers/`` do not say which revision they started from."""
+
+    def __init__(self, codes: list[str]):
+        self.codes = codes
+        super().__init__(BASE_REVISION_MISSING)
+
+
+class SaveAnswersSerializer(serializers.Serializer):
+    """The body of ``returns/<id>/answers/`` (read by :func:`answer_inputs`; here for the API's schema)."""
+
+    answers = AnswerItemSerializer(many=True)
+
+
+class SavedAnswersSerializer(serializers.Serializer):
+    """What ``returns/<id>/answers/`` answers: the answers as saved, those changed, unusual-value warnings."""
+
+    answers = AnswerSerializer(many=True)
+    changed = serializers.ListField(child=serializers.CharField(), help_text="Codes of the answers changed.")
+    warnings = serializers.DictField(child=serializers.CharField(), help_text="Metric code → unusual value warning.")
 
 
 def _first_message(errors) -> str:
@@ -276,7 +311,9 @@ def answer_inputs(data, metrics: list[Metric]) -> dict[int, AnswerInput]:
     """Turn the body of ``returns/<id>/answers/`` into the service's inputs, by metric id.
 
     Raises :class:`ReturnProblems` keyed like the service's (metric code, then field) when an answer cannot be
-    read at all: an unknown metric, values that are not an object, a revision that is not a number.
+    read at all: an unknown metric, values that are not an object, a revision that is not a number. Then raises
+    :class:`BaseRevisionMissing` when an answer does not say which revision it started from: the API never saves
+    blind.
     """
     items = data.get("answers") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
@@ -284,6 +321,7 @@ def answer_inputs(data, metrics: list[Metric]) -> dict[int, AnswerInput]:
     inputs: dict[int, AnswerInput] = {}
     problems: dict[str, dict[str, str]] = {}
     general: list[str] = []
+    missing: list[str] = []
     for number, item in enumerate(items, start=1):
         if not isinstance(item, dict):
             general.append(f"Answer {number}: send an object with the metric and its values.")
@@ -301,11 +339,18 @@ def answer_inputs(data, metrics: list[Metric]) -> dict[int, AnswerInput]:
             continue
         serializer = AnswerItemSerializer(data=item)
         if not serializer.is_valid():
-            problems[metric.code] = {field: _first_message(errors) for field, errors in serializer.errors.items()}
+            errors = dict(serializer.errors)
+            if errors.get("base_revision") and errors["base_revision"][0].code in ("required", "null"):
+                del errors["base_revision"]
+                missing.append(metric.code)
+            if errors:
+                problems[metric.code] = {field: _first_message(found) for field, found in errors.items()}
             continue
         inputs[metric.pk] = serializer.to_answer_input()
     if problems or general:
         raise ReturnProblems(problems, general)
+    if missing:
+        raise BaseRevisionMissing(missing)
     return inputs
 
 

@@ -72,6 +72,7 @@ class Conflict:
     saved_by: object
     saved_at: datetime.datetime
     saved_values: dict
+    saved_revision: int = 0  # to send back as the base of a save made knowingly over it
 
 
 class EditConflict(Exception):
@@ -88,6 +89,8 @@ class AnswerInput:
     """What a person sent for one metric: the values, the revision they started from, their confirmations."""
 
     values: dict
+    # The answer's revision the person started from, 0 for an answer not yet saved. None skips the check: only
+    # for the project's own writers (demo data); the page and the API always send one (the API refuses without).
     base_revision: int | None = None
     confirm_unusual: bool = False
     unusual_note: str = ""
@@ -204,6 +207,13 @@ def _update_action_plan(answer: Answer, rows: list[dict], places: list[int], *, 
             item.delete()
 
 
+def _action_rows(answer: Answer) -> list[dict]:
+    """The answer's action plan as saved, in the shape of :func:`_clean_actions`'s rows."""
+    if answer.pk is None:
+        return []
+    return [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
+
+
 def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput], today=None) -> SaveResult:
     """Save answers to a draft, all or nothing. Incomplete answers are fine in a draft; wrong ones are not.
 
@@ -251,9 +261,10 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
                 answer is not None
                 and given.base_revision is not None
                 and answer.revision != given.base_revision
-                and answer.values != stored
+                and (answer.values != stored or (actions is not None and actions != _action_rows(answer)))
             ):
-                conflicts.append(Conflict(metric, answer.updated_by, answer.updated_at, answer.values))
+                # Sending again what is saved now is not a conflict (a retried request): only a change is.
+                conflicts.append(Conflict(metric, answer.updated_by, answer.updated_at, answer.values, answer.revision))
                 continue
             planned.append((metric, answer, stored, given, note, actions, places))
         if problems:
@@ -269,12 +280,7 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             warning = unusual_value_warning(metric.kind, stored, recent.get(metric.code, []))
             confirmed = bool(warning) and (given.confirm_unusual or (answer.unusual_value_confirmed and not changed))
             note = note if given.confirm_unusual else answer.unusual_value_note
-            current_actions = (
-                [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
-                if answer.pk
-                else []
-            )
-            actions_changed = actions is not None and actions != current_actions
+            actions_changed = actions is not None and actions != _action_rows(answer)
             if changed or confirmed != answer.unusual_value_confirmed or actions_changed:
                 answer.values = stored
                 answer.revision += 1

@@ -133,9 +133,10 @@ def test_the_api_keeps_each_actions_identity(world, catalogue, client, submitted
     return_for_revision(provider_return, by=world.newham_nurse, comments="Give the panels a firm date.")
     client.force_login(world.riverside_lead)
     revised = [PLAN[0], row("Train interview panels", 40), PLAN[2]]
+    base = Answer.objects.get(provider_return=provider_return, metric=catalogue.self_assessment).revision
     response = client.post(
         f"/api/v1/returns/{provider_return.pk}/answers/",
-        {"answers": [{"metric": "S11-01", "values": PARTLY_MET, "actions": revised}]},
+        {"answers": [{"metric": "S11-01", "values": PARTLY_MET, "actions": revised, "base_revision": base}]},
         content_type="application/json",
     )
     assert response.status_code == 200, response.content

@@ -38,14 +38,16 @@ def api(path: str) -> str:
 
 
 def complete_answers(c) -> list[dict]:
+    """Every answer of a return not yet answered: each starts from no saved answer (``base_revision`` 0)."""
     return [
-        {"metric": "DBS", "values": {"numerator": "98", "denominator": "100"}},
-        {"metric": c.allegations.pk, "values": {"count": 2}},
-        {"metric": "POLICY", "values": {"in_place": True, "review_date": "2027-03-31"}},
-        {"metric": "AUDIT", "values": {"sampled": 20, "compliant": 19}},
-        {"metric": "S11-01", "values": {"grade": "compliant", "evidence": "Board minutes, March 2025."}},
-        {"metric": "LEADS", "values": {"text": "Dr A Patel, Safeguarding Lead."}},
-    ]
+        {"metric": "DBS", "values": {"numerator": "98", "denominator": "100"}, "base_revision": 0},
+        {"metric": c.allegations.pk, "values": {"count": 2}, "base_revision": 0},
+        {"metric": "POLICY", "values": {"in_place": True, "review_date": "2027-03-31"}, "base_revision": 0},
+        {"metric": "AUDIT", "values": {"sampled": 20, "compliant": 19}, "base_revision": 0},
+        {"metric": "S11-01", "values": {"grade": "compliant", "evidence": "Board minutes, March 2025."},
+         "base_revision": 0},
+        {"metric": "LEADS", "values": {"text": "Dr A Patel, Safeguarding Lead."}, "base_revision": 0},
+    ]  # fmt: skip
 
 
 def post_answers(client, provider_return, answers):
@@ -272,9 +274,9 @@ def test_wrong_values_are_refused_with_the_services_own_messages_and_nothing_is_
         as_person("riverside_contributor"),
         draft,
         [
-            {"metric": "DBS", "values": {"numerator": "120", "denominator": "100"}},
-            {"metric": c.audit.pk, "values": {"sampled": "10", "compliant": "12.5"}},
-            {"metric": "POLICY", "values": {"in_place": "yes", "review_date": "31/03/2027"}},
+            {"metric": "DBS", "values": {"numerator": "120", "denominator": "100"}, "base_revision": 0},
+            {"metric": c.audit.pk, "values": {"sampled": "10", "compliant": "12.5"}, "base_revision": 0},
+            {"metric": "POLICY", "values": {"in_place": "yes", "review_date": "31/03/2027"}, "base_revision": 0},
         ],
     )
     assert response.status_code == 400
@@ -288,9 +290,9 @@ def test_a_question_the_return_does_not_ask_is_refused_in_the_services_words(wor
     assert expected == {"errors": {str(c.annual.pk): {"metric": "This question is not part of this return."}},
                         "general": []}  # fmt: skip
     client = as_person("riverside_contributor")
-    by_id = post_answers(client, draft, [{"metric": c.annual.pk, "values": {"text": "x"}}])
+    by_id = post_answers(client, draft, [{"metric": c.annual.pk, "values": {"text": "x"}, "base_revision": 0}])
     assert by_id.status_code == 400 and by_id.json() == expected
-    by_code = post_answers(client, draft, [{"metric": "MADE-UP", "values": {}}])
+    by_code = post_answers(client, draft, [{"metric": "MADE-UP", "values": {}, "base_revision": 0}])
     assert by_code.json() == {"errors": {"MADE-UP": expected["errors"][str(c.annual.pk)]}, "general": []}
     unreadable = post_answers(client, draft, [{"metric": "DBS", "values": [1, 2], "base_revision": "one"}])
     assert unreadable.status_code == 400
@@ -315,14 +317,14 @@ def test_an_action_plan_is_saved_and_each_row_is_checked_in_the_services_words(w
         answers={c.self_assessment.pk: AnswerInput(values, actions=bad)},
     )  # fmt: skip
     client = as_person("riverside_contributor")
-    refused = post_answers(client, draft, [{"metric": "S11-01", "values": values, "actions": bad}])
+    refused = post_answers(client, draft, [{"metric": "S11-01", "values": values, "actions": bad, "base_revision": 0}])
     assert refused.status_code == 400 and refused.json() == expected
     assert expected["errors"]["S11-01"]["actions-1-owner"] == "Action 1: say who owns the action."
     good = [{"action": "Re-audit files", "owner": "Head of HR", "due_on": "2026-01-31"}]
-    saved = post_answers(client, draft, [{"metric": "S11-01", "values": values, "actions": good}])
+    saved = post_answers(client, draft, [{"metric": "S11-01", "values": values, "actions": good, "base_revision": 0}])
     assert saved.status_code == 200 and saved.json()["answers"][0]["actions"] == good
     # Without "actions" the plan stays as it is.
-    kept = post_answers(client, draft, [{"metric": "S11-01", "values": values}])
+    kept = post_answers(client, draft, [{"metric": "S11-01", "values": values, "base_revision": 1}])
     assert kept.json()["answers"][0]["actions"] == good
 
 
@@ -342,9 +344,151 @@ def test_two_people_saving_the_same_answer_the_second_is_told_who_saved_it(world
     assert conflict["saved_by"] == {"id": contributor.pk, "name": contributor.get_full_name()}
     assert conflict["saved_values"] == {"count": 3}
     assert datetime.datetime.fromisoformat(conflict["saved_at"]) == answer.updated_at
+    assert conflict["saved_revision"] == 1
     assert Answer.objects.get(metric=catalogue.allegations).values == {"count": 3}
     resaved = post_answers(client, draft, [{"metric": "ALLEGATIONS", "values": {"count": 5}, "base_revision": 1}])
     assert resaved.status_code == 200 and resaved.json()["answers"][0]["revision"] == 2
+
+
+# ------------------------------------------------------------------------------------------- no blind writes
+
+
+def answer_as_read(client, provider_return, code) -> dict | None:
+    """The answer to a metric as a client reads it from the return in full (None when not yet saved)."""
+    body = client.get(api(f"returns/{provider_return.pk}/")).json()
+    return next(m["answer"] for m in body["metrics"] if m["code"] == code)
+
+
+def based_on(answer: dict | None) -> int:
+    return answer["revision"] if answer else 0
+
+
+@pytest.mark.parametrize("sent", [{}, {"base_revision": None}], ids=["left out", "null"])
+def test_a_save_that_does_not_say_which_revision_it_changed_is_refused_428_and_nothing_is_stored(
+    world, as_person, catalogue, draft, sent
+):
+    client = as_person("riverside_contributor")
+    assert post_answers(client, draft, [{"metric": "LEADS", "values": {"text": "Dr A Patel."}, "base_revision": 0}]
+                        ).status_code == 200  # fmt: skip
+    response = post_answers(
+        client,
+        draft,
+        [
+            {"metric": "ALLEGATIONS", "values": {"count": 4}, "base_revision": 0},
+            {"metric": "LEADS", "values": {"text": "Overwritten unseen."}, **sent},
+        ],
+    )
+    assert response.status_code == 428
+    body = response.json()
+    assert body["detail"].startswith("Say which revision of this answer you changed: send base_revision")
+    assert "(0 for an answer not yet saved)" in body["detail"]
+    assert body["errors"] == {"LEADS": {"base_revision": body["detail"]}}
+    assert Answer.objects.get(metric=catalogue.narrative).values == {"text": "Dr A Patel."}
+    assert not Answer.objects.filter(metric=catalogue.allegations).exists()
+
+
+def test_who_may_save_and_when_come_before_a_missing_revision(world, as_person, catalogue, draft):
+    refused = post_answers(as_person("newham_nurse"), draft, [{"metric": "ALLEGATIONS", "values": {"count": 1}}])
+    assert refused.status_code == 403
+    draft.period.submission_deadline, draft.period.lock_date = datetime.date(2025, 10, 31), datetime.date(2025, 11, 30)
+    draft.period.save()
+    locked = post_answers(
+        as_person("riverside_contributor"), draft, [{"metric": "ALLEGATIONS", "values": {"count": 1}}]
+    )
+    assert locked.status_code == 400 and "was locked on 30 November 2025" in locked.json()["general"][0]
+    assert not Answer.objects.exists()
+
+
+def test_a_save_based_on_the_revision_now_saved_is_stored(world, as_person, catalogue, draft):
+    client = as_person("riverside_contributor")
+    for count in (1, 2, 3):
+        base = based_on(answer_as_read(client, draft, "ALLEGATIONS"))
+        saved = post_answers(
+            client, draft, [{"metric": "ALLEGATIONS", "values": {"count": count}, "base_revision": base}]
+        )
+        assert saved.status_code == 200, saved.content
+        assert saved.json()["answers"][0]["revision"] == base + 1
+    assert Answer.objects.get(metric=catalogue.allegations).values == {"count": 3}
+
+
+@pytest.mark.parametrize("base", [0, 1, 3], ids=["claims none saved", "an earlier revision", "a later revision"])
+def test_a_save_based_on_a_revision_no_longer_saved_is_refused_409_with_the_answer_as_saved(
+    world, as_person, catalogue, draft, base
+):
+    lead = as_person("riverside_lead")
+    for revision, count in enumerate((4, 5)):
+        post_answers(lead, draft, [{"metric": "ALLEGATIONS", "values": {"count": count}, "base_revision": revision}])
+    assert Answer.objects.get(metric=catalogue.allegations).revision == 2
+    stale = post_answers(as_person("riverside_contributor"), draft,
+                         [{"metric": "ALLEGATIONS", "values": {"count": 9}, "base_revision": base}])  # fmt: skip
+    assert stale.status_code == 409
+    (conflict,) = stale.json()["conflicts"]
+    assert conflict["code"] == "ALLEGATIONS" and conflict["saved_values"] == {"count": 5}
+    assert conflict["saved_revision"] == 2 and conflict["saved_by"]["id"] == world.riverside_lead.pk
+    answer = Answer.objects.get(metric=catalogue.allegations)
+    assert (answer.values, answer.revision) == ({"count": 5}, 2)
+
+
+def test_two_clients_saving_from_the_same_revision_one_is_stored_and_the_other_told(world, as_person, catalogue,
+                                                                                     draft):  # fmt: skip
+    lead, contributor = as_person("riverside_lead"), as_person("riverside_contributor")
+    post_answers(lead, draft, [{"metric": "DBS", "values": {"numerator": 90, "denominator": 100}, "base_revision": 0}])
+    read_by_lead = answer_as_read(lead, draft, "DBS")
+    read_by_contributor = answer_as_read(contributor, draft, "DBS")
+    first = post_answers(lead, draft, [{"metric": "DBS", "values": {"numerator": 91, "denominator": 100},
+                                        "base_revision": based_on(read_by_lead)}])  # fmt: skip
+    second = post_answers(contributor, draft, [{"metric": "DBS", "values": {"numerator": 92, "denominator": 100},
+                                                "base_revision": based_on(read_by_contributor)}])  # fmt: skip
+    assert (first.status_code, second.status_code) == (200, 409)
+    assert second.json()["conflicts"][0]["saved_values"] == {"numerator": 91, "denominator": 100}
+    assert Answer.objects.get(metric=catalogue.dbs).values == {"numerator": 91, "denominator": 100}
+    # Told, the second client saves over it knowingly, from the revision the conflict gave.
+    again = post_answers(
+        contributor,
+        draft,
+        [
+            {
+                "metric": "DBS",
+                "values": {"numerator": 92, "denominator": 100},
+                "base_revision": second.json()["conflicts"][0]["saved_revision"],
+            }
+        ],
+    )
+    assert again.status_code == 200 and again.json()["answers"][0]["revision"] == 3
+
+
+def test_an_action_plan_changed_since_it_was_read_is_a_conflict_not_overwritten(world, as_person, catalogue, draft):
+    values = {"grade": "partially_compliant", "evidence": "Audit under way."}
+    first = [{"action": "Re-audit files", "owner": "Head of HR", "due_on": "2026-01-31"}]
+    lead, contributor = as_person("riverside_lead"), as_person("riverside_contributor")
+    post_answers(lead, draft, [{"metric": "S11-01", "values": values, "actions": first, "base_revision": 0}])
+    post_answers(lead, draft, [{"metric": "S11-01", "values": values, "actions": first * 2, "base_revision": 1}])
+    stale = post_answers(contributor, draft, [{"metric": "S11-01", "values": values, "base_revision": 1,
+                                               "actions": [{**first[0], "owner": "Named nurse"}]}])  # fmt: skip
+    assert stale.status_code == 409
+    assert Answer.objects.get(metric=catalogue.self_assessment).actions.count() == 2
+
+
+def test_sending_again_what_is_saved_is_not_a_conflict(world, as_person, catalogue, draft):
+    """A request retried after its answer was lost: the same values from the same base are already saved."""
+    client = as_person("riverside_contributor")
+    item = {"metric": "ALLEGATIONS", "values": {"count": 2}, "base_revision": 0}
+    assert post_answers(client, draft, [item]).status_code == 200
+    retried = post_answers(client, draft, [item])
+    assert retried.status_code == 200 and retried.json()["changed"] == []
+    assert Answer.objects.get(metric=catalogue.allegations).revision == 1
+
+
+def test_the_api_schema_says_a_save_of_answers_needs_its_base_revision(as_person):
+    schema = as_person("riverside_contributor").get(api("schema/"), {"format": "json"})
+    assert schema.status_code == 200
+    operation = schema.json()["paths"]["/api/v1/returns/{id}/answers/"]["post"]
+    assert {"200", "400", "403", "409", "428"} <= set(operation["responses"])
+    assert "base_revision" in operation["responses"]["428"]["description"]
+    assert "saved_revision" in operation["responses"]["409"]["description"]
+    item = schema.json()["components"]["schemas"]["AnswerItem"]
+    assert "base_revision" in item["required"] and not item["properties"]["base_revision"].get("nullable")
+    assert "428" in item["properties"]["base_revision"]["description"]
 
 
 def test_an_unusual_value_is_warned_about_and_its_confirmation_kept(world, as_person, catalogue, q1, draft):
@@ -361,13 +505,14 @@ def test_an_unusual_value_is_warned_about_and_its_confirmation_kept(world, as_pe
 
     client = as_person("riverside_contributor")
     low = {"numerator": "40", "denominator": "100"}
-    warned = post_answers(client, draft, [{"metric": "DBS", "values": low}])
+    warned = post_answers(client, draft, [{"metric": "DBS", "values": low, "base_revision": 0}])
     recent = recent_values(world.riverside, draft.period, ["DBS"])["DBS"]
     expected = unusual_value_warning("percentage", {"numerator": 40, "denominator": 100}, recent)
     assert expected.startswith("This comes to 40.0%, far from your recent figures")
     assert warned.status_code == 200 and warned.json()["warnings"] == {"DBS": expected}
     confirmed = post_answers(client, draft, [{"metric": "DBS", "values": low, "confirm_unusual": True,
-                                              "unusual_note": "New starters awaiting checks."}])  # fmt: skip
+                                              "unusual_note": "New starters awaiting checks.",
+                                              "base_revision": 1}])  # fmt: skip
     assert confirmed.json()["warnings"] == {}
     (answer,) = confirmed.json()["answers"]
     assert answer["unusual_value_confirmed"] is True and answer["unusual_value_note"] == "New starters awaiting checks."
@@ -377,7 +522,7 @@ def test_an_unusual_value_is_warned_about_and_its_confirmation_kept(world, as_pe
 def test_commissioners_see_the_return_but_cannot_change_it(world, as_person, catalogue, draft, person):
     expected = denial(save_answers, draft, by=getattr(world, person), answers={})
     client = as_person(person)
-    refused = post_answers(client, draft, [{"metric": "ALLEGATIONS", "values": {"count": 1}}])
+    refused = post_answers(client, draft, [{"metric": "ALLEGATIONS", "values": {"count": 1}, "base_revision": 0}])
     assert refused.status_code == 403 and refused.json() == {"detail": expected}
     # Who may save comes before what was sent.
     assert post_answers(client, draft, [{"metric": "MADE-UP", "values": {}}]).status_code == 403
@@ -392,7 +537,7 @@ def test_nothing_changes_once_the_period_is_locked(world, as_person, catalogue, 
     expected = refusal(save_answers, draft, by=world.riverside_contributor, answers={})
     assert "was locked on 30 November 2025" in expected["general"][0]
     client = as_person("riverside_contributor")
-    refused = post_answers(client, draft, [{"metric": "ALLEGATIONS", "values": {"count": 1}}])
+    refused = post_answers(client, draft, [{"metric": "ALLEGATIONS", "values": {"count": 1}, "base_revision": 0}])
     assert refused.status_code == 400 and refused.json() == expected
     assert upload(client, draft, catalogue.policy).json() == expected
     assert not Answer.objects.exists()
@@ -439,7 +584,7 @@ def test_a_complete_return_is_submitted_then_returned_for_revision_and_resubmitt
 
     draft.refresh_from_db()
     after = refusal(save_answers, draft, by=world.riverside_lead, answers={})
-    changed = post_answers(lead, draft, [{"metric": "ALLEGATIONS", "values": {"count": 9}}])
+    changed = post_answers(lead, draft, [{"metric": "ALLEGATIONS", "values": {"count": 9}, "base_revision": 1}])
     assert changed.status_code == 400 and changed.json() == after
     assert after["general"] == ["This return has been submitted, so it can no longer be changed."]
     assert upload(lead, draft, c.policy).json() == after

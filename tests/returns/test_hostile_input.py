@@ -140,7 +140,7 @@ def through_form(client, draft, code, field, value) -> str:
 def through_api(client, draft, code, field, value) -> str:
     response = client.post(
         f"/api/v1/returns/{draft.pk}/answers/",
-        {"answers": [{"metric": code, "values": {field: value}}]},
+        {"answers": [{"metric": code, "values": {field: value}, "base_revision": 0}]},
         content_type="application/json",
     )
     if response.status_code == 200:
@@ -240,7 +240,7 @@ def test_a_value_of_the_wrong_json_type_is_refused_with_a_message_for_its_field(
 def test_a_json_number_too_large_for_a_float_is_refused_by_its_field(
     world, as_person, catalogue, draft, number, message
 ):
-    body = '{"answers": [{"metric": "ALLEGATIONS", "values": {"count": ' + number + "}}]}"
+    body = '{"answers": [{"metric": "ALLEGATIONS", "base_revision": 0, "values": {"count": ' + number + "}}]}"
     response = post_raw(as_person("riverside_contributor"), draft, body)
     assert response.status_code == 400
     assert response.json()["errors"]["ALLEGATIONS"]["count"] == (message or "Enter the number as 0 or more.")
@@ -249,7 +249,7 @@ def test_a_json_number_too_large_for_a_float_is_refused_by_its_field(
 
 @pytest.mark.parametrize("constant", ["Infinity", "-Infinity", "NaN"])
 def test_infinity_and_nan_which_are_not_json_are_refused_as_a_whole(world, as_person, catalogue, draft, constant):
-    body = '{"answers": [{"metric": "ALLEGATIONS", "values": {"count": ' + constant + "}}]}"
+    body = '{"answers": [{"metric": "ALLEGATIONS", "base_revision": 0, "values": {"count": ' + constant + "}}]}"
     response = post_raw(as_person("riverside_contributor"), draft, body)
     assert response.status_code == 400
     assert f"{constant.lstrip('-')} is not a number JSON can carry" in response.json()["detail"]
@@ -258,7 +258,9 @@ def test_infinity_and_nan_which_are_not_json_are_refused_as_a_whole(world, as_pe
 
 @pytest.mark.parametrize("depth", [33, 5_000, 100_000])
 def test_json_nested_thousands_deep_is_refused_with_a_message(world, as_person, catalogue, draft, depth):
-    body = '{"answers": [{"metric": "LEADS", "values": {"text": ' + "[" * depth + "]" * depth + "}}]}"
+    body = (
+        '{"answers": [{"metric": "LEADS", "base_revision": 0, "values": {"text": ' + "[" * depth + "]" * depth + "}}]}"
+    )
     response = post_raw(as_person("riverside_contributor"), draft, body)
     assert response.status_code == 400
     assert "nests objects and lists more than 32 deep" in response.json()["detail"]
@@ -272,9 +274,8 @@ def test_a_null_character_in_any_string_of_an_answer_is_refused_not_stored(world
         {"metric": "S11-01", "values": {}, "actions": [{"action": "Train\x00", "owner": "A", "due_on": "2026-03-31"}]},
         {"metric": "POLICY", "values": {"in_place": "yes\x00", "review_date": "2027-03-31"}},
     ):
-        response = client.post(
-            f"/api/v1/returns/{draft.pk}/answers/", json.dumps({"answers": [item]}), content_type="application/json"
-        )
+        body = json.dumps({"answers": [{**item, "base_revision": 0}]})
+        response = client.post(f"/api/v1/returns/{draft.pk}/answers/", body, content_type="application/json")
         assert response.status_code == 400, item
     assert not Answer.objects.exists() and not ActionPlanItem.objects.exists()
 
@@ -287,7 +288,11 @@ def test_an_action_plan_row_is_held_to_the_same_text_rules(world, as_person, cat
     row = {"action": "Train staff\x07", "owner": "o" * 201, "due_on": "2026-03-31"}
     response = client.post(
         f"/api/v1/returns/{draft.pk}/answers/",
-        {"answers": [{"metric": "S11-01", "values": {"grade": "partially_compliant"}, "actions": [row]}]},
+        {
+            "answers": [
+                {"metric": "S11-01", "values": {"grade": "partially_compliant"}, "actions": [row], "base_revision": 0}
+            ]
+        },  # fmt: skip
         content_type="application/json",
     )
     assert response.status_code == 400
@@ -439,7 +444,7 @@ def test_half_a_surrogate_pair_anywhere_in_the_json_is_refused_not_a_server_erro
 
 
 def test_a_whole_emoji_written_as_a_surrogate_pair_in_json_is_kept(world, as_person, catalogue, draft):
-    body = '{"answers": [{"metric": "LEADS", "values": {"text": "Lead named \\ud83d\\udc4d"}}]}'
+    body = '{"answers": [{"metric": "LEADS", "base_revision": 0, "values": {"text": "Lead named \\ud83d\\udc4d"}}]}'
     response = post_raw(as_person("riverside_contributor"), draft, body)
     assert response.status_code == 200
     assert Answer.objects.get(metric__code="LEADS").values == {"text": "Lead named 👍"}
