@@ -315,7 +315,7 @@ def _proposed_for_answer(contract: Contract, by) -> Contract:
     if not may_answer_contract(by, contract):
         raise PermissionDenied(f"Only the safeguarding lead of {contract.provider.name} can accept or refuse it.")
     # The status is read from the locked row: of two answers at the same moment, the second sees the first.
-    contract = Contract.objects.select_for_update().select_related("provider", "decided_by").get(pk=contract.pk)
+    contract = Contract.objects.select_for_update().select_related("provider").get(pk=contract.pk)
     if contract.status == ContractStatus.ACCEPTED:
         raise ValidationError(
             f"This contract was already accepted {when_and_who(contract.decided_at, contract.decided_by)}.",
@@ -487,7 +487,9 @@ def accept_invitation(invitation: Invitation, *, user=None, first_name="", last_
     User = get_user_model()
     with transaction.atomic():
         # Read from the locked row: a link opened twice at the same moment is used once.
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if invitation is None:  # cancelled since the link was opened
+            raise ValidationError("This invitation has been cancelled. Ask for a new one.", code="cancelled")
         if invitation.accepted_at is not None:
             raise ValidationError("This invitation has already been used. Sign in instead.", code=ALREADY_DONE)
         if user is None:
