@@ -4,7 +4,8 @@ Every viewset starts from ``restrict(user, action)`` through :class:`providers.s
 another organisation's object is not found (404). Contracts are created and changed through
 :func:`providers.services.save_contract`, and answer with the same messages as the contract form; a provider's
 safeguarding lead accepts or refuses a proposed contract (``POST …/accept/``, ``…/refuse/``) through
-:func:`providers.services.accept_contract` and :func:`providers.services.refuse_contract`.
+:func:`providers.services.accept_contract` and :func:`providers.services.refuse_contract`; a contract already
+accepted or refused answers 409 ``{"detail": ...}`` saying when and by whom.
 """
 
 from __future__ import annotations

@@ -457,11 +457,14 @@ def invite(*, by, organisation: Organisation, email: str, role: str, base_url: s
     if membership is not None:
         role_name = membership.get_role_display().lower()
         raise ValidationError({"email": f"{email} is already a member of {organisation.name}, as {role_name}."})
-    if Invitation.objects.filter(email=email, organisation=organisation, accepted_at__isnull=True).exists():
-        raise ValidationError(
-            {"email": f"{email} already has an invitation to {organisation.name} waiting to be accepted."}
-        )
     with transaction.atomic():
+        # Invitations to one organisation are made one at a time, so that the same invitation sent twice at the same
+        # moment (a double click) finds the first rather than failing on the database's one-open-invitation rule.
+        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if Invitation.objects.filter(email=email, organisation=organisation, accepted_at__isnull=True).exists():
+            raise ValidationError(
+                {"email": f"{email} already has an invitation to {organisation.name} waiting to be accepted."}
+            )
         invitation = Invitation(
             email=email,
             organisation=organisation,

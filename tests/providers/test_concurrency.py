@@ -45,7 +45,7 @@ def test_accepting_and_refusing_a_contract_at_the_same_moment_answers_it_once(wo
     assert isinstance(refused, ValidationError) and refused.code == ALREADY_DONE
     decided = Contract.objects.get(pk=contract.pk)
     assert decided.status in (ContractStatus.ACCEPTED, ContractStatus.REFUSED)
-    answered = "already accepted" if decided.status == ContractStatus.ACCEPTED else "was refused"
+    answered = "was already accepted" if decided.status == ContractStatus.ACCEPTED else "was refused"
     assert f"This contract {answered} on " in refused.messages[0]
     assert decided.history.exclude(status=ContractStatus.PROPOSED).count() == 1
 
@@ -108,3 +108,18 @@ def test_removing_the_last_two_leads_at_the_same_moment_keeps_one(world):
     (refused,) = refusals(outcomes)
     assert "is the last provider safeguarding lead of Riverside University Hospitals NHS Trust" in refused.messages[0]
     assert Membership.objects.filter(organisation=world.riverside, role=Role.PROVIDER_LEAD).count() == 1
+
+
+def test_the_same_invitation_sent_twice_at_the_same_moment_is_sent_once(world):
+    send = lambda: invite(  # noqa: E731
+        by=world.newham_admin, organisation=world.newham, email="ada@example.nhs.uk", role=Role.COMMITTEE_MEMBER,
+        base_url="http://testserver",
+    )  # fmt: skip
+    outcomes = at_once(Organisation.objects.get(pk=world.newham.pk), send, send)
+
+    (invitation,) = Invitation.objects.filter(email="ada@example.nhs.uk")
+    assert invitation in outcomes
+    (refused,) = refusals(outcomes)  # not the database's refusal of a second open invitation
+    assert refused.message_dict == {
+        "email": ["ada@example.nhs.uk already has an invitation to NHS Newham CCG waiting to be accepted."]
+    }
