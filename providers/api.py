@@ -4,7 +4,8 @@ Every viewset starts from ``restrict(user, action)`` through :class:`providers.s
 another organisation's object is not found (404). Contracts are created and changed through
 :func:`providers.services.save_contract`, and answer with the same messages as the contract form; a provider's
 safeguarding lead accepts or refuses a proposed contract (``POST …/accept/``, ``…/refuse/``) through
-:func:`providers.services.accept_contract` and :func:`providers.services.refuse_contract`.
+:func:`providers.services.accept_contract` and :func:`providers.services.refuse_contract`; a contract already
+accepted or refused answers 409 ``{"detail": ...}`` saying when and by whom.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -41,6 +42,13 @@ class OrganisationViewSet(ScopedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
 
     def get_queryset(self):
         return selectors.organisations(super().get_queryset())
+
+
+class AlreadyAnswered(exceptions.APIException):
+    """409: the contract was already accepted or refused; nothing changed."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "already_done"
 
 
 def drf_errors(error: DjangoValidationError) -> dict:
@@ -139,9 +147,12 @@ class ContractViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.Retriev
         return get_object_or_404(Contract.objects.restrict(self.request.user, "answer"), pk=self.kwargs["pk"])
 
     def answer(self, service, contract: Contract, **values) -> None:
+        """Call the service; a contract already accepted or refused (a second answer, a retry) answers 409."""
         try:
             service(contract, by=self.request.user, base_url=self.request.build_absolute_uri("/"), **values)
         except DjangoValidationError as error:
+            if getattr(error, "code", None) == services.ALREADY_DONE:
+                raise AlreadyAnswered(error.messages[0]) from error
             raise serializers.ValidationError(drf_errors(error)) from error
 
     def as_read(self, contract: Contract) -> dict:

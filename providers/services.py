@@ -42,9 +42,19 @@ from .scoping import has_organisation_permission
 INVITATION_SALT = "providers.invitation"
 INVITATION_DAYS = 7
 
+# The code of a ValidationError saying the change asked for was already made (by someone else at the same moment, or
+# by an earlier try of the same request) and nothing changed: the APIs answer it 409, the pages show the message.
+ALREADY_DONE = "already_done"
+
 
 def _record(obj, user) -> None:
     obj._history_user = user
+
+
+def when_and_who(moment, user) -> str:
+    """“on 6 December 2026 by Jane Smith”, for the message saying a change was already made."""
+    name = (user.get_full_name() or user.get_username()) if user else "someone else"
+    return f"on {timezone.localdate(moment):%-d %B %Y} by {name}" if moment else f"by {name}"
 
 
 # ------------------------------------------------------------------------------------------------ contracts
@@ -304,12 +314,18 @@ def earlier_start_needs_agreement(contract: Contract, today: datetime.date | Non
 def _proposed_for_answer(contract: Contract, by) -> Contract:
     if not may_answer_contract(by, contract):
         raise PermissionDenied(f"Only the safeguarding lead of {contract.provider.name} can accept or refuse it.")
+    # The status is read from the locked row: of two answers at the same moment, the second sees the first.
     contract = Contract.objects.select_for_update().select_related("provider").get(pk=contract.pk)
     if contract.status == ContractStatus.ACCEPTED:
-        raise ValidationError("This contract is already accepted.")
+        raise ValidationError(
+            f"This contract was already accepted {when_and_who(contract.decided_at, contract.decided_by)}.",
+            code=ALREADY_DONE,
+        )
     if contract.status == ContractStatus.REFUSED:
         raise ValidationError(
-            "This contract was refused. The co-ordinating commissioner can change it and propose it again."
+            f"This contract was refused {when_and_who(contract.decided_at, contract.decided_by)}. The co-ordinating "
+            "commissioner can change it and propose it again.",
+            code=ALREADY_DONE,
         )
     return contract
 
@@ -441,11 +457,14 @@ def invite(*, by, organisation: Organisation, email: str, role: str, base_url: s
     if membership is not None:
         role_name = membership.get_role_display().lower()
         raise ValidationError({"email": f"{email} is already a member of {organisation.name}, as {role_name}."})
-    if Invitation.objects.filter(email=email, organisation=organisation, accepted_at__isnull=True).exists():
-        raise ValidationError(
-            {"email": f"{email} already has an invitation to {organisation.name} waiting to be accepted."}
-        )
     with transaction.atomic():
+        # Invitations to one organisation are made one at a time, so that the same invitation sent twice at the same
+        # moment (a double click) finds the first rather than failing on the database's one-open-invitation rule.
+        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if Invitation.objects.filter(email=email, organisation=organisation, accepted_at__isnull=True).exists():
+            raise ValidationError(
+                {"email": f"{email} already has an invitation to {organisation.name} waiting to be accepted."}
+            )
         invitation = Invitation(
             email=email,
             organisation=organisation,
@@ -470,9 +489,12 @@ def accept_invitation(invitation: Invitation, *, user=None, first_name="", last_
     """
     User = get_user_model()
     with transaction.atomic():
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+        # Read from the locked row: a link opened twice at the same moment is used once.
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if invitation is None:  # cancelled since the link was opened
+            raise ValidationError("This invitation has been cancelled. Ask for a new one.", code="cancelled")
         if invitation.accepted_at is not None:
-            raise ValidationError("This invitation has already been used. Sign in instead.")
+            raise ValidationError("This invitation has already been used. Sign in instead.", code=ALREADY_DONE)
         if user is None:
             if User.objects.filter(email__iexact=invitation.email).exists():
                 raise ValidationError("You already have an account: sign in first, then open the link again.")
@@ -518,15 +540,25 @@ def remove_membership(membership: Membership, *, by) -> None:
     if not has_organisation_permission(by, organisation, "manage_members"):
         raise PermissionDenied("You cannot change the members of this organisation.")
     managers = Role.PROVIDER_LEAD if organisation.kind == OrganisationKind.PROVIDER else Role.COMMISSIONER_ADMIN
-    if (
-        membership.role == managers
-        and not Membership.objects.filter(organisation=organisation, role=managers).exclude(pk=membership.pk).exists()
-    ):
-        raise ValidationError(
-            f"{membership.user.get_full_name() or membership.user.username} is the last "
-            f"{Role(managers).label.lower()} of {organisation.name}; add another before removing them."
-        )
     with transaction.atomic():
+        # Removals from one organisation are made one at a time, so that two at the same moment cannot both pass
+        # the check for the last manager and leave nobody to manage its members.
+        Organisation.objects.select_for_update().get(pk=organisation.pk)
+        if not Membership.objects.filter(pk=membership.pk).exists():
+            raise ValidationError(
+                f"{membership.user.get_full_name() or membership.user.username} has already been removed.",
+                code=ALREADY_DONE,
+            )
+        if (
+            membership.role == managers
+            and not Membership.objects.filter(organisation=organisation, role=managers)
+            .exclude(pk=membership.pk)
+            .exists()
+        ):
+            raise ValidationError(
+                f"{membership.user.get_full_name() or membership.user.username} is the last "
+                f"{Role(managers).label.lower()} of {organisation.name}; add another before removing them."
+            )
         _record(membership, by)
         membership.delete()
 
@@ -534,8 +566,12 @@ def remove_membership(membership: Membership, *, by) -> None:
 def cancel_invitation(invitation: Invitation, *, by) -> None:
     if not has_organisation_permission(by, invitation.organisation, "manage_members"):
         raise PermissionDenied("You cannot change the members of this organisation.")
-    if invitation.accepted_at is not None:
-        raise ValidationError("This invitation has already been accepted.")
     with transaction.atomic():
+        # Read from the locked row: an invitation accepted at the same moment is not deleted under its new member.
+        invitation = Invitation.objects.select_for_update().filter(pk=invitation.pk).first()
+        if invitation is None:
+            raise ValidationError("This invitation has already been cancelled.", code=ALREADY_DONE)
+        if invitation.accepted_at is not None:
+            raise ValidationError("This invitation has already been accepted.", code=ALREADY_DONE)
         _record(invitation, by)
         invitation.delete()

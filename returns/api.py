@@ -8,6 +8,8 @@ service's own words:
   {<field>: <message>}`` when a field of the request itself (not of an answer) is wrong;
 - 403 ``{"detail": <message>}`` when the person may see the return but not do this to it;
 - 409 ``{"detail": <message>, "conflicts": [...]}`` when someone else saved the same answer first;
+- 409 ``{"detail": <message>}`` when the change was already made (a second submit, a retried request, two
+  reviewers at the same moment): nothing changed, and the message says when and by whom it was made.
 - 428 ``{"detail": <message>, "errors": {<metric code>: {"base_revision": <message>}}}`` when a save of answers
   does not say which revision of each answer it started from (``base_revision``, 0 for one not yet saved):
   the API never overwrites an answer blind.
@@ -29,6 +31,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from providers.scoping import ScopedQuerysetMixin
+from providers.services import ALREADY_DONE
 from standards.models import Metric
 
 from . import services
@@ -100,6 +103,13 @@ class Conflicted(exceptions.APIException):
         }
 
 
+class AlreadyDone(exceptions.APIException):
+    """409 ``{"detail": <message>}``: the change was already made, so this request changed nothing."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = ALREADY_DONE
+
+
 def act(service, *args, **kwargs):
     """Call a service, turning its refusals into the API's answers: 403, 400 in the error shape, or 409."""
     try:
@@ -107,10 +117,14 @@ def act(service, *args, **kwargs):
     except DjangoPermissionDenied as refused:
         raise exceptions.PermissionDenied(str(refused)) from refused
     except ReturnProblems as problems:
+        if problems.code == ALREADY_DONE:
+            raise AlreadyDone(" ".join(problems.general)) from problems
         raise Problems(problems.by_metric, problems.general) from problems
     except EditConflict as conflict:
         raise Conflicted(conflict) from conflict
     except DjangoValidationError as invalid:
+        if getattr(invalid, "code", None) == ALREADY_DONE:
+            raise AlreadyDone(" ".join(invalid.messages)) from invalid
         if hasattr(invalid, "error_dict"):
             fields = {name: " ".join(messages) for name, messages in invalid.message_dict.items()}
             general = fields.pop("__all__", None)
@@ -249,7 +263,11 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
 
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None, format=None):
-        """The safeguarding lead submits the complete return, confirming the declaration."""
+        """The safeguarding lead submits the complete return, confirming the declaration.
+
+        Safe to retry: a return already submitted (by a retry of this request, another tab or another person) is
+        not submitted again; the answer is 409 with a message saying when and by whom it was submitted.
+        """
         provider_return = self.get_object()
         confirmed = valid(SubmitSerializer(data=request.data)).validated_data["declaration_confirmed"]
         submission = act(services.submit_return, provider_return, by=request.user, declaration_confirmed=confirmed)

@@ -16,6 +16,7 @@ from django.db.models import Subquery
 from django.utils import timezone
 
 from providers.scoping import may_act_on, sees_everything
+from providers.services import ALREADY_DONE, when_and_who
 from reviews.services import schedule_rag
 from standards.kinds import (
     LONGEST_COMMENT,
@@ -54,9 +55,12 @@ DECLARATION = (
 class ReturnProblems(Exception):
     """What stops an action, in plain English: ``by_metric[code][field]`` and ``general`` messages."""
 
-    def __init__(self, by_metric: dict[str, dict[str, str]] | None = None, general: list[str] | None = None):
+    def __init__(
+        self, by_metric: dict[str, dict[str, str]] | None = None, general: list[str] | None = None, code: str = ""
+    ):
         self.by_metric = by_metric or {}
         self.general = general or []
+        self.code = code  # ALREADY_DONE: the change was already made and nothing changed now
         super().__init__(self.summary())
 
     def summary(self) -> str:
@@ -431,16 +435,20 @@ def snapshot(provider_return: Return) -> dict:
 
 
 def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, today=None) -> Submission:
-    """The safeguarding lead submits a complete return; it becomes read-only to the provider."""
+    """The safeguarding lead submits a complete return; it becomes read-only to the provider.
+
+    Submitted once: the status is read from the locked row, so of two submits at the same moment (a double click,
+    two tabs, a retried request) the second finds the return submitted and is refused with ``ALREADY_DONE``.
+    """
     if not may(by, provider_return, "submit_return"):
         raise PermissionDenied("Only the provider's safeguarding lead can submit its return.")
-    if not provider_return.is_editable_by_provider:
-        raise ReturnProblems(general=["This return has already been submitted."])
     _check_open(provider_return, today)
     with transaction.atomic():
         provider_return = (
             Return.objects.select_for_update().select_related("provider", "period").get(pk=provider_return.pk)
         )
+        if not provider_return.is_editable_by_provider:
+            raise ReturnProblems(general=[already_submitted(provider_return)], code=ALREADY_DONE)
         problems = completeness_problems(provider_return)
         general = [] if declaration_confirmed else ["Confirm the declaration to submit the return."]
         if problems or general:
@@ -461,8 +469,19 @@ def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, t
     return submission
 
 
+def already_submitted(provider_return: Return) -> str:
+    """“This return was already submitted on 6 December 2026 by Jane Smith.”"""
+    latest = provider_return.submissions.select_related("submitted_by").order_by("-number").first()
+    if latest is None:
+        return "This return has already been submitted."
+    return f"This return was already submitted {when_and_who(latest.submitted_at, latest.submitted_by)}."
+
+
 def return_for_revision(provider_return: Return, *, by, comments: str) -> RevisionRequest:
-    """A designated professional sends a submitted return back to the provider with their comments."""
+    """A designated professional sends a submitted return back to the provider with their comments.
+
+    The status is read from the locked row: of two at the same moment, the second is refused with ``ALREADY_DONE``.
+    """
     if not may(by, provider_return, "review"):
         raise PermissionDenied("Only a designated professional of a commissioner of this provider can do this.")
     comments, problem = clean_typed_text(comments, "your comments", LONGEST_COMMENT)
@@ -470,6 +489,10 @@ def return_for_revision(provider_return: Return, *, by, comments: str) -> Revisi
         raise ValidationError({"comments": problem or "Say what the provider needs to revise."})
     with transaction.atomic():
         provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
+        if provider_return.status == ReturnStatus.RETURNED:
+            latest = provider_return.revision_requests.select_related("requested_by").order_by("-pk").first()
+            when = when_and_who(latest.requested_at, latest.requested_by) if latest else "by someone else"
+            raise ValidationError(f"This return was already returned for revision {when}.", code=ALREADY_DONE)
         if provider_return.status != ReturnStatus.SUBMITTED:
             raise ValidationError("Only a submitted return can be returned for revision.")
         request = RevisionRequest.objects.create(
@@ -492,6 +515,12 @@ def reopen_period(period: ReportingPeriod, *, by, until: datetime.date) -> Repor
     if until < timezone.localdate():
         raise ValidationError({"reopened_until": "Reopen the period until today or a later day."})
     with transaction.atomic():
+        # Read from the locked row: two administrators reopening it at the same moment until the same day change
+        # it, and its history, once; a retried request changes nothing.
+        stored = ReportingPeriod.objects.select_for_update().values_list("reopened_until", flat=True).get(pk=period.pk)
+        if stored == until:
+            period.reopened_until = until
+            return period
         period.reopened_until = until
         _record(period, by)
         period.save(update_fields=["reopened_until"])

@@ -3,8 +3,9 @@
 Reads come from :mod:`reviews.selectors`, already narrowed to what the person may see. Returns and actions are
 looked up from querysets restricted by :mod:`providers.scoping`, so another organisation's is not found (404).
 Every act calls :mod:`reviews.services` and answers in the error shape of the returns API (see
-:mod:`returns.api`): 400 ``{"errors": {}, "general": [...], "fields": {...}}`` with the service's own words, and
-403 ``{"detail": ...}`` when the person may see the return but not do this to it.
+:mod:`returns.api`): 400 ``{"errors": {}, "general": [...], "fields": {...}}`` with the service's own words,
+403 ``{"detail": ...}`` when the person may see the return but not do this to it, and 409 ``{"detail": ...}`` when
+the return was already accepted (a retry, or another reviewer at the same moment).
 
 Routes (names for ``reverse``): ``dashboard-list``, ``completeness-list``, ``completeness-remind``, ``trend-detail``,
 ``review-detail``, ``review-agree``, ``review-override``, ``review-comment``, ``review-accept``, ``action-list``,

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from providers.models import ContractStatus, Organisation
 from providers.scoping import provider_ids
+from providers.services import ALREADY_DONE, when_and_who
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
 from returns.selectors import frameworks_for, is_due, metrics_for
 from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, clean_typed_text, figure
@@ -375,9 +376,13 @@ def _review(provider_return: Return, metric: Metric | None, *, by, decision: str
     with transaction.atomic():
         provider_return, submission = _locked_submitted(provider_return)
         review = AnswerReview.objects.filter(provider_return=provider_return, metric=metric).first()
+        values = _snapshot_values(submission).get(metric.code)
+        if review is not None and (review.submission_id, review.values_reviewed, review.decision, review.colour,
+                                   review.reason) == (submission.pk, values, decision, colour, reason):  # fmt: skip
+            return review  # the same judgement already stands (two reviewers at once, a retry): nothing to record
         review = review or AnswerReview(provider_return=provider_return, metric=metric)
         review.submission = submission
-        review.values_reviewed = _snapshot_values(submission).get(metric.code)
+        review.values_reviewed = values
         review.decision, review.colour, review.reason = decision, colour, reason
         review.reviewed_by, review.reviewed_at = by, timezone.now()
         _record(review, by)
@@ -431,8 +436,12 @@ def accept_return(provider_return: Return, *, by) -> ReturnAcceptance:
         raise PermissionDenied(NOT_A_REVIEWER)
     with transaction.atomic():
         provider_return, submission = _locked_submitted(provider_return)
-        if ReturnAcceptance.objects.filter(submission=submission).exists():
-            raise ValidationError("This return has already been accepted.")
+        accepted = ReturnAcceptance.objects.filter(submission=submission).select_related("accepted_by").first()
+        if accepted is not None:
+            raise ValidationError(
+                f"This return was already accepted {when_and_who(accepted.accepted_at, accepted.accepted_by)}.",
+                code=ALREADY_DONE,
+            )
         acceptance = ReturnAcceptance(provider_return=provider_return, submission=submission, accepted_by=by)
         _record(acceptance, by)
         acceptance.save()
@@ -452,7 +461,12 @@ def follow_up_action(item: ActionPlanItem, *, by, done: bool | None, note: str =
     if not provider_return.submissions.exists():
         raise ValidationError("An action plan can be followed up once the return has been submitted.")
     with transaction.atomic():
-        follow_up = ActionFollowUp.objects.select_for_update().filter(item=item).first() or ActionFollowUp(item=item)
+        # The action is locked first, so that two follow-ups at the same moment are recorded one after the other
+        # (the first of an action would otherwise be created twice); the same follow-up again records nothing.
+        ActionPlanItem.objects.select_for_update().get(pk=item.pk)
+        follow_up = ActionFollowUp.objects.filter(item=item).first() or ActionFollowUp(item=item)
+        if follow_up.pk and (follow_up.is_done, follow_up.note) == (bool(done), note):
+            return follow_up
         if done and not follow_up.is_done:
             follow_up.done_on = today or timezone.localdate()
         elif not done:

@@ -11,6 +11,7 @@ from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views import View
 
+from providers.services import ALREADY_DONE
 from standards.models import Metric
 
 from ..forms import DeclarationForm, RevisionRequestForm, anchor_for
@@ -68,6 +69,9 @@ class SubmitView(ReturnMixin, View):
         try:
             submission = submit_return(self.provider_return, by=request.user, declaration_confirmed=True)
         except ReturnProblems as problems:
+            if problems.code == ALREADY_DONE:  # a second click, another tab, or someone else got there first
+                messages.info(request, " ".join(problems.general))
+                return HttpResponseRedirect(self.provider_return.get_absolute_url())
             return self.show(form, problems)
         request.session[JUST_SUBMITTED] = submission.pk
         return HttpResponseRedirect(self.provider_return.get_absolute_url())

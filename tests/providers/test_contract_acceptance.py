@@ -10,6 +10,7 @@ from django.apps import apps as django_apps
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from providers.models import Contract, ContractStatus, Role, quarter_label, quarter_starting
 from providers.services import CHANGED_WHILE_READ, accept_contract, refuse_contract, save_contract
@@ -399,6 +400,12 @@ def test_the_api_accepts_and_refuses_through_the_same_rules(world, as_person):
     )
     assert response.status_code == 200
     assert response.json()["status"] == "accepted"
+    retried = client.post(
+        reverse("contract-accept", args=[earlier.pk]), {"agree_to_earlier_start": True}, content_type="application/json"
+    )
+    today, lead = f"{timezone.localdate():%-d %B %Y}", world.riverside_lead.get_full_name()
+    assert retried.status_code == 409  # a retry changes nothing and says so
+    assert retried.json() == {"detail": f"This contract was already accepted on {today} by {lead}."}
 
     refuse = reverse("contract-refuse", args=[other.pk])
     response = client.post(refuse, {}, content_type="application/json")

@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from returns.checks import unusual_value_warning
 from returns.evidence import check_evidence_file
@@ -604,9 +605,11 @@ def test_a_complete_return_is_submitted_then_returned_for_revision_and_resubmitt
     }
     returned = nurse.post(revise, {"comments": "Include bank staff in the DBS figure."})
     assert returned.status_code == 201 and returned.json()["submission"] == 1
-    assert nurse.post(revise, {"comments": "Again"}).json() == {
-        "errors": {},
-        "general": ["Only a submitted return can be returned for revision."],
+    again = nurse.post(revise, {"comments": "Again"})  # a retry, or a second reviewer at the same moment
+    assert again.status_code == 409
+    assert again.json() == {
+        "detail": f"This return was already returned for revision on {timezone.localdate():%-d %B %Y} by "
+        f"{world.newham_nurse.get_full_name()}."
     }
 
     body = as_person("riverside_lead").get(api(f"returns/{draft.pk}/")).json()

@@ -5,6 +5,7 @@ import datetime
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from providers.models import Role
 from returns.models import ActionPlanItem
@@ -171,7 +172,9 @@ def test_the_question_must_be_named_and_in_the_return(world, catalogue, reviewed
 def test_accept_through_the_api(world, q1, reviewed, api):
     assert api(world.newham_nurse, "review-accept", method="post", pk=reviewed.pk).status_code == 201
     again = api(world.newham_nurse, "review-accept", method="post", pk=reviewed.pk)
-    assert again.status_code == 400 and again.json()["general"] == ["This return has already been accepted."]
+    today, name = f"{timezone.localdate():%-d %B %Y}", world.newham_nurse.get_full_name()
+    assert again.status_code == 409  # a retry, or another reviewer at the same moment: nothing changed
+    assert again.json() == {"detail": f"This return was already accepted on {today} by {name}."}
     draft = open_return(world.riverside, q1, by=world.riverside_contributor)
     refused = api(world.newham_nurse, "review-accept", method="post", pk=draft.pk)
     assert refused.json()["general"] == ["Only a submitted return can be reviewed."]

@@ -6,6 +6,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from providers.services import ALREADY_DONE
 from returns.models import ActionPlanItem
 from returns.services import open_return, return_for_revision
 from reviews.models import ActionFollowUp, AnswerComment, AnswerReview, RagRun, ReturnAcceptance
@@ -168,8 +169,11 @@ def test_accepting_a_submitted_return_once(world, submitted):
     acceptance = accept_return(submitted, by=world.newham_nurse)
     assert acceptance.submission == submitted.submissions.get()
     assert acceptance.history.get().history_user == world.newham_nurse
-    with pytest.raises(ValidationError, match="This return has already been accepted."):
+    with pytest.raises(ValidationError) as again:
         accept_return(submitted, by=world.newham_nurse)
+    assert again.value.code == ALREADY_DONE
+    name = world.newham_nurse.get_full_name()
+    assert again.value.messages == [f"This return was already accepted on {TODAY} by {name}."]
 
 
 @pytest.fixture

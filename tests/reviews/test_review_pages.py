@@ -132,7 +132,8 @@ def test_accepting_the_return_records_who_and_when_and_shows_it(as_person, world
     assert "Accept the return" not in text
 
     again = client.post(reverse("reviews:return_accept", args=[reviewed.pk]), follow=True)
-    assert "This return has already been accepted." in main_text(again)
+    accepted_by = f"{world.newham_nurse.get_full_name()}"
+    assert f"This return was already accepted on {timezone.localdate():%-d %B %Y} by {accepted_by}." in main_text(again)
     assert ReturnAcceptance.objects.count() == 1
 
 
