@@ -7,6 +7,8 @@ turns the request into values, with the same messages and the same choices as th
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from standards.models import Framework
@@ -97,8 +99,15 @@ class AcceptContractSerializer(serializers.Serializer):
     )
 
 
-class AsSent(serializers.Field):
-    """A value handed to a service exactly as it was sent, for the service's own rule to judge."""
+@extend_schema_field(OpenApiTypes.STR)
+class SentAsIs(serializers.Field):
+    """A value passed on exactly as sent (text, or a list or number sent by mistake), for the service to judge.
+
+    The service refuses what is wrong (not text, too long, control characters) in the same words as the form.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, allow_null=True, default="", **kwargs)
 
     def to_internal_value(self, data):
         return data
@@ -112,7 +121,7 @@ class RefuseContractSerializer(serializers.Serializer):
 
     # Passed as sent (a form's text or any JSON value) to the service, which judges it by the one rule for typed
     # text (length, control characters, text rather than a list or a number): the API and the page say the same.
-    reason = AsSent(required=False, help_text="Why the contract is refused: text, up to 2,000 characters.")
+    reason = SentAsIs(help_text="Why the contract is refused: text, up to 2,000 characters.")
 
 
 def _messages(field: str) -> dict:

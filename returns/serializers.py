@@ -8,11 +8,10 @@ values; :func:`standards.kinds.clean_answer`, called by the service, is the one 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from providers.models import Organisation
+from providers.serializers import SentAsIs
 from standards.models import Metric
 
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, RevisionRequest, Submission
@@ -190,23 +189,6 @@ class OpenReturnSerializer(serializers.Serializer):
         request = self.context.get("request")
         if request is not None:
             self.fields["provider"].queryset = Organisation.objects.restrict(request.user).providers()
-
-
-@extend_schema_field(OpenApiTypes.STR)
-class SentAsIs(serializers.Field):
-    """A value passed on exactly as sent (text, or a list or number sent by mistake), for the service to judge.
-
-    The service refuses what is wrong (not text, too long, control characters) in the same words as the form.
-    """
-
-    def __init__(self, **kwargs):
-        super().__init__(required=False, allow_null=True, default="", **kwargs)
-
-    def to_internal_value(self, data):
-        return data
-
-    def to_representation(self, value):
-        return value
 
 
 class ActionRowSerializer(serializers.Serializer):
