@@ -9,13 +9,16 @@ is failed with a reason people can read (:func:`mark_failed`), and they may ask 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from providers.models import Organisation, OrganisationKind
@@ -98,12 +101,14 @@ def request_report(user, *, kind: str, period: ReportingPeriod | None, subject: 
     return report
 
 
-def schedule_report(report_id: int) -> bool:
-    """Send the job that makes the report; False if it could not be sent (the report stays queued, to ask again)."""
+def schedule_report(report_id: int, *, expires: float | None = None) -> bool:
+    """Send the job that makes the report; False if it could not be sent (the report stays queued, and the
+    ``requeue_stuck_reports`` sweep sends it again). Sending gives up within about a second, as
+    :func:`reviews.services.schedule_rag` does. ``expires`` (seconds): a job not started by then is dropped."""
     from .tasks import render_report
 
     try:
-        render_report.delay(report_id)
+        render_report.apply_async((report_id,), expires=expires)
     except Exception:  # a broker that is down, or (tasks run in-process) the job's own last failure, recorded
         log.exception("The job making report %s could not be sent or failed", report_id)
         return False
@@ -184,3 +189,38 @@ def mark_failed(report_id: int, reason: str) -> None:
         report.failure_reason = reason
         report.finished_at = timezone.now()
         report.save(update_fields=["state", "failure_reason", "finished_at"])
+
+
+# Reports whose job was lost.
+
+
+def stuck_reports(now=None):
+    """Reports whose job was lost (found in one query): queued for longer than a sweep's interval (the job could
+    not be sent, or vanished), or being made for longer than the broker's visibility timeout, which is longer than
+    any report takes (the worker making it died, and Redis has not handed the job back yet)."""
+    now = now or timezone.now()
+    queued_since = now - datetime.timedelta(minutes=settings.LOST_JOB_SWEEP_MINUTES)
+    started_since = now - datetime.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT)
+    return (
+        AssuranceReport.objects.filter(
+            Q(state=ReportState.QUEUED, requested_at__lt=queued_since)
+            | Q(state=ReportState.RENDERING, started_at__lt=started_since)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def requeue_stuck_reports(now=None) -> list[int]:
+    """Send again the job of every report whose job was lost; the ids sent.
+
+    Safe to repeat: a report made meanwhile is left as it is (:func:`make_report`), and each job sent here expires
+    by the next sweep, so copies never pile up behind a busy worker.
+    """
+    sent = []
+    expires = settings.LOST_JOB_SWEEP_MINUTES * 60
+    for report_id in stuck_reports(now):
+        if not schedule_report(report_id, expires=expires):
+            break  # the broker is down: the next sweep tries again
+        sent.append(report_id)
+    return sent

@@ -1,6 +1,8 @@
-"""Celery tasks of reviews: thin, idempotent and safe to retry.
+"""Celery tasks of reviews: thin, idempotent and safe to retry. None keeps a result (``CELERY_TASK_IGNORE_RESULT``):
+what they do is stored in the database.
 
-``recompute_missing`` (hourly) and ``mark_overdue`` (nightly) run from Celery beat; see ``CELERY_BEAT_SCHEDULE``.
+``recompute_missing`` and ``requeue_stuck_reports`` (every few minutes) and ``mark_overdue`` (nightly) run from
+Celery beat; see ``CELERY_BEAT_SCHEDULE``.
 """
 
 import logging
@@ -35,9 +37,17 @@ def compute_rag(return_id: int) -> int | None:
 def recompute_missing() -> int:
     """Queue every submitted return with no status, or a status of an older submission; how many were queued.
 
-    Catches up after the broker or the worker was down when a return was submitted.
+    Catches up after the broker was down when a return was submitted, or its worker died computing it.
     """
     return len(services.queue_missing_rag())
+
+
+@shared_task(acks_late=True)
+def requeue_stuck_reports() -> int:
+    """Send again the jobs of reports queued or being made for too long; how many were sent."""
+    from . import report_services
+
+    return len(report_services.requeue_stuck_reports())
 
 
 @shared_task(acks_late=True)
