@@ -157,9 +157,7 @@ def queued(monkeypatch):
 def queued_reports(monkeypatch):
     """The ids of reports whose job the sweep sent again, instead of sending them."""
     ids = []
-    monkeypatch.setattr(
-        report_services, "schedule_report", lambda report_id, expires=None: ids.append(report_id) or True
-    )
+    monkeypatch.setattr(report_services, "schedule_report", lambda report_id, **options: ids.append(report_id) or True)
     return ids
 
 
@@ -407,3 +405,31 @@ def test_a_threshold_change_rolled_back_queues_nothing_and_later_changes_still_d
         threshold.green_from = 98
         threshold.save()
     assert queued == [this_year.pk]
+
+
+@pytest.mark.parametrize(
+    ("minutes_ago", "made_by_the_copy"),
+    [
+        (1, False),  # another job is making it: the sweep's copy leaves it to that job
+        (31, True),  # longer than the visibility timeout: that job is gone, the copy makes it
+    ],
+)
+def test_the_sweeps_copy_never_makes_a_report_another_job_is_making(
+    world, catalogue, q2, submitted, minutes_ago, made_by_the_copy
+):
+    started = timezone.now() - datetime.timedelta(minutes=minutes_ago)
+    report = report_in(world, q2, ReportState.RENDERING, started_at=started, attempts=1)
+    tasks.render_report(report.pk, sent_again=True)
+    report.refresh_from_db()
+    if made_by_the_copy:
+        assert report.state == ReportState.READY and report.attempts == 2
+    else:
+        assert report.state == ReportState.RENDERING and report.attempts == 1 and report.started_at == started
+
+
+def test_the_sweep_sends_its_copies_as_copies_that_expire(world, q2, monkeypatch):
+    sent = []
+    monkeypatch.setattr(tasks.render_report, "apply_async", lambda *args, **options: sent.append((args, options)))
+    report = report_in(world, q2, ReportState.QUEUED, requested_at=NOW - datetime.timedelta(minutes=10))
+    assert report_services.requeue_stuck_reports(now=NOW) == [report.pk]
+    assert sent == [(((report.pk,), {"sent_again": True}), {"expires": 300})]
