@@ -189,20 +189,49 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Results are kept only for the task whose answer someone waits for (the heartbeat of ``check_services``, which
+# says so itself): sending any other job never touches the result backend.
+CELERY_TASK_IGNORE_RESULT = True
+# A job is acknowledged only once it has finished, and one whose worker died is put back in the queue.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Sending a job never holds up a request for more than about a second, whatever state Redis is in: a refused
+# connection is tried once more after 0.2 s, a connection that does not open gives up after 0.5 s, and Redis not
+# answering after 0.5 s. The job not sent is caught up by the sweeps below.
+BROKER_SEND_TIMEOUT = 0.5  # seconds
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SEND_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
+# A job taken by a worker that vanished without a word (killed, or its machine lost) goes back to the queue once
+# it has been out this long; it must be longer than the longest job, or a job still running is started twice:
+# the committee report of all 500 providers of an ICB took 21 minutes (bench/reports.py), so 30 by default.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=30 * 60)  # seconds
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": BROKER_SEND_TIMEOUT,
+    "socket_timeout": BROKER_SEND_TIMEOUT,
+}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_SEND_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = 5  # seconds; only the heartbeat's answer is read or written there
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Every few minutes beat sends again what was lost: the status of returns with none (the broker was down when they
+# were submitted, or the worker died computing it), and reports queued or being made for too long (reviews/tasks.py).
+# What a sweep sends expires by the next sweep, so duplicates never pile up behind a busy worker.
+LOST_JOB_SWEEP_MINUTES = 5
 # Celery beat (``celery -A assurance beat``): times are in CELERY_TIMEZONE.
 CELERY_BEAT_SCHEDULE = {
     "mark-overdue-returns-nightly": {
         "task": "reviews.tasks.mark_overdue",
         "schedule": crontab(hour=1, minute=30),
     },
-    "recompute-missing-rag-hourly": {
+    "recompute-missing-rag": {
         "task": "reviews.tasks.recompute_missing",
-        "schedule": crontab(minute=15),
+        "schedule": crontab(minute=f"*/{LOST_JOB_SWEEP_MINUTES}"),
+    },
+    "requeue-stuck-reports": {
+        "task": "reviews.tasks.requeue_stuck_reports",
+        "schedule": crontab(minute=f"*/{LOST_JOB_SWEEP_MINUTES}"),
     },
 }
 

@@ -8,7 +8,7 @@ from django.db import connection
 from standards.models import Framework
 
 
-@shared_task(bind=True)
+@shared_task(bind=True, ignore_result=False)  # its answer is read; no other task keeps one
 def heartbeat(self):
     """Open a database connection from the worker and report what it sees.
 

@@ -9,13 +9,16 @@ is failed with a reason people can read (:func:`mark_failed`), and they may ask 
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import logging
 import uuid
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from providers.models import Organisation, OrganisationKind
@@ -98,12 +101,15 @@ def request_report(user, *, kind: str, period: ReportingPeriod | None, subject: 
     return report
 
 
-def schedule_report(report_id: int) -> bool:
-    """Send the job that makes the report; False if it could not be sent (the report stays queued, to ask again)."""
+def schedule_report(report_id: int, *, expires: float | None = None, sent_again: bool = False) -> bool:
+    """Send the job that makes the report; False if it could not be sent (the report stays queued, and the
+    ``requeue_stuck_reports`` sweep sends it again). Sending gives up within about a second, as
+    :func:`reviews.services.schedule_rag` does. ``expires`` (seconds): a job not started by then is dropped;
+    ``sent_again``: the sweep's copy, which leaves alone a report another job is making (:func:`make_report`)."""
     from .tasks import render_report
 
     try:
-        render_report.delay(report_id)
+        render_report.apply_async((report_id,), {"sent_again": sent_again} if sent_again else None, expires=expires)
     except Exception:  # a broker that is down, or (tasks run in-process) the job's own last failure, recorded
         log.exception("The job making report %s could not be sent or failed", report_id)
         return False
@@ -116,14 +122,16 @@ def _gather(report: AssuranceReport) -> dict:
     return reports.gather_provider(report.provider, report.period, by=report.requested_by)
 
 
-def make_report(report_id: int) -> AssuranceReport | None:
+def make_report(report_id: int, *, sent_again: bool = False) -> AssuranceReport | None:
     """Make the report from nothing: gather, render, write the file whole, then mark it ready in one transaction.
 
     A ready report is returned as it is (a finished report is never made again). None if there is no such report.
+    ``sent_again`` (a copy of the job sent by the sweep): a report another job started making within the visibility
+    timeout is left to that job, so a report is never made twice at once.
     """
     with transaction.atomic():
         report = AssuranceReport.objects.select_for_update().filter(pk=report_id).first()
-        if report is None or report.state == ReportState.READY:
+        if report is None or report.state == ReportState.READY or (sent_again and _being_made(report)):
             return report
         report.state = ReportState.RENDERING
         report.started_at = timezone.now()
@@ -162,6 +170,12 @@ def make_report(report_id: int) -> AssuranceReport | None:
     return report
 
 
+def _being_made(report: AssuranceReport) -> bool:
+    """Whether a job started making the report recently enough to be still at it."""
+    recently = timezone.now() - datetime.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT)
+    return report.state == ReportState.RENDERING and report.started_at is not None and report.started_at >= recently
+
+
 def failure_reason(exc: BaseException) -> str:
     """What people read when a report could not be made."""
     if isinstance(exc, DatabaseError | OSError):
@@ -184,3 +198,38 @@ def mark_failed(report_id: int, reason: str) -> None:
         report.failure_reason = reason
         report.finished_at = timezone.now()
         report.save(update_fields=["state", "failure_reason", "finished_at"])
+
+
+# Reports whose job was lost.
+
+
+def stuck_reports(now=None):
+    """Reports whose job was lost (found in one query): queued for longer than a sweep's interval (the job could
+    not be sent, or vanished), or being made for longer than the broker's visibility timeout, which is longer than
+    any report takes (the worker making it died, and Redis has not handed the job back yet)."""
+    now = now or timezone.now()
+    queued_since = now - datetime.timedelta(minutes=settings.LOST_JOB_SWEEP_MINUTES)
+    started_since = now - datetime.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT)
+    return (
+        AssuranceReport.objects.filter(
+            Q(state=ReportState.QUEUED, requested_at__lt=queued_since)
+            | Q(state=ReportState.RENDERING, started_at__lt=started_since)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def requeue_stuck_reports(now=None) -> list[int]:
+    """Send again the job of every report whose job was lost; the ids sent.
+
+    Safe to repeat: a report made meanwhile is left as it is (:func:`make_report`), and each job sent here expires
+    by the next sweep, so copies never pile up behind a busy worker.
+    """
+    sent = []
+    expires = settings.LOST_JOB_SWEEP_MINUTES * 60
+    for report_id in stuck_reports(now):
+        if not schedule_report(report_id, expires=expires, sent_again=True):
+            break  # the broker is down: the next sweep tries again
+        sent.append(report_id)
+    return sent

@@ -2,7 +2,7 @@
 
 Computation (``compute_return_rag``) is called by the Celery task in ``tasks.py``; everything that should make a
 return's status be computed again calls :func:`schedule_rag` after its transaction commits, which never fails
-the caller: with the broker down, the hourly ``recompute_missing`` task catches up.
+the caller: with the broker down, the ``recompute_missing`` sweep (every few minutes) catches up.
 
 Review acts (agree, override, comment, accept, follow up an action, send reminders) take the acting person,
 check what they may do through :mod:`providers.scoping`, run in one transaction and keep their history.
@@ -18,6 +18,7 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
@@ -242,16 +243,19 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
 # Scheduling: never blocks the person whose action asked for it.
 
 
-def schedule_rag(return_id: int) -> bool:
+def schedule_rag(return_id: int, *, expires: float | None = None) -> bool:
     """Queue the computation of a return's RAG status; False (logged, not raised) when the broker is down.
 
     Call it with ``transaction.on_commit(lambda: schedule_rag(return_id))`` so the worker reads what was committed.
-    A return left uncomputed is found by the hourly ``recompute_missing`` task once the broker is back.
+    Sending gives up within about a second (``CELERY_TASK_PUBLISH_RETRY_POLICY`` and the broker timeouts in
+    settings), and stores no result, so it never holds up the request. A return left uncomputed is found by the
+    ``recompute_missing`` sweep, every few minutes, once the broker is back. ``expires`` (seconds): a job not
+    started by then is dropped (the sweep's own, sent again by the next sweep).
     """
     from .tasks import compute_rag  # the task module imports this one
 
     try:
-        compute_rag.delay(return_id)
+        compute_rag.apply_async((return_id,), expires=expires)
     except Exception:  # kombu's OperationalError, redis's ConnectionError, or anything else from the broker
         logger.warning(
             "Could not queue the RAG computation of return %s; recompute_missing will queue it later.",
@@ -276,11 +280,15 @@ def returns_missing_rag():
 
 
 def queue_missing_rag() -> list[int]:
-    """Queue every return whose status is missing or out of date; the ids queued."""
+    """Queue every return whose status is missing or out of date (found in one query); the ids queued.
+
+    Each job expires by the next sweep, which sends again what is still missing.
+    """
     queued = []
+    expires = settings.LOST_JOB_SWEEP_MINUTES * 60
     for return_id in returns_missing_rag():
-        if not schedule_rag(return_id):
-            break  # the broker is down: the next hourly run tries again
+        if not schedule_rag(return_id, expires=expires):
+            break  # the broker is down: the next sweep tries again
         queued.append(return_id)
     return queued
 

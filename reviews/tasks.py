@@ -1,6 +1,8 @@
-"""Celery tasks of reviews: thin, idempotent and safe to retry.
+"""Celery tasks of reviews: thin, idempotent and safe to retry. None keeps a result (``CELERY_TASK_IGNORE_RESULT``):
+what they do is stored in the database.
 
-``recompute_missing`` (hourly) and ``mark_overdue`` (nightly) run from Celery beat; see ``CELERY_BEAT_SCHEDULE``.
+``recompute_missing`` and ``requeue_stuck_reports`` (every few minutes) and ``mark_overdue`` (nightly) run from
+Celery beat; see ``CELERY_BEAT_SCHEDULE``.
 """
 
 import logging
@@ -35,9 +37,17 @@ def compute_rag(return_id: int) -> int | None:
 def recompute_missing() -> int:
     """Queue every submitted return with no status, or a status of an older submission; how many were queued.
 
-    Catches up after the broker or the worker was down when a return was submitted.
+    Catches up after the broker was down when a return was submitted, or its worker died computing it.
     """
     return len(services.queue_missing_rag())
+
+
+@shared_task(acks_late=True)
+def requeue_stuck_reports() -> int:
+    """Send again the jobs of reports queued or being made for too long; how many were sent."""
+    from . import report_services
+
+    return len(report_services.requeue_stuck_reports())
 
 
 @shared_task(acks_late=True)
@@ -56,25 +66,27 @@ REPORT_RETRY_SECONDS = 15
 
 
 @shared_task(bind=True, acks_late=True, max_retries=REPORT_ATTEMPTS - 1)
-def render_report(self, report_id: int) -> int | None:
+def render_report(self, report_id: int, sent_again: bool = False) -> int | None:
     """Make an assurance report's PDF (gather, render, store); a ready report is left alone. Returns its id.
 
     A transient failure is tried again with a growing wait; after the last try, or at once for any other error,
     the report is recorded as failed with a reason people can read. The retries are counted by the report's own
     ``attempts``, so a job killed and delivered again counts too. Retries are explicit rather than Celery's
     ``autoretry_for`` because tasks run in-process here propagate their errors (``CELERY_TASK_EAGER_PROPAGATES``),
-    which would skip both the retries and the failure handler.
+    which would skip both the retries and the failure handler. ``sent_again``: a copy sent by the
+    ``requeue_stuck_reports`` sweep, which leaves alone a report another job is still making; its retries do not.
     """
     from . import report_services
 
     try:
-        report = report_services.make_report(report_id)
+        report = report_services.make_report(report_id, sent_again=sent_again)
     except REPORT_TRANSIENT_ERRORS as exc:
         attempts = report_services.attempts_of(report_id)
         if attempts < REPORT_ATTEMPTS:
             if self.request.is_eager or self.request.called_directly:
                 return self.run(report_id)  # in-process: try again now
-            raise self.retry(exc=exc, countdown=min(120, REPORT_RETRY_SECONDS * 2 ** (attempts - 1))) from exc
+            countdown = min(120, REPORT_RETRY_SECONDS * 2 ** (attempts - 1))
+            raise self.retry(args=(report_id,), kwargs={}, exc=exc, countdown=countdown) from exc
         report_services.mark_failed(report_id, report_services.failure_reason(exc))
         return None
     except Exception as exc:

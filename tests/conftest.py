@@ -4,6 +4,7 @@
 that must prove background work happens in a separate process; everything else runs tasks in-process.
 """
 
+import contextlib
 import dataclasses
 import os
 import subprocess
@@ -50,8 +51,6 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
     if not redis_url:
         pytest.skip("TEST_REDIS_URL is not set, so there is no Redis for a real Celery worker (bin/test sets it).")
 
-    from django.db import connections
-
     unique = uuid.uuid4().hex[:12]
     worker = CeleryWorker(
         queue=f"test-{unique}",
@@ -59,47 +58,64 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         redis_url=redis_url,
         log_path=tmp_path_factory.mktemp("celery") / "worker.log",
     )
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "assurance.settings",
-        # After django_db_setup, NAME is the name of the test database pytest-django created.
-        "DATABASE_URL": database_url(connections["default"].settings_dict),
-        "DATABASE_CONN_MAX_AGE": "0",
-        "CELERY_BROKER_URL": redis_url,
-        "CELERY_RESULT_BACKEND": redis_url,
-        "PYTHONUNBUFFERED": "1",
-    }
-    command = [
-        sys.executable, "-m", "celery", "-A", "assurance", "worker",
-        "--pool=solo", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "-Q", worker.queue, "-n", worker.hostname, "--loglevel=info",
-    ]  # fmt: skip
-
     # A separate Celery app talks to the worker here, so the suite's app is untouched outside the tests.
-    with Celery("test-control", broker=redis_url, set_as_current=False) as control:
-        try:
-            with control.connection_for_write(connect_timeout=BROKER_TIMEOUT) as connection:
-                connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
-        except Exception as error:
-            pytest.fail(f"Cannot reach Redis at TEST_REDIS_URL={redis_url}: {error}")
-
-        with open(worker.log_path, "wb") as log_file:
-            # Output goes to a file, never a pipe: a pipe nobody reads fills up and blocks the worker.
-            process = subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+    with worker_control(redis_url) as control:
+        process = start_worker(worker)
         try:
             wait_until_ready(control, process, worker)
             yield worker
         finally:
             stop(process)
             delete_queues(redis_url, unique)
+
+
+@contextlib.contextmanager
+def worker_control(redis_url):
+    """A Celery app of its own that pings workers, failing the test at once when Redis cannot be reached."""
+    with Celery("test-control", broker=redis_url, set_as_current=False) as control:
+        try:
+            with control.connection_for_write(connect_timeout=BROKER_TIMEOUT) as connection:
+                connection.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
+        except Exception as error:
+            pytest.fail(f"Cannot reach Redis at TEST_REDIS_URL={redis_url}: {error}")
+        yield control
+
+
+def start_worker(worker: CeleryWorker, *, pool: str = "solo", env: dict | None = None) -> subprocess.Popen:
+    """Start ``celery worker`` on ``worker.queue`` against the test database, in a process group of its own.
+
+    ``pool="prefork"`` runs it as production does (a parent and a child that runs the jobs); ``env`` adds to the
+    environment its settings are read from. What it prints is added to ``worker.log_path``.
+    """
+    from django.db import connections
+
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "assurance.settings",
+        # After django_db_setup, NAME is the name of the test database pytest-django created.
+        "DATABASE_URL": database_url(connections["default"].settings_dict),
+        "DATABASE_CONN_MAX_AGE": "0",
+        "CELERY_BROKER_URL": worker.redis_url,
+        "CELERY_RESULT_BACKEND": worker.redis_url,
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
+    command = [
+        sys.executable, "-m", "celery", "-A", "assurance", "worker",
+        f"--pool={pool}", "--concurrency=1", "--without-gossip", "--without-mingle", "--without-heartbeat",
+        "-Q", worker.queue, "-n", worker.hostname, "--loglevel=info",
+    ]  # fmt: skip
+    with open(worker.log_path, "ab") as log_file:
+        # Output goes to a file, never a pipe: a pipe nobody reads fills up and blocks the worker.
+        return subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -112,10 +112,15 @@ def test_a_return_never_submitted_has_no_colour(world, catalogue, q2):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_computes_and_stores_the_status(celery_worker_process, submitted):
-    result = compute_rag.apply_async(args=[submitted.pk], queue=celery_worker_process.queue)
+    result = compute_rag.apply_async(args=[submitted.pk], queue=celery_worker_process.queue, ignore_result=False)
     run_id = result.get(timeout=60)
     run = RagRun.objects.get(pk=run_id)
     assert run.is_current and run.provider_return == submitted
     assert colours(run)["DBS"] == "amber", celery_worker_process.log()
     # The task is safe to run again: the same stored result.
-    assert compute_rag.apply_async(args=[submitted.pk], queue=celery_worker_process.queue).get(timeout=60) == run_id
+    assert (
+        compute_rag.apply_async(args=[submitted.pk], queue=celery_worker_process.queue, ignore_result=False).get(
+            timeout=60
+        )
+        == run_id
+    )
