@@ -19,7 +19,8 @@ server. Then, with one thread per client (``http.client``, a new connection per 
   is timed (the form was fetched beforehand). Meanwhile ``BENCH_BYSTANDERS`` people (default 10), signed in
   before, open their return's page, released with them: what a sign-in rush does to everyone else;
 - phase 2: every client, already signed in, at the same moment opens its return's page, saves an answer to every
-  question (the page's form as a browser would post it) and submits the return.
+  question (the page's form as a browser would post it) and submits the return. With ``BENCH_SPREAD_SECONDS``
+  set, the clients start one after another evenly over that many seconds instead (a steady rate, not a rush).
 
 It prints the median, 95th percentile and slowest of each kind of request beside the goal (phase 2: 95th percentile
 at most 500 ms a request), the errors, the web server's CPU time in each phase, and checks that nothing was lost:
@@ -63,6 +64,7 @@ REQUEST_TIMEOUT = float(os.environ.get("BENCH_REQUEST_TIMEOUT", "120"))
 PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "300"))
 RAG_WAIT = float(os.environ.get("BENCH_RAG_WAIT", "60"))
 BYSTANDERS = int(os.environ.get("BENCH_BYSTANDERS", "10"))
+SPREAD = float(os.environ.get("BENCH_SPREAD_SECONDS", "0"))
 PASSWORD = "load-bench-" + secrets.token_hex(8)
 #: The goal of issue 14 for the work of people signed in.
 GOAL_MS = 500
@@ -353,18 +355,20 @@ class Client:
         self.request("POST", f"{url}submit/", fields, timed="submit", expect=302)
 
 
-def run_together(clients: list[Client], step, label: str) -> float:
-    """Run ``step(client)`` in one thread per client, all released at once; the phase's wall-clock seconds."""
+def run_together(clients: list[Client], step, label: str, spread: float = 0) -> float:
+    """Run ``step(client)`` in one thread per client, all released at once, or one after another evenly over
+    ``spread`` seconds; the phase's wall-clock seconds."""
     barrier = threading.Barrier(len(clients) + 1, timeout=PHASE_SECONDS)
 
-    def work(client: Client):
+    def work(client: Client, place: int):
         try:
             barrier.wait()
+            time.sleep(spread * place / len(clients))
             step(client)
         except (RequestFailed, RuntimeError, threading.BrokenBarrierError) as error:
             client.errors.append(f"{label}: {error}")
 
-    threads = [threading.Thread(target=work, args=(client,), daemon=True) for client in clients]
+    threads = [threading.Thread(target=work, args=(client, n), daemon=True) for n, client in enumerate(clients)]
     for thread in threads:
         thread.start()
     barrier.wait()
@@ -668,11 +672,12 @@ def main() -> None:
 
         time.sleep(2)
         cpu = process_tree_cpu(gunicorn.pid)
-        wall = run_together(signed_in, Client.fill_in_and_submit, "return")
+        wall = run_together(signed_in, Client.fill_in_and_submit, "return", spread=SPREAD)
         cpu_working = process_tree_cpu(gunicorn.pid) - cpu
         requests_made = sum(len(c.timings) - 1 for c in signed_in)
+        when = f"one after another over {SPREAD:.0f} s" if SPREAD else "at once"
         print(
-            f"\nPhase 2: {len(signed_in)} people signed in open their return, save it and submit it at once "
+            f"\nPhase 2: {len(signed_in)} people signed in open their return, save it and submit it {when} "
             f"({wall:.1f} s; load average {load_average()})"
         )
         for label in ("return page", "save", "submit"):
