@@ -1,7 +1,7 @@
 """gunicorn's settings for Safeguard Assure: threaded workers sized from the machine, each overridable by environment.
 
 A request here mostly waits: on PostgreSQL, on Redis, on the disk. The one CPU-heavy request is signing in
-(PBKDF2 password hashing, about 0.4 s of CPU, which runs outside Python's global lock). Sync workers serve one
+(PBKDF2 password hashing, 0.25–0.4 s of CPU, which runs outside Python's global lock). Sync workers serve one
 request each, so a burst of sign-ins held every worker and every other request queued behind them. Threaded
 workers (``gthread``) let a page or a save run while other threads of the same process wait or hash.
 
