@@ -22,7 +22,7 @@ COPY pyproject.toml README.md ./
 RUN pip install .
 
 # Only what the app runs on: not .venv, var/ or anything else a working copy may hold.
-COPY manage.py ./
+COPY manage.py gunicorn.conf.py ./
 COPY assurance ./assurance
 COPY standards ./standards
 COPY providers ./providers
@@ -42,4 +42,5 @@ RUN useradd --system --create-home --uid 1000 safeguard \
 USER safeguard
 
 EXPOSE 8000
-CMD ["gunicorn", "assurance.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Threaded workers sized from the CPUs the container may use (gunicorn.conf.py; WEB_CONCURRENCY, GUNICORN_THREADS).
+CMD ["gunicorn", "--config", "gunicorn.conf.py"]

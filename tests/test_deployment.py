@@ -7,6 +7,7 @@ No Docker engine runs where the tests run, so docker-compose.yml and the Dockerf
 import io
 import os
 import re
+import runpy
 import shlex
 import subprocess
 import sys
@@ -59,7 +60,7 @@ def test_web_migrates_and_loads_the_catalogue_before_gunicorn_starts(compose):
     command = command_of(compose["services"]["web"])
     migrate = command.index("manage.py migrate")
     load_catalogue = command.index("manage.py load_catalogue fixtures/catalogue/")
-    gunicorn = command.index("gunicorn assurance.wsgi")
+    gunicorn = command.index("gunicorn --config gunicorn.conf.py")
     assert migrate < load_catalogue < gunicorn
     assert "&&" in command, "gunicorn must not start when a migration fails"
 
@@ -121,7 +122,9 @@ def test_dockerfile_installs_the_project_and_runs_gunicorn_as_an_unprivileged_us
     assert "collectstatic --noinput" in dockerfile
     user = next(line for line in lines if line.startswith("USER "))
     assert user.split()[1] not in ("root", "0")
-    assert "gunicorn" in next(line for line in reversed(lines) if line.startswith("CMD"))
+    assert next(line for line in reversed(lines) if line.startswith("CMD")) == (
+        'CMD ["gunicorn", "--config", "gunicorn.conf.py"]'
+    )
 
 
 def test_everything_the_dockerfile_copies_is_in_the_repository(dockerfile):
@@ -129,6 +132,86 @@ def test_everything_the_dockerfile_copies_is_in_the_repository(dockerfile):
         if line.startswith("COPY "):
             for source in shlex.split(line)[1:-1]:
                 assert (REPO_ROOT / source).exists(), f"The Dockerfile copies {source}, which does not exist"
+
+
+GUNICORN_SIZE = ("WEB_CONCURRENCY", "GUNICORN_THREADS", "GUNICORN_TIMEOUT", "GUNICORN_MAX_REQUESTS")
+
+
+def gunicorn_config(monkeypatch, cpus: int = 2, **environment) -> dict:
+    """gunicorn.conf.py's settings as read on a machine of ``cpus`` CPUs with ``environment`` set."""
+    for name in GUNICORN_SIZE:
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cpus)), raising=False)
+    return runpy.run_path(str(REPO_ROOT / "gunicorn.conf.py"))
+
+
+@pytest.mark.parametrize(("cpus", "workers"), [(1, 3), (2, 5), (3, 7), (4, 8), (32, 8)])
+def test_gunicorn_runs_twice_the_cpus_plus_one_threaded_workers_at_most_eight(monkeypatch, cpus, workers):
+    config = gunicorn_config(monkeypatch, cpus=cpus)
+
+    assert (config["worker_class"], config["workers"], config["threads"]) == ("gthread", workers, 4)
+
+
+def test_gunicorn_size_and_limits_come_from_the_environment(monkeypatch):
+    config = gunicorn_config(
+        monkeypatch, WEB_CONCURRENCY="2", GUNICORN_THREADS="8", GUNICORN_TIMEOUT="60", GUNICORN_MAX_REQUESTS="500"
+    )
+
+    assert (config["workers"], config["threads"]) == (2, 8)
+    assert (config["timeout"], config["graceful_timeout"]) == (60, 60)
+    assert (config["max_requests"], config["max_requests_jitter"]) == (500, 50)
+
+
+def test_gunicorn_replaces_workers_after_a_thousand_requests_give_or_take_a_tenth(monkeypatch):
+    config = gunicorn_config(monkeypatch)
+
+    assert (config["max_requests"], config["max_requests_jitter"], config["timeout"]) == (1000, 100, 30)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("WEB_CONCURRENCY", "many", "WEB_CONCURRENCY must be a whole number, not 'many'."),
+        ("WEB_CONCURRENCY", "0", "WEB_CONCURRENCY must be at least 1, not 0."),
+        ("GUNICORN_THREADS", "0", "GUNICORN_THREADS must be at least 1, not 0."),
+        ("GUNICORN_MAX_REQUESTS", "-1", "GUNICORN_MAX_REQUESTS must be at least 0, not -1."),
+    ],
+)
+def test_gunicorn_refuses_a_size_that_is_not_a_whole_number_in_range(monkeypatch, name, value, message):
+    with pytest.raises(SystemExit, match=re.escape(message)):
+        gunicorn_config(monkeypatch, **{name: value})
+
+
+def test_gunicorn_itself_loads_the_config_with_the_sizes_from_the_environment():
+    environment = {key: value for key, value in os.environ.items() if key not in GUNICORN_SIZE}
+    environment |= {"WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "6"}
+    completed = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py", "--print-config"],
+        cwd=REPO_ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert completed.returncode == 0, completed.stderr
+    printed = dict(re.findall(r"^(\w+)\s+= (.*)$", completed.stdout, re.MULTILINE))
+    assert printed["worker_class"] == "gthread"
+    assert (printed["workers"], printed["threads"]) == ("2", "6")
+    assert printed["wsgi_app"] == "assurance.wsgi:application"
+
+
+def test_web_database_connections_fit_postgres_with_room_for_celery(monkeypatch, compose):
+    environment = compose["services"]["web"]["environment"]
+    config = gunicorn_config(monkeypatch, cpus=64)  # the most workers the CPU count alone gives
+
+    # Each thread keeps its own connection for a while; PostgreSQL allows 100 by default.
+    assert int(environment["DATABASE_CONN_MAX_AGE"]) > 0
+    assert config["workers"] * config["threads"] <= 100 - 20
+    # Left empty, the size is worked out from the CPUs; an operator sets it in .env.
+    assert environment["WEB_CONCURRENCY"] == "${WEB_CONCURRENCY:-}"
+    assert environment["GUNICORN_THREADS"] == "${GUNICORN_THREADS:-}"
 
 
 def test_production_settings_pass_the_deployment_checks():
