@@ -58,6 +58,12 @@ from .serializers import (
 )
 from .services import EditConflict, ReturnProblems
 
+#: The schema's words for a change made already (a retry, another tab, another person at the same moment).
+ALREADY_DONE_409 = (
+    "The return was already {what} (by a retry of this request, another tab or another person): nothing changed, "
+    "and the message says when and by whom."
+)
+
 
 class Problems(exceptions.APIException):
     """400 with the error shape of every return action (see the module docstring)."""
@@ -261,6 +267,14 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
             }
         )
 
+    @extend_schema(
+        request=SubmitSerializer,
+        responses={
+            201: SubmissionSerializer,
+            400: OpenApiResponse(description="The return is not complete, or the declaration is not confirmed."),
+            409: OpenApiResponse(description=ALREADY_DONE_409.format(what="submitted")),
+        },
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None, format=None):
         """The safeguarding lead submits the complete return, confirming the declaration.
@@ -273,6 +287,13 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         submission = act(services.submit_return, provider_return, by=request.user, declaration_confirmed=confirmed)
         return Response(SubmissionSerializer(submission).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(
+        request=ReturnForRevisionSerializer,
+        responses={
+            201: RevisionRequestSerializer,
+            409: OpenApiResponse(description=ALREADY_DONE_409.format(what="returned for revision")),
+        },
+    )
     @action(detail=True, methods=["post"], url_path="return-for-revision", url_name="return-for-revision")
     def return_for_revision(self, request, pk=None, format=None):
         """A designated professional of a commissioner of the provider sends the return back, with comments."""

@@ -492,6 +492,14 @@ def test_the_api_schema_says_a_save_of_answers_needs_its_base_revision(as_person
     assert "428" in item["properties"]["base_revision"]["description"]
 
 
+def test_the_api_schema_says_a_second_submit_or_return_for_revision_answers_409(as_person):
+    paths = as_person("riverside_contributor").get(api("schema/"), {"format": "json"}).json()["paths"]
+    submit = paths["/api/v1/returns/{id}/submit/"]["post"]["responses"]
+    revision = paths["/api/v1/returns/{id}/return-for-revision/"]["post"]["responses"]
+    assert "already submitted" in submit["409"]["description"]
+    assert "already returned for revision" in revision["409"]["description"]
+
+
 def test_an_unusual_value_is_warned_about_and_its_confirmation_kept(world, as_person, catalogue, q1, draft):
     c = catalogue
     earlier = open_return(world.riverside, q1, by=world.riverside_contributor)
