@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
@@ -161,6 +161,25 @@ def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, 
         ).encode()
     ).hexdigest()
     return digest, answers, standards, framework_results, overall, computed
+
+
+def _insert(model, fields: list[str], rows: list[tuple], per_statement: int = 2000) -> None:
+    """Insert plain rows (values in the order of ``fields``) into a model's table, a few thousand a statement.
+
+    The answers' statuses of a batch of returns are thousands of rows: building a model instance for each, as
+    ``bulk_create`` does, took longer than judging them (standards and frameworks, a few rows a return, use it).
+    Values are quoted by the driver (``mogrify``).
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        quote = cursor.cursor.mogrify
+        for start in range(0, len(rows), per_statement):
+            values = b", ".join(quote(placeholder, row) for row in rows[start : start + per_statement])
+            cursor.execute(f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES {values.decode()}")
 
 
 def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
@@ -311,12 +330,9 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
         for run in runs:
             _, answers, standards, framework_results, _, computed = judged[run.provider_return_id]
             answer_rows += [
-                AnswerStatus(
-                    run=run, metric=metric, colour=s.colour, value=s.value[:200], threshold=s.threshold[:200],
-                    rule=s.rule, direction=s.direction, direction_is_better=s.direction_is_better,
-                    computed_colour=computed[metric.pk][0].colour, computed_rule=computed[metric.pk][0].rule[:300],
-                    review_decision=computed[metric.pk][1],
-                )
+                (run.pk, metric.pk, s.colour, s.value[:200], s.threshold[:200], s.rule, s.direction,
+                 s.direction_is_better, computed[metric.pk][0].colour, computed[metric.pk][0].rule[:300],
+                 computed[metric.pk][1])
                 for metric, s in answers
             ]  # fmt: skip
             standard_rows += [
@@ -327,7 +343,12 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
                 FrameworkStatus(run=run, framework_id=pk, colour=r.colour, explanation=r.explanation[:300])
                 for pk, r in framework_results.items()
             ]
-        AnswerStatus.objects.bulk_create(answer_rows, batch_size=2000)
+        _insert(
+            AnswerStatus,
+            ["run", "metric", "colour", "value", "threshold", "rule", "direction", "direction_is_better",
+             "computed_colour", "computed_rule", "review_decision"],
+            answer_rows,
+        )  # fmt: skip
         StandardStatus.objects.bulk_create(standard_rows, batch_size=2000)
         FrameworkStatus.objects.bulk_create(framework_rows, batch_size=2000)
         RagRun.objects.filter(provider_return_id__in=changed, is_current=True).update(is_current=False)

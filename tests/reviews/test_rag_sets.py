@@ -140,7 +140,7 @@ def test_a_batch_that_fails_while_writing_stores_no_run_at_all(world, catalogue,
     def fail(*args, **kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(FrameworkStatus.objects, "bulk_create", fail)
+    monkeypatch.setattr(FrameworkStatus.objects, "bulk_create", fail)  # after the answers' statuses are written
     with pytest.raises(RuntimeError):
         compute_rag_for_returns(return_ids)
     assert not RagRun.objects.exists() and not AnswerStatus.objects.exists()
