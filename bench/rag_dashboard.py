@@ -11,7 +11,8 @@ Timed:
 - a full recompute, cold, in sets: ``compute_rag_for_returns`` over every return with no stored status, in batches
   of ``RAG_BATCH_SIZE`` (every run written), ``BENCH_RECOMPUTE_RUNS`` times (default 1), with the median and 95th
   percentile of one batch;
-- the RAG of the latest quarter, cold, in sets, beside the goal (500 returns in 5 s or less); the same quarter one
+- the RAG of the latest quarter, cold, in sets, beside the goal (500 returns in 5 s or less); the same with its
+  batches shared by ``BENCH_WORKERS`` processes (default 2), as jobs spread over Celery workers; the same quarter one
   return per call (``compute_return_rag``, the single-return task's path); and, with ``BENCH_COMPARE_ONE_BY_ONE=1``,
   by the one-by-one computation used before RAG was computed in sets (``tests/reviews/one_by_one_rag.py``);
 - a recompute of the latest quarter in sets with nothing changed (every run found identical, nothing written);
@@ -39,6 +40,7 @@ sys.path.insert(0, str(REPO_ROOT))
 PROVIDERS = int(os.environ.get("BENCH_PROVIDERS", "500"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 RECOMPUTE_RUNS = int(os.environ.get("BENCH_RECOMPUTE_RUNS", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
 COMPARE_ONE_BY_ONE = os.environ.get("BENCH_COMPARE_ONE_BY_ONE", "") not in ("", "0")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sa_bench")
 QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
@@ -284,6 +286,11 @@ def main() -> None:
             f"({took / len(quarter) * 1000:.1f} ms a return; {per_500:.1f} s for 500 at that rate; "
             f"goal: <= 5 s for 500 returns)"
         )
+        took = quarter_cold(lambda: in_worker_processes(quarter, WORKERS))
+        print(
+            f"  the same, its batches shared by {WORKERS} worker processes (as Celery workers would): {took:.2f} s "
+            f"({took / len(quarter) * 500:.1f} s for 500 at that rate)"
+        )
         by_return = Return.objects.select_related("provider__provider_type", "period").in_bulk(quarter)
         took = quarter_cold(lambda: [compute_return_rag(by_return[pk]) for pk in quarter])
         print(
@@ -359,6 +366,27 @@ def time_dashboard_page(nurse, period) -> None:
         page, page_times = median_seconds(get_page)
     print(f"Dashboard page, rendered ({size / 1_000_000:.1f} MB of HTML), {len(queries)} queries:")
     print(f"  median {page * 1000:.0f} ms of {RUNS}; runs: {fmt(page_times, 'ms')}")
+
+
+def judge_batch(return_ids) -> None:
+    """One worker process's job: a batch judged in sets, on the process's own database connection."""
+    from reviews.services import compute_rag_for_returns
+
+    compute_rag_for_returns(return_ids)
+
+
+def in_worker_processes(return_ids, workers: int) -> None:
+    """Judge ``return_ids`` in batches shared among ``workers`` processes, as jobs spread over Celery workers."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from reviews.services import RAG_BATCH_SIZE
+
+    connections.close_all()  # each forked process opens its own connection
+    batches = [return_ids[start : start + RAG_BATCH_SIZE] for start in range(0, len(return_ids), RAG_BATCH_SIZE)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(judge_batch, batches, chunksize=1)
 
 
 def percentiles(times: list[float]) -> str:
