@@ -8,10 +8,14 @@ bulk-created directly), and a designated professional of the ICB that commission
 
 Timed:
 
-- a full recompute, cold: ``compute_return_rag`` over every return with no stored status (every run written),
-  ``BENCH_RECOMPUTE_RUNS`` times (default 1: one pass is thousands of calls, and takes minutes at 500 providers),
-  with the median and 95th percentile of one return's computation;
-- a recompute of the latest quarter with nothing changed (every run found identical, nothing written);
+- a full recompute, cold, in sets: ``compute_rag_for_returns`` over every return with no stored status, in batches
+  of ``RAG_BATCH_SIZE`` (every run written), ``BENCH_RECOMPUTE_RUNS`` times (default 1), with the median and 95th
+  percentile of one batch;
+- the RAG of the latest quarter, cold, in sets, beside the goal (500 returns in 5 s or less); the same with its
+  batches shared by ``BENCH_WORKERS`` processes (default 2), as jobs spread over Celery workers; the same quarter one
+  return per call (``compute_return_rag``, the single-return task's path); and, with ``BENCH_COMPARE_ONE_BY_ONE=1``,
+  by the one-by-one computation used before RAG was computed in sets (``tests/reviews/one_by_one_rag.py``);
+- a recompute of the latest quarter in sets with nothing changed (every run found identical, nothing written);
 - the dashboard selector for the latest quarter, as the designated professional: the median of ``BENCH_RUNS``
   runs (default 5), and its number of queries;
 - the dashboard page for the latest quarter, rendered whole (every provider, every column, every exception) through
@@ -36,6 +40,8 @@ sys.path.insert(0, str(REPO_ROOT))
 PROVIDERS = int(os.environ.get("BENCH_PROVIDERS", "500"))
 RUNS = int(os.environ.get("BENCH_RUNS", "5"))
 RECOMPUTE_RUNS = int(os.environ.get("BENCH_RECOMPUTE_RUNS", "1"))
+WORKERS = int(os.environ.get("BENCH_WORKERS", "2"))
+COMPARE_ONE_BY_ONE = os.environ.get("BENCH_COMPARE_ONE_BY_ONE", "") not in ("", "0")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sa_bench")
 QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
 
@@ -230,7 +236,7 @@ def main() -> None:
         from returns.models import Return
         from reviews.models import RagRun
         from reviews.selectors import dashboard
-        from reviews.services import compute_return_rag
+        from reviews.services import RAG_BATCH_SIZE, compute_rag_for_returns, compute_return_rag
 
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
@@ -241,34 +247,73 @@ def main() -> None:
         )
         print(f"  in {built:.1f} s (migrations, catalogue and bulk inserts)")
 
-        returns = list(Return.objects.select_related("provider__provider_type", "period").order_by("period__ends_on"))
-        each: list[float] = []
+        returns = list(Return.objects.order_by("period__ends_on", "pk").values_list("pk", "period_id"))
+        batches: list[float] = []
 
-        def recompute_all():
-            for provider_return in returns:
+        def in_sets(return_ids) -> None:
+            for start in range(0, len(return_ids), RAG_BATCH_SIZE):
                 started = time.perf_counter()
-                compute_return_rag(provider_return)
-                each.append(time.perf_counter() - started)
+                compute_rag_for_returns(return_ids[start : start + RAG_BATCH_SIZE])
+                batches.append(time.perf_counter() - started)
 
         def forget_runs():
             RagRun.objects.all().delete()
-            each.clear()
+            batches.clear()
 
-        cold, cold_times = median_seconds(recompute_all, runs=RECOMPUTE_RUNS, before=forget_runs)
-        cold_each = sorted(each)
-        print(f"Full recompute, cold (every run written), {len(returns)} returns, {RECOMPUTE_RUNS} run(s):")
-        print(f"  {cold:.1f} s (runs: {fmt(cold_times)}); one return: {percentiles(cold_each)}")
+        all_ids = [pk for pk, _ in returns]
+        cold, cold_times = median_seconds(lambda: in_sets(all_ids), runs=RECOMPUTE_RUNS, before=forget_runs)
+        print(f"Full recompute in sets, cold (every run written), {len(returns)} returns, {RECOMPUTE_RUNS} run(s):")
+        print(
+            f"  {cold:.1f} s (runs: {fmt(cold_times)}); {len(returns) / cold:.0f} returns a second; "
+            f"one batch of {RAG_BATCH_SIZE}: {percentiles(sorted(batches))}"
+        )
 
         latest = periods[-1]
-        quarter = [r for r in returns if r.period_id == latest.pk]
-        each.clear()
-        for provider_return in quarter:  # the latest quarter again: the same result, found and left as it is
+        quarter = [pk for pk, period_id in returns if period_id == latest.pk]
+        forget_quarter = RagRun.objects.filter(provider_return__period=latest)
+
+        def quarter_cold(compute) -> float:
+            forget_quarter.delete()
             started = time.perf_counter()
-            compute_return_rag(provider_return)
-            each.append(time.perf_counter() - started)
+            compute()
+            return time.perf_counter() - started
+
+        batches.clear()
+        took = quarter_cold(lambda: in_sets(quarter))
+        per_500 = took / len(quarter) * 500
         print(
-            f"Recompute with nothing changed (nothing written), the latest quarter's {len(quarter)} returns: "
-            f"{sum(each):.1f} s; one return: {percentiles(sorted(each))}"
+            f"RAG of one quarter in sets, cold, {len(quarter)} returns: {took:.2f} s "
+            f"({took / len(quarter) * 1000:.1f} ms a return; {per_500:.1f} s for 500 at that rate; "
+            f"goal: <= 5 s for 500 returns)"
+        )
+        took = quarter_cold(lambda: in_worker_processes(quarter, WORKERS))
+        print(
+            f"  the same, its batches shared by {WORKERS} worker processes (as Celery workers would): {took:.2f} s "
+            f"({took / len(quarter) * 500:.1f} s for 500 at that rate)"
+        )
+        by_return = Return.objects.select_related("provider__provider_type", "period").in_bulk(quarter)
+        took = quarter_cold(lambda: [compute_return_rag(by_return[pk]) for pk in quarter])
+        print(
+            f"  the same, one return per call (the single-return task's path): {took:.2f} s "
+            f"({took / len(quarter) * 1000:.1f} ms a return)"
+        )
+        if COMPARE_ONE_BY_ONE:
+            from tests.reviews.one_by_one_rag import compute_one_return
+
+            took = quarter_cold(lambda: [compute_one_return(by_return[pk]) for pk in quarter])
+            print(
+                f"  the same, by the one-by-one computation used before RAG was computed in sets: {took:.2f} s "
+                f"({took / len(quarter) * 1000:.1f} ms a return)"
+            )
+            forget_quarter.delete()
+            in_sets(quarter)  # the dashboard below reads what the set-based path stored
+
+        batches.clear()
+        started = time.perf_counter()
+        in_sets(quarter)  # the latest quarter again: the same result, found and left as it is
+        print(
+            f"Recompute in sets with nothing changed (nothing written), the latest quarter's {len(quarter)} returns: "
+            f"{time.perf_counter() - started:.2f} s"
         )
 
         result = dashboard(nurse, latest)
@@ -321,6 +366,27 @@ def time_dashboard_page(nurse, period) -> None:
         page, page_times = median_seconds(get_page)
     print(f"Dashboard page, rendered ({size / 1_000_000:.1f} MB of HTML), {len(queries)} queries:")
     print(f"  median {page * 1000:.0f} ms of {RUNS}; runs: {fmt(page_times, 'ms')}")
+
+
+def judge_batch(return_ids) -> None:
+    """One worker process's job: a batch judged in sets, on the process's own database connection."""
+    from reviews.services import compute_rag_for_returns
+
+    compute_rag_for_returns(return_ids)
+
+
+def in_worker_processes(return_ids, workers: int) -> None:
+    """Judge ``return_ids`` in batches shared among ``workers`` processes, as jobs spread over Celery workers."""
+    import multiprocessing
+
+    from django.db import connections
+
+    from reviews.services import RAG_BATCH_SIZE
+
+    connections.close_all()  # each forked process opens its own connection
+    batches = [return_ids[start : start + RAG_BATCH_SIZE] for start in range(0, len(return_ids), RAG_BATCH_SIZE)]
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        pool.map(judge_batch, batches, chunksize=1)
 
 
 def percentiles(times: list[float]) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
@@ -29,7 +29,7 @@ from providers.models import ContractStatus, Organisation
 from providers.scoping import provider_ids
 from providers.services import ALREADY_DONE, when_and_who
 from returns.models import ActionPlanItem, ReportingPeriod, Return, ReturnStatus, Submission
-from returns.selectors import frameworks_for, is_due, metrics_for
+from returns.selectors import is_due, metrics_for
 from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, clean_typed_text, figure
 from standards.models import Framework, Metric, Threshold
 
@@ -81,37 +81,6 @@ def previous_submission(provider_return: Return) -> Submission | None:
     )
 
 
-def earlier_figures(provider_return: Return, metrics) -> dict[str, tuple[dict, str]]:
-    """What each metric's figure is compared with: metric code → (values, the period's name, or "").
-
-    The values are those of the immediately previous period (named ""), or, when that period has no figure for the
-    metric (no return submitted, or the question not answered), of the latest period in the year before that has
-    one, named (“Q1 2025/26”) so that the explanation says which period it is compared with. Metrics with no figure
-    in that year are left out. One query.
-    """
-    period = provider_return.period
-    immediately_before = period.starts_on - datetime.timedelta(days=1)
-    kinds = {metric.code: metric.kind for metric in metrics}
-    found: dict[str, tuple[dict, str]] = {}
-    latest = Submission.objects.filter(provider_return=OuterRef("provider_return")).order_by("-number")
-    for submission in (
-        Submission.objects.filter(
-            provider_return__provider=provider_return.provider,
-            provider_return__period__ends_on__lt=period.starts_on,
-            provider_return__period__ends_on__gte=period.starts_on - datetime.timedelta(days=365),
-            number=Subquery(latest.values("number")[:1]),
-        )
-        .select_related("provider_return__period")
-        .order_by("-provider_return__period__ends_on")
-    ):
-        earlier = submission.provider_return.period
-        name = "" if earlier.ends_on == immediately_before else earlier.label.split(" (")[0]
-        for code, values in _snapshot_values(submission).items():
-            if code in kinds and code not in found and figure(kinds[code], values) is not None:
-                found[code] = (values, name)
-    return found
-
-
 def _person(user) -> str:
     return user.get_full_name() or user.get_username()
 
@@ -133,36 +102,25 @@ def reviewed_status(metric: Metric, status: Status, review: AnswerReview | None)
     return replace(status, rule=f"{status.rule}; agreed by {who}" if status.rule else f"agreed by {who}")
 
 
-def compute_return_rag(provider_return: Return) -> RagRun | None:
-    """Judge the return's latest submission and store the result as the current run, all or nothing.
+#: Returns judged in one pass of :func:`compute_rag_for_returns` by the quarter-wide recomputes.
+RAG_BATCH_SIZE = 100
 
-    Returns the current run (unchanged when nothing changed), or None when the return was never submitted.
-    The thresholds are those of the framework versions in force when the period started, so a threshold changed
-    in a later version never changes this result. A reviewer's standing judgement of an answer (an
-    :class:`AnswerReview` made on the values submitted) gives the colour shown and its rule; the colour and rule
-    the rules gave are stored beside it.
-    """
-    submission = provider_return.submissions.order_by("-number").first()
-    if submission is None:
-        return None
+
+def _in_force(framework: Framework, day: datetime.date) -> bool:
+    return framework.effective_from <= day and (framework.effective_to is None or framework.effective_to >= day)
+
+
+def _applies(metric: Metric, provider_type_code, service_codes: set, metric_types: dict, metric_services: dict) -> bool:
+    """:meth:`standards.models.MetricQuerySet.applicable_to`, on rows already read."""
+    types, services = metric_types.get(metric.pk, set()), metric_services.get(metric.pk, set())
+    return (not types or provider_type_code in types) and (not services or bool(services & service_codes))
+
+
+def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, list, dict, dict, object, dict]:
+    """What the rules (and reviewers' standing judgements) give for one return: nothing is read or written here."""
     provider, period = provider_return.provider, provider_return.period
-    frameworks = frameworks_for(provider, period)
-    services = list(provider.services.values_list("code", flat=True))
-    # Only the metrics' own fields and thresholds are read: no joined rows to build (this runs for every return).
-    metrics = list(
-        Metric.objects.filter(framework__in=frameworks)
-        .applicable_to(provider.provider_type_id, services)
-        .prefetch_related(Prefetch("thresholds", queryset=Threshold.objects.order_by("pk")))
-        .order_by("framework__position", "position", "id")
-    )
     values = _snapshot_values(submission)
-    before = earlier_figures(provider_return, metrics)
     type_name = provider.provider_type.name if provider.provider_type_id else ""
-    reviews = {
-        review.metric_id: review
-        for review in AnswerReview.objects.filter(provider_return=provider_return).select_related("reviewed_by")
-    }
-
     answers, computed = [], {}
     for metric in metrics:
         status = answer_status(
@@ -202,42 +160,212 @@ def compute_return_rag(provider_return: Return) -> RagRun | None:
             sort_keys=True,
         ).encode()
     ).hexdigest()
+    return digest, answers, standards, framework_results, overall, computed
+
+
+def _insert(model, fields: list[str], rows: list[tuple], per_statement: int = 2000) -> None:
+    """Insert plain rows (values in the order of ``fields``) into a model's table, a few thousand a statement.
+
+    The answers' statuses of a batch of returns are thousands of rows: building a model instance for each, as
+    ``bulk_create`` does, took longer than judging them (standards and frameworks, a few rows a return, use it).
+    Values are quoted by the driver (``mogrify``).
+    """
+    if not rows:
+        return
+    ops = connection.ops
+    columns = ", ".join(ops.quote_name(model._meta.get_field(name).column) for name in fields)
+    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    with connection.cursor() as cursor:
+        quote = cursor.cursor.mogrify
+        for start in range(0, len(rows), per_statement):
+            values = b", ".join(quote(placeholder, row) for row in rows[start : start + per_statement])
+            cursor.execute(f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES {values.decode()}")
+
+
+def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
+    """Judge the latest submission of each of these returns and store the results as their current runs.
+
+    The set-based computation of RAG: whatever the number of returns, everything is read in a fixed number of
+    queries (the returns, their latest submissions, contracts, framework versions, metrics with their
+    applicability and thresholds, earlier periods' submissions, reviewers' judgements and current runs), the pure
+    rules of :mod:`reviews.rag` judge each answer, and the runs are written with bulk inserts in one transaction,
+    so every run is stored whole or not at all. A return whose current run already gives what the rules give
+    (the same fingerprint) is left as it is. Returns each id's current run, or None for a return never submitted
+    (or not found). Call it with batches of about :data:`RAG_BATCH_SIZE` returns.
+
+    The thresholds are those of the framework versions in force when each period started, so a threshold changed
+    in a later version never changes a result. A reviewer's standing judgement of an answer (an
+    :class:`AnswerReview` made on the values submitted) gives the colour shown and its rule; the colour and rule
+    the rules gave are stored beside it.
+    """
+    from providers.models import Contract
+
+    ids = sorted({int(pk) for pk in return_ids})
+    result: dict[int, RagRun | None] = dict.fromkeys(ids)
+    returns = {r.pk: r for r in Return.objects.filter(pk__in=ids).select_related("provider__provider_type", "period")}
+    latest = {
+        s.provider_return_id: s
+        for s in Submission.objects.filter(provider_return_id__in=returns)
+        .order_by("provider_return_id", "-number")
+        .distinct("provider_return_id")
+    }
+    returns = {pk: r for pk, r in returns.items() if pk in latest}
+    if not returns:
+        return result
+    provider_ids_ = {r.provider_id for r in returns.values()}
+    starts = [r.period.starts_on for r in returns.values()]
+    ends = [r.period.ends_on for r in returns.values()]
+
+    # The framework versions each return answers: its provider's accepted contracts during the period name the
+    # frameworks, and the version in force when the period starts judges it (returns.selectors.frameworks_for).
+    contracts = defaultdict(list)
+    for provider_id, starts_on, ends_on, code in (
+        Contract.objects.accepted()
+        .filter(
+            provider_id__in=provider_ids_, starts_on__lte=max(ends), ends_on__gte=min(starts), frameworks__isnull=False
+        )
+        .values_list("provider_id", "starts_on", "ends_on", "frameworks__code")
+    ):
+        contracts[provider_id].append((starts_on, ends_on, code))
+    codes = {code for rows in contracts.values() for _, _, code in rows}
+    versions = list(Framework.objects.filter(code__in=codes).order_by("position", "code", "pk"))
+    frameworks_of: dict[int, list[Framework]] = {}
+    for pk, provider_return in returns.items():
+        period = provider_return.period
+        named = {
+            code
+            for starts_on, ends_on, code in contracts[provider_return.provider_id]
+            if starts_on <= period.ends_on and ends_on >= period.starts_on
+        }
+        frameworks_of[pk] = [f for f in versions if f.code in named and _in_force(f, period.starts_on)]
+
+    framework_ids = {f.pk for frameworks in frameworks_of.values() for f in frameworks}
+    position = {f.pk: f.position for f in versions}
+    metrics_read = sorted(
+        Metric.objects.filter(framework_id__in=framework_ids).prefetch_related(
+            Prefetch("thresholds", queryset=Threshold.objects.order_by("pk"))
+        ),
+        key=lambda m: (position[m.framework_id], m.position, m.pk),
+    )
+    metric_types, metric_services = defaultdict(set), defaultdict(set)
+    metric_ids = [m.pk for m in metrics_read]
+    for metric_id, type_code in Metric.provider_types.through.objects.filter(metric_id__in=metric_ids).values_list(
+        "metric_id", "providertype_id"
+    ):
+        metric_types[metric_id].add(type_code)
+    for metric_id, service_code in Metric.services.through.objects.filter(metric_id__in=metric_ids).values_list(
+        "metric_id", "service_id"
+    ):
+        metric_services[metric_id].add(service_code)
+    provider_services = defaultdict(set)
+    for provider_id, service_code in Organisation.services.through.objects.filter(
+        organisation_id__in=provider_ids_
+    ).values_list("organisation_id", "service_id"):
+        provider_services[provider_id].add(service_code)
+
+    # What each metric's figure is compared with: the immediately previous period's figure (named ""), or, when
+    # that period has none (no return submitted, or the question not answered), the latest period's in the year
+    # before that has one, named ("Q1 2025/26") so that the explanation says which period it is compared with.
+    # Here: the latest submission of every return of these providers in the year before any of the periods.
+    latest_of_return = Submission.objects.filter(provider_return=OuterRef("provider_return")).order_by("-number")
+    earlier = defaultdict(list)
+    for submission in (
+        Submission.objects.filter(
+            provider_return__provider_id__in=provider_ids_,
+            provider_return__period__ends_on__lt=max(starts),
+            provider_return__period__ends_on__gte=min(starts) - datetime.timedelta(days=365),
+            number=Subquery(latest_of_return.values("number")[:1]),
+        )
+        .select_related("provider_return__period")
+        .order_by("-provider_return__period__ends_on")
+    ):
+        earlier[submission.provider_return.provider_id].append(submission)
+
+    reviews = defaultdict(dict)
+    for review in AnswerReview.objects.filter(provider_return_id__in=returns).select_related("reviewed_by"):
+        reviews[review.provider_return_id][review.metric_id] = review
+
+    judged = {}
+    for pk, provider_return in returns.items():
+        provider, period = provider_return.provider, provider_return.period
+        in_frameworks = {f.pk for f in frameworks_of[pk]}
+        metrics = [
+            m
+            for m in metrics_read
+            if m.framework_id in in_frameworks
+            and _applies(m, provider.provider_type_id, provider_services[provider.pk], metric_types, metric_services)
+        ]
+        kinds = {metric.code: metric.kind for metric in metrics}
+        immediately_before = period.starts_on - datetime.timedelta(days=1)
+        before: dict[str, tuple[dict, str]] = {}
+        for submission in earlier[provider.pk]:
+            earlier_period = submission.provider_return.period
+            if not (period.starts_on - datetime.timedelta(days=365) <= earlier_period.ends_on < period.starts_on):
+                continue
+            name = "" if earlier_period.ends_on == immediately_before else earlier_period.label.split(" (")[0]
+            for code, values in _snapshot_values(submission).items():
+                if code in kinds and code not in before and figure(kinds[code], values) is not None:
+                    before[code] = (values, name)
+        judged[pk] = _judge(provider_return, latest[pk], metrics, before, reviews[pk])
 
     with transaction.atomic():
-        # Runs of one return are written one at a time; a duplicate of the current result is not written.
-        Return.objects.select_for_update().get(pk=provider_return.pk)
-        current = RagRun.objects.filter(provider_return=provider_return, is_current=True).first()
-        if current is not None and current.fingerprint == digest:
-            return current
-        run = RagRun.objects.create(
-            provider_return=provider_return,
-            submission=submission,
-            fingerprint=digest,
-            colour=overall.colour,
-            explanation=overall.explanation,
-        )
-        AnswerStatus.objects.bulk_create(
-            AnswerStatus(
-                run=run, metric=metric, colour=s.colour, value=s.value[:200], threshold=s.threshold[:200],
-                rule=s.rule, direction=s.direction, direction_is_better=s.direction_is_better,
-                computed_colour=computed[metric.pk][0].colour, computed_rule=computed[metric.pk][0].rule[:300],
-                review_decision=computed[metric.pk][1],
+        # Runs of one return are written one at a time (the returns are locked); a duplicate of the current result
+        # is not written.
+        list(Return.objects.select_for_update().filter(pk__in=returns).order_by("pk").values_list("pk", flat=True))
+        current = {run.provider_return_id: run for run in RagRun.objects.filter(provider_return_id__in=returns,
+                                                                               is_current=True)}  # fmt: skip
+        changed = [pk for pk in returns if current.get(pk) is None or current[pk].fingerprint != judged[pk][0]]
+        for pk in returns:
+            result[pk] = current.get(pk)
+        if not changed:
+            return result
+        runs = RagRun.objects.bulk_create(
+            RagRun(
+                provider_return_id=pk, submission=latest[pk], fingerprint=judged[pk][0],
+                colour=judged[pk][4].colour, explanation=judged[pk][4].explanation,
             )
-            for metric, s in answers
+            for pk in changed
         )  # fmt: skip
-        StandardStatus.objects.bulk_create(
-            StandardStatus(run=run, standard_id=pk, colour=r.colour, explanation=r.explanation[:300])
-            for pk, r in standards.items()
-        )
-        FrameworkStatus.objects.bulk_create(
-            FrameworkStatus(run=run, framework_id=pk, colour=r.colour, explanation=r.explanation[:300])
-            for pk, r in framework_results.items()
-        )
-        if current is not None:
-            RagRun.objects.filter(pk=current.pk).update(is_current=False)
-        RagRun.objects.filter(pk=run.pk).update(is_current=True)
-        run.is_current = True
-    return run
+        answer_rows, standard_rows, framework_rows = [], [], []
+        for run in runs:
+            _, answers, standards, framework_results, _, computed = judged[run.provider_return_id]
+            answer_rows += [
+                (run.pk, metric.pk, s.colour, s.value[:200], s.threshold[:200], s.rule, s.direction,
+                 s.direction_is_better, computed[metric.pk][0].colour, computed[metric.pk][0].rule[:300],
+                 computed[metric.pk][1])
+                for metric, s in answers
+            ]  # fmt: skip
+            standard_rows += [
+                StandardStatus(run=run, standard_id=pk, colour=r.colour, explanation=r.explanation[:300])
+                for pk, r in standards.items()
+            ]
+            framework_rows += [
+                FrameworkStatus(run=run, framework_id=pk, colour=r.colour, explanation=r.explanation[:300])
+                for pk, r in framework_results.items()
+            ]
+        _insert(
+            AnswerStatus,
+            ["run", "metric", "colour", "value", "threshold", "rule", "direction", "direction_is_better",
+             "computed_colour", "computed_rule", "review_decision"],
+            answer_rows,
+        )  # fmt: skip
+        StandardStatus.objects.bulk_create(standard_rows, batch_size=2000)
+        FrameworkStatus.objects.bulk_create(framework_rows, batch_size=2000)
+        RagRun.objects.filter(provider_return_id__in=changed, is_current=True).update(is_current=False)
+        RagRun.objects.filter(pk__in=[run.pk for run in runs]).update(is_current=True)
+        for run in runs:
+            run.is_current = True
+            result[run.provider_return_id] = run
+    return result
+
+
+def compute_return_rag(provider_return: Return) -> RagRun | None:
+    """Judge the return's latest submission and store the result as its current run, all or nothing: the
+    set-based computation (:func:`compute_rag_for_returns`) of one return.
+
+    Returns the current run (unchanged when nothing changed), or None when the return was never submitted.
+    """
+    return compute_rag_for_returns([provider_return.pk])[provider_return.pk]
 
 
 # Scheduling: never blocks the person whose action asked for it.
