@@ -52,10 +52,12 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode, urlparse, urlunparse
+from urllib.parse import urlencode
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
+
+import rag_dashboard  # noqa: E402  (the benchmarks' database handling)
 
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "100"))
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/sa_load_bench")
@@ -101,22 +103,11 @@ SERVERS = {
 
 def server_command(sql: str) -> None:
     """Run ``sql`` on the server's maintenance database (creating and dropping the benchmark's own)."""
-    import psycopg2
-
-    connection = psycopg2.connect(urlunparse(urlparse(DATABASE_URL)._replace(path="/postgres")))
-    connection.autocommit = True
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql)
-    finally:
-        connection.close()
+    rag_dashboard.server_command(sql, DATABASE_URL)
 
 
 def database_name() -> str:
-    name = urlparse(DATABASE_URL).path.lstrip("/")
-    if not name.replace("_", "").isalnum():
-        raise SystemExit(f"Use a plain database name in BENCH_DATABASE_URL, not {name!r}.")
-    return name
+    return rag_dashboard.database_name(DATABASE_URL)
 
 
 @dataclass

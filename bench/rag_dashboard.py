@@ -46,11 +46,11 @@ DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0
 QUARTERS = [(2024, 1), (2024, 2), (2024, 3), (2024, 4), (2025, 1), (2025, 2), (2025, 3), (2025, 4)]
 
 
-def server_command(sql: str) -> None:
-    """Run ``sql`` on the server's maintenance database (creating and dropping the benchmark's own)."""
+def server_command(sql: str, database_url: str = DATABASE_URL) -> None:
+    """Run ``sql`` on the server's maintenance database (creating and dropping a benchmark's own)."""
     import psycopg2
 
-    url = urlparse(DATABASE_URL)
+    url = urlparse(database_url)
     connection = psycopg2.connect(urlunparse(url._replace(path="/postgres")))
     connection.autocommit = True
     try:
@@ -60,8 +60,8 @@ def server_command(sql: str) -> None:
         connection.close()
 
 
-def database_name() -> str:
-    name = urlparse(DATABASE_URL).path.lstrip("/")
+def database_name(database_url: str = DATABASE_URL) -> str:
+    name = urlparse(database_url).path.lstrip("/")
     if not name.replace("_", "").isalnum():
         raise SystemExit(f"Use a plain database name in BENCH_DATABASE_URL, not {name!r}.")
     return name

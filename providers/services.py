@@ -338,6 +338,28 @@ def contract_version(contract: Contract) -> str:
     return contract.updated_at.isoformat() if contract.updated_at else ""
 
 
+def _decide(
+    contract: Contract, status: str, *, by, earlier_start_agreed: bool = False, refusal_reason: str = "", base_url=""
+) -> None:
+    """Record the provider's answer to a proposed contract (inside the caller's transaction), with who and when,
+    and e-mail the commissioners' admins once it is committed."""
+    contract.status = status
+    contract.decided_at, contract.decided_by = timezone.now(), by
+    contract.earlier_start_agreed = earlier_start_agreed
+    contract.refusal_reason = refusal_reason
+    _record(contract, by)
+    contract.save(update_fields=["status", "decided_at", "decided_by", "earlier_start_agreed", "refusal_reason"])
+    messages = _contract_mail(
+        contract,
+        f"providers/email/contract_{status}.txt",
+        f"Contract {contract.reference} {status} by {contract.provider.name}",  # "accepted" or "refused"
+        contract_managers(contract),
+        by=by,
+        base_url=base_url,
+    )
+    transaction.on_commit(lambda: _send(messages))
+
+
 def accept_contract(
     contract: Contract,
     *,
@@ -366,21 +388,7 @@ def accept_contract(
                     )
                 }
             )
-        contract.status = ContractStatus.ACCEPTED
-        contract.decided_at, contract.decided_by = timezone.now(), by
-        contract.earlier_start_agreed = earlier
-        contract.refusal_reason = ""
-        _record(contract, by)
-        contract.save(update_fields=["status", "decided_at", "decided_by", "earlier_start_agreed", "refusal_reason"])
-        messages = _contract_mail(
-            contract,
-            "providers/email/contract_accepted.txt",
-            f"Contract {contract.reference} accepted by {contract.provider.name}",
-            contract_managers(contract),
-            by=by,
-            base_url=base_url,
-        )
-        transaction.on_commit(lambda: _send(messages))
+        _decide(contract, ContractStatus.ACCEPTED, by=by, earlier_start_agreed=earlier, base_url=base_url)
     return contract
 
 
@@ -396,21 +404,7 @@ def refuse_contract(contract: Contract, *, by, reason: str, base_url: str = "") 
             raise ValidationError(
                 {"reason": "Enter why you are refusing the contract, so the commissioner can put it right."}
             )
-        contract.status = ContractStatus.REFUSED
-        contract.decided_at, contract.decided_by = timezone.now(), by
-        contract.earlier_start_agreed = False
-        contract.refusal_reason = reason
-        _record(contract, by)
-        contract.save(update_fields=["status", "decided_at", "decided_by", "earlier_start_agreed", "refusal_reason"])
-        messages = _contract_mail(
-            contract,
-            "providers/email/contract_refused.txt",
-            f"Contract {contract.reference} refused by {contract.provider.name}",
-            contract_managers(contract),
-            by=by,
-            base_url=base_url,
-        )
-        transaction.on_commit(lambda: _send(messages))
+        _decide(contract, ContractStatus.REFUSED, by=by, refusal_reason=reason, base_url=base_url)
     return contract
 
 

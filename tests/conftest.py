@@ -51,13 +51,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
     if not redis_url:
         pytest.skip("TEST_REDIS_URL is not set, so there is no Redis for a real Celery worker (bin/test sets it).")
 
-    unique = uuid.uuid4().hex[:12]
-    worker = CeleryWorker(
-        queue=f"test-{unique}",
-        hostname=f"test-{unique}@{os.uname().nodename}",
-        redis_url=redis_url,
-        log_path=tmp_path_factory.mktemp("celery") / "worker.log",
-    )
+    unique, worker = a_worker_of_its_own(redis_url, tmp_path_factory.mktemp("celery") / "worker.log")
     # A separate Celery app talks to the worker here, so the suite's app is untouched outside the tests.
     with worker_control(redis_url) as control:
         process = start_worker(worker)
@@ -67,6 +61,15 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         finally:
             stop(process)
             delete_queues(redis_url, unique)
+
+
+def a_worker_of_its_own(redis_url, log_path) -> tuple[str, CeleryWorker]:
+    """A worker's settings with a queue and hostname no other test run uses (the queue's unique part first)."""
+    unique = uuid.uuid4().hex[:12]
+    worker = CeleryWorker(
+        queue=f"test-{unique}", hostname=f"test-{unique}@{os.uname().nodename}", redis_url=redis_url, log_path=log_path
+    )
+    return unique, worker
 
 
 @contextlib.contextmanager

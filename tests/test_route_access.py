@@ -625,12 +625,8 @@ HACKNEY_CONTRACTS = {
 }
 
 
-@pytest.mark.django_db
-@pytest.mark.parametrize("state", HACKNEY_CONTRACTS)
-@pytest.mark.parametrize("name", PERIOD_BOUND_ROUTES)
-def test_a_commissioner_sees_a_providers_period_only_through_an_accepted_contract_started_by_its_end(
-    client, world, name, state
-):
+def hackney_nurse_with_a_contract(world, state: str):
+    """Hackney's designated nurse, Hackney holding a contract with Riverside in ``state``; and whether it shows."""
     status, starts_on, sees = HACKNEY_CONTRACTS[state]
     nurse = member(world.hackney, Role.DESIGNATED_PROFESSIONAL, username="hackney-nurse")
     ContractFactory(
@@ -640,6 +636,16 @@ def test_a_commissioner_sees_a_providers_period_only_through_an_accepted_contrac
         starts_on=starts_on,
         refusal_reason="Not ours." if status == "refused" else "",
     )
+    return nurse, sees
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("state", HACKNEY_CONTRACTS)
+@pytest.mark.parametrize("name", PERIOD_BOUND_ROUTES)
+def test_a_commissioner_sees_a_providers_period_only_through_an_accepted_contract_started_by_its_end(
+    client, world, name, state
+):
+    nurse, sees = hackney_nurse_with_a_contract(world, state)
     case = PERIOD_BOUND_ROUTES[name](world)
     found = next(r for r in APP_ROUTES if r.name == name)
     client.force_login(nurse)
@@ -656,15 +662,7 @@ def test_a_commissioner_sees_a_providers_period_only_through_an_accepted_contrac
 def test_a_commissioner_lists_a_providers_returns_only_through_an_accepted_contract_started_by_their_end(
     client, world, state
 ):
-    status, starts_on, sees = HACKNEY_CONTRACTS[state]
-    nurse = member(world.hackney, Role.DESIGNATED_PROFESSIONAL, username="hackney-nurse")
-    ContractFactory(
-        provider=world.riverside,
-        coordinating=world.hackney,
-        status=status,
-        starts_on=starts_on,
-        refusal_reason="Not ours." if status == "refused" else "",
-    )
+    nurse, sees = hackney_nurse_with_a_contract(world, state)
     riverside_return(world)
     client.force_login(nurse)
 

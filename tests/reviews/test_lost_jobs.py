@@ -4,7 +4,6 @@ passed, and the result is stored."""
 import os
 import signal
 import time
-import uuid
 
 import pytest
 from django.db import connection, transaction
@@ -14,7 +13,7 @@ from returns.models import Return
 from reviews.models import RagRun
 from reviews.tasks import compute_rag
 from tests.conftest import (
-    CeleryWorker,
+    a_worker_of_its_own,
     delete_queues,
     forget_broker_and_backend,
     start_worker,
@@ -37,13 +36,7 @@ def restartable_worker(django_db_setup, tmp_path):
     redis_url = os.environ.get("TEST_REDIS_URL")
     if not redis_url:
         pytest.skip("TEST_REDIS_URL is not set, so there is no Redis for a real Celery worker (bin/test sets it).")
-    unique = uuid.uuid4().hex[:12]
-    worker = CeleryWorker(
-        queue=f"test-{unique}",
-        hostname=f"test-{unique}@{os.uname().nodename}",
-        redis_url=redis_url,
-        log_path=tmp_path / "worker.log",
-    )
+    unique, worker = a_worker_of_its_own(redis_url, tmp_path / "worker.log")
     processes = []
     changes = {"broker_url": redis_url, "result_backend": redis_url, "task_always_eager": False}
     saved = {key: app.conf[key] for key in changes}
