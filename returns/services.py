@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Subquery
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from providers.scoping import may_act_on, sees_everything
 from providers.services import ALREADY_DONE, when_and_who
@@ -218,11 +219,23 @@ def _action_rows(answer: Answer) -> list[dict]:
     return [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
 
 
-def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput], today=None) -> SaveResult:
+#: The fields of an answer that a save changes (with ``bulk_update``, which sets no ``auto_now`` by itself).
+SAVED_ANSWER_FIELDS = ["values", "revision", "unusual_value_confirmed", "unusual_value_note", "updated_by", "updated_at"]
+
+
+def save_answers(
+    provider_return: Return, *, by, answers: dict[int, AnswerInput], today=None, metrics: list[Metric] | None = None
+) -> SaveResult:
     """Save answers to a draft, all or nothing. Incomplete answers are fine in a draft; wrong ones are not.
 
     Raises :class:`ReturnProblems` for wrong values and :class:`EditConflict` when another person saved one of the
     same answers after this person opened it; in both cases nothing is saved and the caller keeps what was typed.
+    ``metrics`` are the return's questions (:func:`~returns.selectors.metrics_for`) when the caller has them already.
+
+    A fixed number of queries whatever the number of answers: the answers are read in one query (with their
+    action plans), then created and updated in bulk, each with its history record naming ``by`` (django-simple-
+    history's bulk helpers), so every change is still recorded with who and when. Only a changed action plan
+    costs queries of its own.
     """
     if not may(by, provider_return, "edit_return"):
         raise PermissionDenied("You cannot change this provider's return.")
@@ -230,7 +243,9 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
         raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
     _check_open(provider_return, today)
 
-    metrics = {m.pk: m for m in metrics_for(provider_return.provider, provider_return.period)}
+    if metrics is None:
+        metrics = metrics_for(provider_return.provider, provider_return.period)
+    metrics = {m.pk: m for m in metrics}
     problems: dict[str, dict[str, str]] = {}
     with transaction.atomic():
         # Saves of one return queue behind each other; the status is read again on the locked row, so a save
@@ -239,7 +254,9 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
             raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
         existing = {
             a.metric_id: a
-            for a in Answer.objects.select_for_update().filter(provider_return=provider_return, metric_id__in=answers)
+            for a in Answer.objects.select_for_update()
+            .filter(provider_return=provider_return, metric_id__in=answers)
+            .prefetch_related("actions")
         }
         conflicts: list[Conflict] = []
         planned = []
@@ -278,6 +295,8 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
 
         result = SaveResult()
         recent = recent_values(provider_return.provider, provider_return.period, [m.code for m, *_ in planned])
+        now = timezone.now()
+        created, updated, plans = [], [], []
         for metric, answer, stored, given, note, actions, places in planned:
             answer = answer or Answer(provider_return=provider_return, metric=metric)
             changed = answer.pk is None or answer.values != stored
@@ -291,13 +310,20 @@ def save_answers(provider_return: Return, *, by, answers: dict[int, AnswerInput]
                 answer.unusual_value_confirmed = confirmed
                 answer.unusual_value_note = note if confirmed else ""
                 answer.updated_by = by
+                answer.updated_at = now
                 _record(answer, by)
-                answer.save()
+                (created if answer.pk is None else updated).append(answer)
                 result.saved.append(answer)
             if actions_changed:
-                _update_action_plan(answer, actions, places, by=by)
+                plans.append((answer, actions, places))
             if warning and not confirmed:
                 result.warnings[metric.code] = warning
+        if created:
+            bulk_create_with_history(created, Answer, default_user=by, default_date=now)
+        if updated:
+            bulk_update_with_history(updated, Answer, SAVED_ANSWER_FIELDS, default_user=by, default_date=now)
+        for answer, actions, places in plans:  # after the answers, so that a new answer has its id
+            _update_action_plan(answer, actions, places, by=by)
         if result.saved:
             _record(provider_return, by)
             provider_return.save(update_fields=["updated_at"])
@@ -371,13 +397,18 @@ def _jsonable(values: dict) -> dict:
     return {k: (v.isoformat() if isinstance(v, datetime.date) else v) for k, v in values.items()}
 
 
-def completeness_problems(provider_return: Return) -> dict[str, dict[str, str]]:
-    """Everything that stops a return being submitted, by metric code and field."""
+def _answers_with_plans(provider_return: Return) -> list[Answer]:
+    """The return's answers with their metric, action plan and evidence, as a submission checks and keeps them."""
+    return list(
+        provider_return.answers.select_related("metric__framework", "updated_by").prefetch_related("actions", "evidence")
+    )
+
+
+def completeness_problems(provider_return: Return, answers: list[Answer] | None = None) -> dict[str, dict[str, str]]:
+    """Everything that stops a return being submitted, by metric code and field (``answers`` when already read)."""
     problems: dict[str, dict[str, str]] = {}
     metrics = metrics_for(provider_return.provider, provider_return.period)
-    answers = {
-        a.metric_id: a for a in provider_return.answers.prefetch_related("actions", "evidence").select_related("metric")
-    }
+    answers = {a.metric_id: a for a in (answers if answers is not None else _answers_with_plans(provider_return))}
     recent = recent_values(provider_return.provider, provider_return.period, [m.code for m in metrics])
     for metric in metrics:
         answer = answers.get(metric.pk)
@@ -401,11 +432,9 @@ def completeness_problems(provider_return: Return) -> dict[str, dict[str, str]]:
     return problems
 
 
-def snapshot(provider_return: Return) -> dict:
+def snapshot(provider_return: Return, answers: list[Answer] | None = None) -> dict:
     """Every answer as it stands, with its action plan and evidence, in a form that never changes."""
-    answers = provider_return.answers.select_related("metric__framework", "updated_by").prefetch_related(
-        "actions", "evidence"
-    )
+    answers = answers if answers is not None else _answers_with_plans(provider_return)
     return {
         "provider": {"name": provider_return.provider.name, "ods_code": provider_return.provider.ods_code},
         "period": provider_return.period.label,
@@ -449,7 +478,8 @@ def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, t
         )
         if not provider_return.is_editable_by_provider:
             raise ReturnProblems(general=[already_submitted(provider_return)], code=ALREADY_DONE)
-        problems = completeness_problems(provider_return)
+        answers = _answers_with_plans(provider_return)  # read once, for the check and the snapshot
+        problems = completeness_problems(provider_return, answers)
         general = [] if declaration_confirmed else ["Confirm the declaration to submit the return."]
         if problems or general:
             raise ReturnProblems(problems, general)
@@ -459,7 +489,7 @@ def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, t
             number=provider_return.submissions.count() + 1,
             submitted_by=by,
             declaration=DECLARATION.format(provider=provider_return.provider.name),
-            snapshot=snapshot(provider_return),
+            snapshot=snapshot(provider_return, answers),
             late=today > provider_return.period.submission_deadline,
         )
         provider_return.status = ReturnStatus.SUBMITTED

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -46,7 +48,12 @@ class Question:
     warning: str = ""
     form: AnswerForm | None = None
     conflict: Conflict | None = None
-    changes: list[Change] = field(default_factory=list)
+    #: The page's change history by metric, read when first shown (a save that redirects never reads it).
+    changes_of: Callable[[int], list[Change]] | None = field(default=None, repr=False)
+
+    @property
+    def changes(self) -> list[Change]:
+        return self.changes_of(self.metric.pk) if self.changes_of else []
 
     @property
     def prefix(self) -> str:
@@ -200,22 +207,11 @@ class ReturnPage:
             .prefetch_related("actions", Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")))
         )
         self.answers = {answer.metric_id: answer for answer in answers}
-        self.submissions = list(
-            Submission.objects.filter(provider_return=provider_return).select_related("submitted_by").order_by("number")
-        )
-        self.revision_requests = list(
-            RevisionRequest.objects.filter(provider_return=provider_return)
-            .select_related("requested_by", "submission")
-            .order_by("requested_at")
-        )
         self.may_edit = may(user, provider_return, "edit_return")
-        self.may_submit = may(user, provider_return, "submit_return")
-        self.may_review = may(user, provider_return, "review")
         self.locked = period.is_locked(self.today)
         self.editable = self.may_edit and provider_return.is_editable_by_provider and not self.locked
 
         recent = recent_values(provider, period, [metric.code for metric in self.metrics])
-        changes = self._changes()
         provider_type = provider.provider_type_id
         self.questions: list[Question] = []
         for metric in self.metrics:
@@ -230,14 +226,46 @@ class ReturnPage:
                     threshold=threshold_for_provider_in_words(metric, provider_type),
                     in_force=metric.threshold_for(provider_type),
                     warning=warning,
-                    changes=changes.get(metric.pk, []),
+                    changes_of=self.changes_of,
                 )
             )
         self.by_metric = {question.metric.pk: question for question in self.questions}
         self.problems: list[Problem] = []
         self.conflicts: list[Conflict] = []
 
-    # Loading ---------------------------------------------------------------------------------------------------
+    # Loading: what only the page shows is read when it is first shown, not by a save that redirects -------------
+
+    @cached_property
+    def submissions(self) -> list[Submission]:
+        return list(
+            Submission.objects.filter(provider_return=self.provider_return)
+            .select_related("submitted_by")
+            .order_by("number")
+        )
+
+    @cached_property
+    def revision_requests(self) -> list[RevisionRequest]:
+        return list(
+            RevisionRequest.objects.filter(provider_return=self.provider_return)
+            .select_related("requested_by", "submission")
+            .order_by("requested_at")
+        )
+
+    @cached_property
+    def may_submit(self) -> bool:
+        return may(self.user, self.provider_return, "submit_return")
+
+    @cached_property
+    def may_review(self) -> bool:
+        return may(self.user, self.provider_return, "review")
+
+    def changes_of(self, metric_pk: int) -> list[Change]:
+        """The saved changes of the answer to one metric, newest first (all of them read at the first call)."""
+        return self._all_changes.get(metric_pk, [])
+
+    @cached_property
+    def _all_changes(self) -> dict[int, list[Change]]:
+        return self._changes()
 
     def _changes(self) -> dict[int, list[Change]]:
         """Every saved change of every answer and its evidence, newest first, by metric: two queries."""

@@ -66,7 +66,10 @@ class ReturnDetailView(ReturnMixin, View):
             return self.refuse(page)
         try:
             result = save_answers(
-                provider_return, by=user, answers={q.metric.pk: q.form.answer_input() for q in changed}
+                provider_return,
+                by=user,
+                answers={q.metric.pk: q.form.answer_input() for q in changed},
+                metrics=page.metrics,
             )
         except ReturnProblems as problems:
             page.show_problems(problems)
