@@ -220,7 +220,14 @@ def _action_rows(answer: Answer) -> list[dict]:
 
 
 #: The fields of an answer that a save changes (with ``bulk_update``, which sets no ``auto_now`` by itself).
-SAVED_ANSWER_FIELDS = ["values", "revision", "unusual_value_confirmed", "unusual_value_note", "updated_by", "updated_at"]
+SAVED_ANSWER_FIELDS = [
+    "values",
+    "revision",
+    "unusual_value_confirmed",
+    "unusual_value_note",
+    "updated_by",
+    "updated_at",
+]
 
 
 def save_answers(
@@ -399,9 +406,8 @@ def _jsonable(values: dict) -> dict:
 
 def _answers_with_plans(provider_return: Return) -> list[Answer]:
     """The return's answers with their metric, action plan and evidence, as a submission checks and keeps them."""
-    return list(
-        provider_return.answers.select_related("metric__framework", "updated_by").prefetch_related("actions", "evidence")
-    )
+    answers = provider_return.answers.select_related("metric__framework", "updated_by")
+    return list(answers.prefetch_related("actions", "evidence"))
 
 
 def completeness_problems(provider_return: Return, answers: list[Answer] | None = None) -> dict[str, dict[str, str]]:
