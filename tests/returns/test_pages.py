@@ -671,3 +671,89 @@ def test_the_return_page_asks_the_same_number_of_queries_for_6_or_60_questions(
     large = queries_for(client, page_url(draft))
     assert small == large, f"{small} queries for 6 questions, {large} for 60"
     assert large <= 25
+
+
+#: A value for every answer input unlike any the tests above save, so that every answer on the page changes.
+CHANGED_INPUTS = {
+    "numerator": "91", "denominator": "99", "count": "7", "in_place": "no", "review_date": "",
+    "sampled": "31", "compliant": "29", "grade": "not_compliant", "evidence": "Changed.", "text": "Changed.",
+}  # fmt: skip
+
+
+def save_every_answer_changed(client, draft) -> tuple[int, int]:
+    """Send the page's form with every answer changed: the queries of the save, and the answers it saved."""
+    form = form_of(client.get(page_url(draft)))
+    changed = 0
+    for name in list(form):
+        prefix, _, field = name.partition("-")
+        if prefix.startswith("m") and prefix[1:].isdigit() and field in CHANGED_INPUTS:
+            form[name] = CHANGED_INPUTS[field]
+            changed += field in ("count", "numerator", "in_place", "sampled", "grade", "text")
+    form["action"] = "save"
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(page_url(draft), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return len(queries), changed
+
+
+def test_saving_every_answer_asks_the_same_number_of_queries_for_6_or_60_and_records_each_change(
+    world, as_person, catalogue, draft
+):
+    client = as_person("riverside_contributor")
+    complete(world, catalogue, draft)
+    client.get(page_url(draft))  # the session and content types are cached after the first request
+    small, saved_small = save_every_answer_changed(client, draft)
+    add_questions(world, catalogue, draft, 54)
+    large, saved_large = save_every_answer_changed(client, draft)
+    assert (saved_small, saved_large) == (6, 60)
+    assert small == large, f"{small} queries to save 6 answers, {large} to save 60"
+    assert large <= 28
+    # Every answer changed, and every change is in its history with who made it.
+    answers = Answer.objects.filter(provider_return=draft)
+    assert answers.count() == 60
+    for answer in answers:
+        assert answer.values.get(next(iter(answer.values))) is not None
+        latest = answer.history.order_by("-history_date", "-history_id").first()
+        assert latest.history_user == world.riverside_contributor and latest.revision == answer.revision
+        assert latest.values == answer.values
+
+
+def test_answers_saved_for_the_first_time_are_created_with_their_history_in_a_fixed_number_of_queries(
+    world, catalogue, draft
+):
+    def answers_for(metrics):
+        return {m.pk: AnswerInput({"text": "First."} if m.kind == "narrative" else {}) for m in metrics}
+
+    first = [catalogue.narrative]
+    with CaptureQueriesContext(connection) as one:
+        save_answers(draft, by=world.riverside_contributor, answers=answers_for(first))
+    more = [MetricFactory(framework=catalogue.framework, code=f"N{n}", kind="narrative") for n in range(20)]
+    with CaptureQueriesContext(connection) as twenty:
+        save_answers(draft, by=world.riverside_lead, answers=answers_for(more))
+    assert len(one) == len(twenty)
+    for metric, by in [(first[0], world.riverside_contributor)] + [(m, world.riverside_lead) for m in more]:
+        answer = Answer.objects.get(provider_return=draft, metric=metric)
+        (record,) = answer.history.all()
+        assert (record.history_type, record.history_user, record.values) == ("+", by, {"text": "First."})
+        assert answer.updated_by == by and answer.revision == 1
+
+
+def test_submitting_asks_the_same_number_of_queries_for_6_or_60_questions(world, as_person, catalogue, draft):
+    client = as_person("riverside_lead")
+    complete(world, catalogue, draft)
+    client.get(page_url(draft))
+
+    def submit_queries(provider_return) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(submit_url(provider_return), {"confirmed": "on"})
+        assert response.status_code == 302 and response.url == page_url(provider_return)
+        return len(queries)
+
+    small = submit_queries(draft)
+    assert Return.objects.get(pk=draft.pk).status == ReturnStatus.SUBMITTED
+    return_for_revision(draft, by=world.newham_nurse, comments="Look again.")
+    add_questions(world, catalogue, draft, 54)
+    large = submit_queries(draft)
+    assert small == large, f"{small} queries to submit 6 answers, {large} to submit 60"
+    assert large <= 24
+    assert len(Submission.objects.filter(provider_return=draft).order_by("-number").first().snapshot["answers"]) == 60
