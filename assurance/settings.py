@@ -48,6 +48,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Near the top, so that it compresses the body every middleware below has finished with (README, Deployment).
+    "assurance.middleware.TextGZipMiddleware",
     "csp.middleware.CSPMiddleware",
     "assurance.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
