@@ -37,8 +37,8 @@ RUN DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only-not-used-at-run-time
     python manage.py collectstatic --noinput
 
 RUN useradd --system --create-home --uid 1000 safeguard \
-    && mkdir -p "$PRIVATE_STORAGE_ROOT" \
-    && chown safeguard "$PRIVATE_STORAGE_ROOT"
+    && mkdir -p "$PRIVATE_STORAGE_ROOT" /srv/static \
+    && chown safeguard "$PRIVATE_STORAGE_ROOT" /srv/static
 USER safeguard
 
 EXPOSE 8000

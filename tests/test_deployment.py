@@ -9,6 +9,7 @@ import os
 import re
 import runpy
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,8 @@ def command_of(service) -> str:
     return " ".join(command) if isinstance(command, list) else " ".join(command.split())
 
 
-def test_compose_names_the_five_services(compose):
-    assert set(compose["services"]) == {"db", "redis", "web", "worker", "beat"}
+def test_compose_names_the_six_services(compose):
+    assert set(compose["services"]) == {"db", "redis", "web", "worker", "beat", "proxy"}
 
 
 def test_database_is_postgres_15_with_a_volume_and_a_healthcheck(compose):
@@ -82,8 +83,9 @@ def test_web_worker_and_beat_share_one_build_environment_and_private_storage(com
     assert web["build"] == "."
     for service in services:
         assert (service["build"], service.get("image")) == (web["build"], web.get("image"))
-        assert service["environment"] == web["environment"]
-        assert service["volumes"] == web["volumes"]
+        # The web service alone collects the static files into the volume the proxy serves them from.
+        assert service["environment"] | {"DJANGO_STATIC_ROOT": "/srv/static"} == web["environment"]
+        assert set(service["volumes"]) | {"static-files:/srv/static"} == set(web["volumes"])
         assert service["depends_on"] == {
             "db": {"condition": "service_healthy"},
             "redis": {"condition": "service_healthy"},
@@ -270,3 +272,112 @@ def test_ensure_admin_creates_then_keeps_one_superuser_with_the_demo_password(se
     assert (admin.is_superuser, admin.is_staff, admin.email) == (True, True, "admin@example.org")
     assert admin.check_password("safeguard-demo-admin")
     assert "password: safeguard-demo-admin" in output.getvalue()
+
+
+# The reverse proxy ------------------------------------------------------------------------------------------------
+
+NGINX_CONF = REPO_ROOT / "deploy" / "nginx.conf"
+
+
+@pytest.fixture(scope="module")
+def nginx_conf():
+    return NGINX_CONF.read_text()
+
+
+def directive(conf: str, name: str) -> list[str]:
+    """Every value of an nginx directive in the configuration, comments left out."""
+    text = re.sub(r"#[^\n]*", "", conf)
+    return [" ".join(value.split()) for value in re.findall(rf"(?m)^\s*{name}\s+([^;]+);", text)]
+
+
+def megabytes(size: str) -> float:
+    number, unit = re.fullmatch(r"(\d+)([kKmMgG]?)", size).groups()
+    return int(number) * {"": 1 / 1024**2, "k": 1 / 1024, "m": 1, "g": 1024}[unit.lower()]
+
+
+def test_only_the_proxy_is_reachable_from_outside_and_it_fronts_gunicorn(compose, nginx_conf):
+    services = compose["services"]
+    published = {name for name, service in services.items() if service.get("ports")}
+    assert published == {"proxy"}
+    assert services["web"]["expose"] == ["8000"]
+    proxy = services["proxy"]
+    assert proxy["image"].startswith("nginx:")
+    assert "./deploy/nginx.conf:/etc/nginx/nginx.conf:ro" in proxy["volumes"]
+    assert set(proxy["ports"]) == {"80:80", "443:443"}
+    assert "web" in proxy["depends_on"]
+    upstream = re.search(r"upstream \w+ \{\s*server ([^;]+);", nginx_conf)
+    assert upstream and upstream.group(1) == "web:8000"  # gunicorn's bind in gunicorn.conf.py
+    assert "0.0.0.0:8000" in (REPO_ROOT / "gunicorn.conf.py").read_text()
+
+
+def test_the_proxy_limits_request_bodies_to_what_the_app_accepts(nginx_conf, settings):
+    from returns.evidence import MAX_EVIDENCE_BYTES
+    from returns.excel import MAX_UPLOAD_BYTES
+
+    (limit,) = directive(nginx_conf, "client_max_body_size")
+    limit_mb = megabytes(limit)
+    largest_file_mb = max(MAX_EVIDENCE_BYTES, MAX_UPLOAD_BYTES) / 1024**2
+    form_mb = settings.DATA_UPLOAD_MAX_MEMORY_SIZE / 1024**2
+    # Room for the largest file the app accepts with the largest form around it, and not a megabyte more.
+    assert largest_file_mb + form_mb <= limit_mb < largest_file_mb + form_mb + 1
+
+
+def test_the_proxy_serves_the_static_files_the_web_service_collects(compose, nginx_conf):
+    web, proxy = compose["services"]["web"], compose["services"]["proxy"]
+    assert "collectstatic --noinput" in command_of(web)
+    assert command_of(web).index("collectstatic") < command_of(web).index("gunicorn")
+    root = web["environment"]["DJANGO_STATIC_ROOT"]
+    volume = next(v.split(":")[0] for v in web["volumes"] if v.endswith(f":{root}"))
+    assert volume in compose["volumes"]
+    served = next(v for v in proxy["volumes"] if v.startswith(f"{volume}:"))
+    assert served.endswith(":ro")
+    assert re.search(rf"location /static/ \{{\s*alias {served.split(':')[1]}/;", nginx_conf)
+
+
+def test_the_proxy_compresses_and_sets_the_forwarded_headers_the_app_trusts(compose, nginx_conf):
+    from django.conf import settings as django_settings
+
+    assert directive(nginx_conf, "gzip") == ["on"]
+    assert {"application/json", "text/css", "application/javascript"} <= set(
+        directive(nginx_conf, "gzip_types")[0].split()
+    )
+    headers = dict(value.split(" ", 1) for value in directive(nginx_conf, "proxy_set_header"))
+    # Set by the proxy, never passed on from the client: Django believes X-Forwarded-Proto for HTTPS.
+    assert headers["X-Forwarded-Proto"] == "$scheme"
+    assert headers["X-Forwarded-For"] == "$proxy_add_x_forwarded_for"
+    assert headers["Host"] == "$host"
+    environment = compose["services"]["web"]["environment"]
+    assert (environment["TRUSTED_PROXY_HEADER"], environment["TRUSTED_PROXY_COUNT"]) == ("X-Forwarded-For", "1")
+    production = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SECURE_PROXY_SSL_HEADER)"],
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "assurance.settings", "DJANGO_DEBUG": "false",
+             "DJANGO_SECRET_KEY": get_random_secret_key() * 2},
+        capture_output=True, text=True, cwd=REPO_ROOT, check=True,
+    )  # fmt: skip
+    assert production.stdout.strip() == "('HTTP_X_FORWARDED_PROTO', 'https')"
+    assert django_settings.MIDDLEWARE.index("assurance.middleware.TextGZipMiddleware") == 1
+
+
+@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
+def test_nginx_accepts_the_configuration(tmp_path):
+    """``nginx -t`` on the committed file, with a throw-away certificate and the upstream on loopback (no compose
+    network here to resolve ``web``)."""
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed here")
+    certs = tmp_path / "certs"
+    certs.mkdir()
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
+         "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    conf = NGINX_CONF.read_text().replace("server web:8000;", "server 127.0.0.1:8000;")
+    conf = conf.replace("/etc/nginx/certs/", f"{certs}/")
+    conf = "pid " + str(tmp_path / "nginx.pid") + ";\n" + conf
+    (tmp_path / "nginx.conf").write_text(conf)
+    checked = subprocess.run(
+        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+    )
+    assert checked.returncode == 0, checked.stderr
