@@ -1,58 +1,79 @@
-"""Benchmark: many people signing in at once, then many people already signed in filling in and submitting returns.
+"""Benchmark: 100 providers' safeguarding leads signing in, filling in and submitting their returns at once, driven
+by locust.
 
-Run with ``.venv/bin/python bench/load.py`` (``--server sync`` for the old three sync workers, ``--server
-gthread``, the default, for ``gunicorn.conf.py``). It makes its own PostgreSQL database (``sa_load_bench`` on the
-server of ``BENCH_DATABASE_URL``, default ``postgres://postgres@127.0.0.1:5432/sa_load_bench``), with
-``BENCH_CLIENTS`` providers (default 100) on accepted contracts naming every framework of the shipped catalogue,
-each with its safeguarding lead (all with one password, hashed once at Django's full strength) and an open draft
-return for the latest quarter that has ended. It then starts, on loopback only:
+Run with ``.venv/bin/python bench/load.py`` (``--server sync`` for the old three sync workers, ``--server gthread``,
+the default, for ``gunicorn.conf.py``); it needs the ``bench`` extra (``pip install -e .[dev,bench]``: locust). It
+makes its own PostgreSQL database (``sa_load_bench`` on the server of ``BENCH_DATABASE_URL``, default
+``postgres://postgres@127.0.0.1:5432/sa_load_bench``) with twice ``BENCH_CLIENTS`` providers (default 100), and two
+more, on accepted contracts naming every framework of the shipped catalogue, each with its safeguarding lead (all
+with one password, hashed once at Django's full strength) and an open draft return for the latest quarter that has
+ended. It then starts, on loopback only:
 
 - gunicorn on a free port of 127.0.0.1 with production settings (``DJANGO_DEBUG=false``, static files collected
   into a temporary directory), sized as ``--server`` says;
 - a real Celery worker (one process) through Redis (``BENCH_REDIS_URL``, default ``redis://127.0.0.1:6379/10``,
   emptied first), which computes each submitted return's RAG status as in production.
 
-One client first goes through everything alone (sign in, return page, save, submit), for the figures of an idle
-server. Then, with one thread per client (``http.client``, a new connection per request, no redirects followed):
+The people are simulated by locust, used as a library (``locust.env.Environment`` and a local runner in this
+process, ``FastHttpUser``): a well-kept load tool whose users are cheap greenlets, so that 100 people at once cost
+the machine little beside the server. Each person, in a browser that accepts gzip and follows no redirect, signs
+in, opens the return, saves an answer to every question (the page's form as a browser posts it) and submits it,
+once. The script keeps its own structure around locust (world, servers, checks), because locust alone neither
+builds the providers nor checks afterwards that nothing was lost. The people arrive in three ways:
 
-- phase 1: every client signs in at the same moment (a barrier releases them together): the sign-in request alone
-  is timed (the form was fetched beforehand). Meanwhile ``BENCH_BYSTANDERS`` people (default 10), signed in
-  before, open their return's page, released with them: what a sign-in rush does to everyone else;
-- phase 2: every client, already signed in, at the same moment opens its return's page, saves an answer to every
-  question (the page's form as a browser would post it) and submits the return. With ``BENCH_SPREAD_SECONDS``
-  set, the clients start one after another evenly over that many seconds instead (a steady rate, not a rush).
+- one person alone, for the figures of an idle server;
+- all at once: ``BENCH_CLIENTS`` people each fetch the sign-in form, then all sign in released in the same instant
+  (the sign-ins are reported on their own line); when every one is signed in, all are released in the same instant
+  to open, save and submit their return;
+- arriving over ``BENCH_SPREAD_SECONDS`` (default 60): ``BENCH_CLIENTS`` other people one after another, evenly,
+  each signing in on arrival and taking ``BENCH_THINK_SECONDS`` (default 10, from half to one and a half times
+  that at random) to fill in the return before saving it, and as long again before submitting it.
 
-It prints the median, 95th percentile and slowest of each kind of request beside the goal (phase 2: 95th percentile
-at most 500 ms a request), the errors, the web server's CPU time in each phase, and checks that nothing was lost:
+It prints the median, 95th percentile and slowest of each kind of request beside the goal of issue 14 (95th
+percentile at most 500 ms a request), the errors, the web server's CPU time, then checks that nothing was lost:
 every return submitted exactly once, every answer stored with the value sent, and a RAG status for every return
 (``BENCH_RAG_WAIT`` seconds allowed, default 60). Last, it counts the queries and CPU time of each kind of request
 in-process (Django's test client), for one more provider. Every request has a time-out (``BENCH_REQUEST_TIMEOUT``,
-120 s) and each phase a limit (``BENCH_PHASE_SECONDS``, 300 s). At the end it stops the processes it started and
+120 s) and each crowd a limit (``BENCH_PHASE_SECONDS``, 300 s). At the end it stops the processes it started and
 drops its database.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import datetime
-import html.parser
-import http.client
-import os
-import runpy
-import secrets
-import shutil
-import signal
-import socket
-import statistics
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from urllib.parse import urlencode
+# locust patches the standard library for gevent when it is imported: first, before anything opens a socket.
+try:
+    import locust
+except ImportError:  # pragma: no cover
+    raise SystemExit("bench/load.py needs locust: pip install -e '.[dev,bench]'") from None
+
+import argparse  # noqa: E402
+import contextlib  # noqa: E402
+import datetime  # noqa: E402
+import html.parser  # noqa: E402
+import http.client  # noqa: E402
+import http.cookiejar  # noqa: E402
+import os  # noqa: E402
+import random  # noqa: E402
+import runpy  # noqa: E402
+import secrets  # noqa: E402
+import shutil  # noqa: E402
+import signal  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections import defaultdict  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlencode  # noqa: E402
+
+import gevent  # noqa: E402
+import gevent.event  # noqa: E402
+from locust import FastHttpUser, task  # noqa: E402
+from locust.env import Environment  # noqa: E402
+from locust.exception import StopUser  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT))
@@ -65,8 +86,8 @@ REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/10")
 REQUEST_TIMEOUT = float(os.environ.get("BENCH_REQUEST_TIMEOUT", "120"))
 PHASE_SECONDS = float(os.environ.get("BENCH_PHASE_SECONDS", "300"))
 RAG_WAIT = float(os.environ.get("BENCH_RAG_WAIT", "60"))
-BYSTANDERS = int(os.environ.get("BENCH_BYSTANDERS", "10"))
-SPREAD = float(os.environ.get("BENCH_SPREAD_SECONDS", "0"))
+SPREAD = float(os.environ.get("BENCH_SPREAD_SECONDS", "60"))
+THINK = float(os.environ.get("BENCH_THINK_SECONDS", "10"))
 PASSWORD = "load-bench-" + secrets.token_hex(8)
 #: The goal of issue 14 for the work of people signed in.
 GOAL_MS = 500
@@ -284,93 +305,136 @@ def csrf_token(body: str) -> str:
     raise RuntimeError("The page has no CSRF token.")
 
 
-class RequestFailed(Exception):
-    pass
+class Recorder:
+    """Every request the simulated people made, as locust reports them: its time, its size on the wire, its outcome."""
+
+    def __init__(self):
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.sizes: dict[str, list[int]] = defaultdict(list)
+        self.errors: list[str] = []
+
+    def request(self, request_type, name, response_time, response_length, exception=None, response=None, **_):
+        if exception is not None:
+            self.errors.append(f"{name}: {exception}")
+            return
+        self.times[name].append(response_time / 1000)
+        wire = response.headers.get("Content-Length") if response is not None else None
+        self.sizes[name].append(int(wire) if wire else response_length)
 
 
 @dataclass
-class Client:
-    """One person's browser: its cookies, and what it timed."""
+class Scenario:
+    """How the people arrive: all released in the same instant, or one after another over ``spread`` seconds
+    with ``think`` seconds (on average) between opening the return and saving it, and between saving and
+    submitting."""
 
-    port: int
-    person: Person
-    cookies: dict[str, str] = field(default_factory=dict)
-    timings: dict[str, float] = field(default_factory=dict)
-    errors: list[str] = field(default_factory=list)
+    name: str
+    spread: float = 0
+    think: float = 0
 
-    def request(self, method: str, path: str, fields=None, *, timed: str | None = None, expect: int = 200) -> str:
-        headers = {"Host": f"127.0.0.1:{self.port}"}
-        if self.cookies:
-            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in self.cookies.items())
-        body = None
-        if fields is not None:
-            body = urlencode(fields).encode()
-            headers["Content-Type"] = "application/x-www-form-urlencoded"
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=REQUEST_TIMEOUT)
-        started = time.perf_counter()
-        try:
-            connection.request(method, path, body=body, headers=headers)
-            response = connection.getresponse()
-            content = response.read().decode("utf-8", "replace")
-        except OSError as error:
-            raise RequestFailed(f"{timed or path}: {type(error).__name__}: {error}") from error
-        finally:
-            connection.close()
-        if timed:
-            self.timings[timed] = time.perf_counter() - started
-        for cookie in response.headers.get_all("Set-Cookie") or []:
-            name, _, rest = cookie.partition("=")
-            value = rest.split(";", 1)[0]
-            if value in ("", '""') or "max-age=0" in cookie.lower():
-                self.cookies.pop(name.strip(), None)
-            else:
-                self.cookies[name.strip()] = value
-        if response.status != expect:
-            raise RequestFailed(f"{timed or path}: answered {response.status}, not {expect}")
-        return content
 
-    def fetch_sign_in_form(self) -> str:
-        return csrf_token(self.request("GET", "/accounts/login/"))
+class Gate:
+    """Holds every person at a point until all of them have reached it, then releases them in the same instant."""
 
-    def sign_in(self, token: str) -> None:
+    def __init__(self, count: int):
+        self.count, self.arrived, self.event = count, 0, gevent.event.Event()
+
+    def wait(self) -> None:
+        self.arrived += 1
+        if self.arrived >= self.count:
+            self.event.set()
+        self.event.wait()
+
+
+class PlainHttpCookies(http.cookiejar.DefaultCookiePolicy):
+    def return_ok_secure(self, cookie, request):
+        return True
+
+
+class ProviderLead(FastHttpUser):
+    """A provider's safeguarding lead, in a browser that accepts gzip and follows no redirects: signs in, opens
+    the return, saves an answer to every question (the page's form as a browser would post it) and submits it.
+    Each simulated person does this once, then stops."""
+
+    abstract = True  # made concrete per run by :func:`run_scenario`, with its people, gates and scenario
+    people: list[Person]
+    scenario: Scenario
+    sign_in_gate: Gate
+    work_gate: Gate
+    connection_timeout = network_timeout = REQUEST_TIMEOUT
+    default_headers = {"Accept-Encoding": "gzip", "User-Agent": "Safeguard Assure load benchmark (locust)"}
+    max_retries = 0
+
+    def on_start(self):
+        # Production settings mark the session and CSRF cookies Secure; this benchmark speaks plain HTTP on loopback
+        # (as gunicorn does behind the proxy), so the browser sends them back all the same.
+        self.client.cookiejar.set_policy(PlainHttpCookies())
+        self.place = self.total - len(self.people)  # 0 for the first to arrive
+        self.person = self.people.pop()
+
+    @task
+    def fill_in_and_submit(self):
+        if self.scenario.spread:  # arriving one after another
+            gevent.sleep(self.scenario.spread * self.place / max(self.total, 1))
+        token = csrf_token(self.expect("GET", "/accounts/login/", "sign-in form", 200, timed=False))
+        if not self.scenario.spread:
+            self.sign_in_gate.wait()
         fields = {"csrfmiddlewaretoken": token, "username": self.person.username, "password": PASSWORD}
-        self.request("POST", "/accounts/login/", fields, timed="sign-in", expect=302)
-        if "sessionid" not in self.cookies:
-            raise RequestFailed("sign-in: no session cookie")
-
-    def fill_in_and_submit(self) -> None:
+        self.expect("POST", "/accounts/login/", "sign-in", 302, data=urlencode(fields))
+        if not self.scenario.spread:
+            self.work_gate.wait()
         url = f"/returns/{self.person.return_pk}/"
-        page = self.request("GET", url, timed="return page")
-        self.request("POST", url, filled_answers(page), timed="save", expect=302)
+        page = self.expect("GET", url, "return page", 200)
+        self.pause()
+        self.expect("POST", url, "save", 302, data=urlencode(filled_answers(page)))
+        self.pause()
         fields = {"csrfmiddlewaretoken": csrf_token(page), "confirmed": "on"}
-        self.request("POST", f"{url}submit/", fields, timed="submit", expect=302)
+        self.expect("POST", f"{url}submit/", "submit", 302, data=urlencode(fields))
+        raise StopUser()
+
+    def pause(self):
+        if self.scenario.think:
+            gevent.sleep(random.uniform(0.5, 1.5) * self.scenario.think)
+
+    def expect(self, method, path, name, status, data=None, timed=True) -> str:
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if data is not None else {}
+        with self.client.request(
+            method, path, name=name if timed else f"({name})", data=data, headers=headers, allow_redirects=False,
+            catch_response=True,
+        ) as response:  # fmt: skip
+            if response.status_code != status:
+                response.failure(f"answered {response.status_code}, not {status}")
+                raise StopUser()
+            return response.text or ""
 
 
-def run_together(clients: list[Client], step, label: str, spread: float = 0) -> float:
-    """Run ``step(client)`` in one thread per client, all released at once, or one after another evenly over
-    ``spread`` seconds; the phase's wall-clock seconds."""
-    barrier = threading.Barrier(len(clients) + 1, timeout=PHASE_SECONDS)
-
-    def work(client: Client, place: int):
-        try:
-            barrier.wait()
-            time.sleep(spread * place / len(clients))
-            step(client)
-        except (RequestFailed, RuntimeError, threading.BrokenBarrierError) as error:
-            client.errors.append(f"{label}: {error}")
-
-    threads = [threading.Thread(target=work, args=(client, n), daemon=True) for n, client in enumerate(clients)]
-    for thread in threads:
-        thread.start()
-    barrier.wait()
+def run_scenario(port: int, people: list[Person], scenario: Scenario) -> tuple[Recorder, float]:
+    """Run ``people`` through :class:`ProviderLead` with locust in this process; what they met, and the wall time."""
+    recorder = Recorder()
+    count = len(people)
+    lead = type(
+        "Lead",
+        (ProviderLead,),
+        {
+            "abstract": False, "host": f"http://127.0.0.1:{port}", "people": list(reversed(people)),
+            "scenario": scenario, "sign_in_gate": Gate(count), "work_gate": Gate(count), "total": count,
+        },
+    )  # fmt: skip
+    environment = Environment(user_classes=[lead], events=locust.events)
+    environment.events.request.add_listener(recorder.request)
+    runner = environment.create_local_runner()
     started = time.perf_counter()
+    runner.start(count, spawn_rate=count * 10)  # every person within a tenth of a second
+    gevent.sleep(1)
     deadline = started + PHASE_SECONDS
-    for thread in threads:
-        thread.join(max(deadline - time.perf_counter(), 0))
-    unfinished = sum(thread.is_alive() for thread in threads)
-    if unfinished:
-        print(f"  {unfinished} clients had not finished {label} after {PHASE_SECONDS:.0f} s; left running")
-    return time.perf_counter() - started
+    while runner.user_count and time.perf_counter() < deadline:
+        gevent.sleep(0.2)
+    if runner.user_count:
+        print(f"  {runner.user_count} people had not finished after {PHASE_SECONDS:.0f} s; stopped")
+    wall = time.perf_counter() - started
+    runner.quit()
+    environment.events.request.remove_listener(recorder.request)
+    return recorder, wall
 
 
 # The servers -------------------------------------------------------------------------------------------------------
@@ -549,6 +613,11 @@ def profile_in_process(person: Person) -> None:
 # The run ----------------------------------------------------------------------------------------------------------
 
 
+def report(recorder: Recorder, names: list[str], goal_ms: int | None) -> None:
+    for name in names:
+        print(summary(name, recorder.times.get(name, []), goal_ms))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--server", choices=sorted(SERVERS), default="gthread", help="how gunicorn is run")
@@ -585,10 +654,11 @@ def main() -> None:
         from django.core.management import call_command
         from django.db import connections
 
-        print(f"Load benchmark, {server} server, {CLIENTS} clients; load average before: {load_average()}")
+        print(f"Load benchmark (locust {locust.__version__}), {server} server, {CLIENTS} people in each crowd; load "
+              f"average before: {load_average()}")  # fmt: skip
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
-        people = build_world(CLIENTS + 2 + BYSTANDERS)
+        people = build_world(2 * CLIENTS + 2)
         call_command("collectstatic", "--noinput", verbosity=0)
         questions = sorted(p.questions for p in people)
         print(
@@ -626,73 +696,71 @@ def main() -> None:
         threads = 1 if server == "sync" else size["threads"]
         print(
             f"gunicorn: {server_workers(gunicorn.pid)} {server} workers of {threads} thread(s), "
-            f"DATABASE_CONN_MAX_AGE={environment['DATABASE_CONN_MAX_AGE']}; Celery: 1 worker process"
+            f"DATABASE_CONN_MAX_AGE={environment['DATABASE_CONN_MAX_AGE']}; Celery: 1 worker process; "
+            "the simulated browsers (locust, this process) ask for gzip and follow no redirects"
         )
 
-        alone, profiled, bystanders, crowd = people[0], people[1], people[2 : 2 + BYSTANDERS], people[2 + BYSTANDERS :]
-        single = Client(port, alone)
-        single.sign_in(single.fetch_sign_in_form())
-        single.fill_in_and_submit()
-        print("One client alone: " + ", ".join(f"{k} {v * 1000:.0f} ms" for k, v in single.timings.items()))
-
-        clients = [Client(port, person) for person in crowd]
-        tokens = {client.person.username: client.fetch_sign_in_form() for client in clients}
-        watching = [Client(port, person) for person in bystanders]  # signed in already, opening a page meanwhile
-        for client in watching:
-            client.sign_in(client.fetch_sign_in_form())
-        time.sleep(2)
-        cpu = process_tree_cpu(gunicorn.pid)
-
-        def sign_in_or_look(client: Client) -> None:
-            if client in watching:
-                client.request("GET", f"/returns/{client.person.return_pk}/", timed="page meanwhile")
-            else:
-                client.sign_in(tokens[client.person.username])
-
-        wall = run_together(clients + watching, sign_in_or_look, "sign-in")
-        cpu_signing_in = process_tree_cpu(gunicorn.pid) - cpu
-        signed_in = [c for c in clients if "sign-in" in c.timings and not c.errors]
+        alone, profiled = people[0], people[1]
+        rush, steady = people[2 : 2 + CLIENTS], people[2 + CLIENTS :]
+        work = ["return page", "save", "submit"]
+        recorder, _ = run_scenario(port, [alone], Scenario("alone"))
         print(
-            f"\nPhase 1: {len(clients)} people sign in at once, while {len(watching)} signed in already open their "
-            f"return ({wall:.1f} s; load average {load_average()})"
+            "One person alone: "
+            + ", ".join(f"{n} {recorder.times[n][0] * 1000:.0f} ms" for n in ["sign-in", *work] if recorder.times[n])
         )
-        print(summary("sign-in", [c.timings["sign-in"] for c in signed_in], None))
-        print(summary("return page", [c.timings["page meanwhile"] for c in watching if c.timings], GOAL_MS))
-        each = cpu_signing_in / max(len(signed_in), 1)
-        print(f"  web server CPU {cpu_signing_in:.1f} s, {each * 1000:.0f} ms a sign-in")
+        kilobytes = recorder.sizes["return page"][0] / 1024 if recorder.sizes["return page"] else 0
+        print(f"  the return page: {kilobytes:.0f} KB on the wire (gzip)")
+        errors = list(recorder.errors)
 
         time.sleep(2)
         cpu = process_tree_cpu(gunicorn.pid)
-        wall = run_together(signed_in, Client.fill_in_and_submit, "return", spread=SPREAD)
-        cpu_working = process_tree_cpu(gunicorn.pid) - cpu
-        requests_made = sum(len(c.timings) - 1 for c in signed_in)
-        when = f"one after another over {SPREAD:.0f} s" if SPREAD else "at once"
+        recorder, wall = run_scenario(port, rush, Scenario("at once"))
+        cpu_used = process_tree_cpu(gunicorn.pid) - cpu
         print(
-            f"\nPhase 2: {len(signed_in)} people signed in open their return, save it and submit it {when} "
-            f"({wall:.1f} s; load average {load_average()})"
+            f"\nAll at once ({len(rush)} people; {wall:.1f} s; load average {load_average()}): every person signs in "
+            "in the same instant; when all are signed in, every one opens their return, saves it and submits it, "
+            "all released in the same instant"
         )
-        for label in ("return page", "save", "submit"):
-            print(summary(label, [c.timings[label] for c in signed_in if label in c.timings], GOAL_MS))
-        every = [c.timings[k] for c in signed_in for k in ("return page", "save", "submit") if k in c.timings]
-        print(summary("all three", every, GOAL_MS))
-        print(f"  web server CPU {cpu_working:.1f} s, {cpu_working / max(requests_made, 1) * 1000:.0f} ms a request")
+        print(summary("sign-in", recorder.times["sign-in"], None) + f"   ({len(rush)} sign-ins at once, on their own)")
+        report(recorder, work, GOAL_MS)
+        print(summary("all three", [t for n in work for t in recorder.times[n]], GOAL_MS))
+        requests_made = sum(len(recorder.times[n]) for n in ["sign-in", *work])
+        print(f"  web server CPU {cpu_used:.1f} s, {cpu_used / max(requests_made, 1) * 1000:.0f} ms a request")
+        errors += recorder.errors
 
-        errors = [error for client in clients + watching for error in client.errors]
-        print(f"\nErrors: {len(errors)}")
+        time.sleep(2)
+        scenario = Scenario("steady", spread=SPREAD, think=THINK)
+        cpu = process_tree_cpu(gunicorn.pid)
+        recorder, wall = run_scenario(port, steady, scenario)
+        cpu_used = process_tree_cpu(gunicorn.pid) - cpu
+        print(
+            f"\nArriving over {SPREAD:.0f} s ({len(steady)} other people; {wall:.1f} s; load average "
+            f"{load_average()}): one after another, evenly; each signs in, opens their return, takes "
+            f"{THINK * 0.5:.0f}–{THINK * 1.5:.0f} s to fill it in, saves it, takes as long again to check it, and "
+            "submits it"
+        )
+        report(recorder, ["sign-in"], None)
+        report(recorder, work, GOAL_MS)
+        print(summary("all three", [t for n in work for t in recorder.times[n]], GOAL_MS))
+        requests_made = sum(len(recorder.times[n]) for n in ["sign-in", *work])
+        print(f"  web server CPU {cpu_used:.1f} s, {cpu_used / max(requests_made, 1) * 1000:.0f} ms a request")
+        errors += recorder.errors
+
+        print(f"\nErrors: {len(errors)}   goal: none")
         for error in errors[:10]:
             print(f"  {error}")
-        submitted = [alone] + crowd  # every one of them should now be submitted
+        submitted = [alone] + rush + steady  # every one of them should now be submitted
         lost = check_nothing_lost(submitted)
         answers = sum(p.questions for p in submitted)
         print(
             f"Nothing lost: {len(submitted)} returns submitted once each and {answers} answers stored as sent"
             if not lost
-            else f"LOST OR DOUBLED: {len(lost)} problems"
+            else f"LOST OR DOUBLED: {len(lost)} problems   goal: none"
         )
         for problem in lost[:10]:
             print(f"  {problem}")
         rated, waited = wait_for_rag(submitted)
-        print(f"RAG status for {rated} of {len(submitted)} returns ({waited:.1f} s after the last submit)")
+        print(f"RAG status for {rated} of {len(submitted)} returns ({waited:.1f} s after the last submit)   goal: all")
 
         print("\nIn-process profile of one more person (Django's test client, this process, the same database):")
         profile_in_process(profiled)
