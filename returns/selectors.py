@@ -28,17 +28,17 @@ def is_due(metric: Metric, period: ReportingPeriod) -> bool:
 
 
 def metrics_for(provider: Organisation, period: ReportingPeriod, frameworks=None) -> list[Metric]:
-    """The metrics a provider answers in a period: applicable to its type and services, and due this quarter."""
+    """The metrics a provider answers in a period: applicable to its type and services, and due this quarter.
+
+    With their thresholds; the notes on the source are read only by the page that shows them (the return's page).
+    """
     frameworks = frameworks if frameworks is not None else frameworks_for(provider, period)
     services = list(provider.services.values_list("code", flat=True))
     metrics = (
         Metric.objects.filter(framework__in=frameworks)
         .applicable_to(provider.provider_type_id, services)
         .select_related("framework", "standard")
-        .prefetch_related(
-            Prefetch("thresholds", queryset=Threshold.objects.select_related("provider_type")),
-            "source_notes",
-        )
+        .prefetch_related(Prefetch("thresholds", queryset=Threshold.objects.select_related("provider_type")))
         .order_by("framework__position", "framework__code", "position", "id")
     )
     return [metric for metric in metrics if is_due(metric, period)]

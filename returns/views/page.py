@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from django.db.models import Prefetch
+from django.template.loader import render_to_string
 from django.utils import timezone
 
 from standards.kinds import RequirementKind, figure, figure_text
-from standards.models import Framework, Metric, Standard
+from standards.models import Framework, Metric, SourceNote, Standard
 from standards.wording import threshold_for_provider_in_words
 
 from ..checks import unusual_value_warning
@@ -37,6 +38,35 @@ class Change:
     what: str
 
 
+#: Each question's guidance as rendered, keyed by everything it is drawn from, so that an edit to the catalogue
+#: makes a new key and never shows stale guidance. The guidance is the same on every provider's page, so it is
+#: rendered once per process rather than once per page; emptied when it holds :data:`MOST_GUIDANCE`.
+_guidance: dict[tuple, str] = {}
+MOST_GUIDANCE = 5000
+
+
+def guidance_html(metric: Metric, notes: list[SourceNote], provider_type: str, threshold: str) -> str:
+    """What a question asks and how it is judged (``returns/partials/guidance.html``), rendered once per process."""
+    key = (
+        metric.pk, metric.code, metric.title, metric.description, metric.kind, metric.method_of_measurement,
+        metric.threshold_as_written, metric.frequency, metric.frequency_as_written, metric.sample_size,
+        metric.review_interval_months, provider_type, threshold,
+        tuple((note.pk, note.kind, note.text) for note in notes),
+    )  # fmt: skip
+    html = _guidance.get(key)
+    if html is None:
+        context = {
+            "question": {"metric": metric, "threshold": threshold},
+            "notes": notes,
+            "provider_type": provider_type,
+        }
+        html = render_to_string("returns/partials/guidance.html", context)
+        if len(_guidance) >= MOST_GUIDANCE:
+            _guidance.clear()
+        _guidance[key] = html
+    return html
+
+
 @dataclass
 class Question:
     """One metric of the return as its page shows it."""
@@ -50,6 +80,14 @@ class Question:
     conflict: Conflict | None = None
     #: The page's change history by metric, read when first shown (a save that redirects never reads it).
     changes_of: Callable[[int], list[Change]] | None = field(default=None, repr=False)
+    provider_type: str = ""  # the provider type's name, as the guidance words the threshold
+    #: The page's notes on the source by metric, read when the guidance is first shown.
+    notes_of: Callable[[int], list[SourceNote]] | None = field(default=None, repr=False)
+
+    @property
+    def guidance(self) -> str:
+        notes = self.notes_of(self.metric.pk) if self.notes_of else []
+        return guidance_html(self.metric, notes, self.provider_type, self.threshold)
 
     @property
     def changes(self) -> list[Change]:
@@ -213,6 +251,7 @@ class ReturnPage:
 
         recent = recent_values(provider, period, [metric.code for metric in self.metrics])
         provider_type = provider.provider_type_id
+        provider_type_name = provider.provider_type.name if provider_type else ""
         self.questions: list[Question] = []
         for metric in self.metrics:
             answer = self.answers.get(metric.pk)
@@ -227,6 +266,8 @@ class ReturnPage:
                     in_force=metric.threshold_for(provider_type),
                     warning=warning,
                     changes_of=self.changes_of,
+                    provider_type=provider_type_name,
+                    notes_of=self.notes_of,
                 )
             )
         self.by_metric = {question.metric.pk: question for question in self.questions}
@@ -258,6 +299,17 @@ class ReturnPage:
     @cached_property
     def may_review(self) -> bool:
         return may(self.user, self.provider_return, "review")
+
+    def notes_of(self, metric_pk: int) -> list[SourceNote]:
+        """The catalogue's notes on the source of one metric (all the page's read at the first call, one query)."""
+        return self._all_notes.get(metric_pk, [])
+
+    @cached_property
+    def _all_notes(self) -> dict[int, list[SourceNote]]:
+        notes: dict[int, list[SourceNote]] = defaultdict(list)
+        for note in SourceNote.objects.filter(metric__in=[metric.pk for metric in self.metrics]):
+            notes[note.metric_id].append(note)
+        return notes
 
     def changes_of(self, metric_pk: int) -> list[Change]:
         """The saved changes of the answer to one metric, newest first (all of them read at the first call)."""
