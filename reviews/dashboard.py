@@ -43,6 +43,10 @@ from .selectors import (
 
 NOT_COMPUTED = "not_computed"
 
+#: Providers a page of the dashboard (its page and its API), and exceptions a page.
+PROVIDERS_A_PAGE = 50
+EXCEPTIONS_A_PAGE = 25
+
 #: What a provider's overall status can be, worst first, with the words the page and the API use for each.
 STANDINGS = {
     OVERDUE: "Overdue",

@@ -179,8 +179,8 @@ def filters_asked(user, data, form_class=AssuranceFilterForm) -> Filters:
 # ------------------------------------------------------------------------------------------------- dashboard
 
 #: Providers a page of the dashboard and of a drill-down; exceptions a page.
-PROVIDERS_A_PAGE = 50
-EXCEPTIONS_A_PAGE = 25
+PROVIDERS_A_PAGE = board.PROVIDERS_A_PAGE
+EXCEPTIONS_A_PAGE = board.EXCEPTIONS_A_PAGE
 
 
 class DashboardFilterForm(AssuranceFilterForm):
