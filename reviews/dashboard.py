@@ -21,6 +21,7 @@ from types import SimpleNamespace
 
 from django.db import connection
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from providers.models import ContractStatus, Organisation
 from returns.models import ReportingPeriod, Return, Submission
@@ -186,23 +187,28 @@ class _Statements:
             providers = providers.filter(name__icontains=filters.search)
         matching_sql, matching_params = providers.values("pk").query.get_compiler(connection=connection).as_sql()
         unsubmitted = OVERDUE if today > period.submission_deadline else NOT_YET
+
+        def first_submission(column: str) -> str:
+            return (
+                f"SELECT s.{column} FROM {_table(Submission)} s WHERE s.provider_return_id = r.id "
+                "ORDER BY s.number LIMIT 1"
+            )
+
         self.cte = f"""
             WITH shown AS (
                 SELECT o.id, o.name, o.ods_code, COALESCE(pt.name, '') AS type_name,
                        r.id AS return_id, r.status AS return_status,
-                       first.submitted_at AS first_submitted_at, first.late AS first_late,
+                       ({first_submission("submitted_at")}) AS first_submitted_at,
+                       ({first_submission("late")}) AS first_late,
                        run.id AS run_id, run.colour AS run_colour, run.explanation AS run_explanation,
-                       CASE WHEN first.submitted_at IS NULL THEN %s
+                       CASE WHEN NOT EXISTS (SELECT 1 FROM {_table(Submission)} s WHERE s.provider_return_id = r.id)
+                            THEN %s
                             WHEN run.id IS NULL THEN '{NOT_COMPUTED}'
                             WHEN run.colour IN ('red', 'amber', 'green') THEN run.colour
                             ELSE 'none' END AS standing
                 FROM {_table(Organisation)} o
                 LEFT JOIN {_table(ProviderType)} pt ON pt.code = o.provider_type_id
                 LEFT JOIN {_table(Return)} r ON r.provider_id = o.id AND r.period_id = %s
-                LEFT JOIN LATERAL (
-                    SELECT s.submitted_at, s.late FROM {_table(Submission)} s
-                    WHERE s.provider_return_id = r.id ORDER BY s.number LIMIT 1
-                ) first ON true
                 LEFT JOIN {_table(RagRun)} run ON run.provider_return_id = r.id AND run.is_current
                 WHERE o.id IN ({matching_sql})
             ),
@@ -218,22 +224,18 @@ class _Statements:
     def page(self, sort: str, descending: bool, limit: int, offset: int) -> tuple[str, list]:
         """One page of the providers listed, in the order asked."""
         params = list(self.params)
-        join = ""
         direction = "DESC" if descending else "ASC"
         if sort.startswith(SORT_BY_FRAMEWORK):
             # Worst first within the framework; then those that answer nothing there, then those with no status.
-            join = f"""
-                LEFT JOIN LATERAL (
-                    SELECT MIN({_severity("a.colour")}) AS worst, COUNT(*) AS answers
-                    FROM {_table(AnswerStatus)} a
-                    JOIN {_table(Metric)} m ON m.id = a.metric_id
-                    JOIN {_table(Framework)} f ON f.id = m.framework_id
-                    WHERE a.run_id = listed.run_id AND f.code = %s
-                ) framework ON true
+            worst = f"""
+                SELECT MIN({_severity("a.colour")})
+                FROM {_table(AnswerStatus)} a
+                JOIN {_table(Metric)} m ON m.id = a.metric_id
+                JOIN {_table(Framework)} f ON f.id = m.framework_id
+                WHERE a.run_id = listed.run_id AND f.code = %s
             """
             params.append(sort.removeprefix(SORT_BY_FRAMEWORK))
-            rank = "CASE WHEN listed.run_id IS NULL THEN 5 WHEN framework.answers = 0 THEN 4 ELSE framework.worst END"
-            key = f"{rank} {direction}, "
+            key = f"CASE WHEN listed.run_id IS NULL THEN 5 ELSE COALESCE(({worst}), 4) END {direction}, "
         elif sort == SORT_BY_NAME:
             key = f"listed.name {direction}, "
         else:
@@ -242,7 +244,7 @@ class _Statements:
             SELECT listed.id, listed.name, listed.ods_code, listed.type_name, listed.return_id, listed.return_status,
                    listed.first_submitted_at, listed.first_late, listed.run_id, listed.run_colour,
                    listed.run_explanation, listed.standing
-            FROM listed {join}
+            FROM listed
             ORDER BY {key}listed.name ASC, listed.id ASC
             LIMIT %s OFFSET %s
         """
@@ -302,6 +304,12 @@ class _Statements:
         return sql, [*params, limit, offset]
 
 
+def _placeholders(values) -> str:
+    """As many parameters as ``values`` for an ``IN (...)`` (a page's runs, 500 at most); NULL, matching nothing,
+    for none, so that the statement still runs and the count of statements stays the same."""
+    return ", ".join(["%s"] * len(values)) or "NULL"
+
+
 def _fetch(statement: tuple[str, list]) -> list[tuple]:
     sql, params = statement
     with connection.cursor() as cursor:
@@ -338,6 +346,10 @@ class record_statements:  # noqa: N801 - used as a context manager, like Django'
 def _state_and_overall(found: tuple, period, today) -> tuple[SubmissionState, Cell]:
     """A row's submission state and overall cell from the statement's columns, return id to standing."""
     return_id, return_status, first_submitted_at, first_late, run_id, run_colour, run_explanation, standing = found
+    if isinstance(first_submitted_at, str):  # SQLite gives a subquery's timestamp as text, in UTC
+        first_submitted_at = parse_datetime(first_submitted_at)
+        if timezone.is_naive(first_submitted_at):
+            first_submitted_at = timezone.make_aware(first_submitted_at, datetime.UTC)
     provider_return = None
     if return_id is not None:
         provider_return = SimpleNamespace(
@@ -415,15 +427,15 @@ def _cells_of(run_ids: list[int]) -> tuple[str, list]:
     """Each run's answers by framework: red, amber, green and every answer (one statement for the page)."""
     sql = f"""
         SELECT a.run_id, f.code,
-               COUNT(*) FILTER (WHERE a.colour = 'red'), COUNT(*) FILTER (WHERE a.colour = 'amber'),
-               COUNT(*) FILTER (WHERE a.colour = 'green'), COUNT(*)
+               SUM(CASE WHEN a.colour = 'red' THEN 1 ELSE 0 END), SUM(CASE WHEN a.colour = 'amber' THEN 1 ELSE 0 END),
+               SUM(CASE WHEN a.colour = 'green' THEN 1 ELSE 0 END), COUNT(*)
         FROM {_table(AnswerStatus)} a
         JOIN {_table(Metric)} m ON m.id = a.metric_id
         JOIN {_table(Framework)} f ON f.id = m.framework_id
-        WHERE a.run_id = ANY(%s)
+        WHERE a.run_id IN ({_placeholders(run_ids)})
         GROUP BY a.run_id, f.code
     """
-    return sql, [run_ids]
+    return sql, list(run_ids)
 
 
 class ExceptionRows:
@@ -584,9 +596,9 @@ def _standards_of(run_ids: list[int], code: str) -> tuple[str, list]:
         FROM {_table(StandardStatus)} st
         JOIN {_table(Standard)} s ON s.id = st.standard_id
         JOIN {_table(Framework)} f ON f.id = s.framework_id
-        WHERE st.run_id = ANY(%s) AND f.code = %s
+        WHERE st.run_id IN ({_placeholders(run_ids)}) AND f.code = %s
     """
-    return sql, [run_ids, code]
+    return sql, [*run_ids, code]
 
 
 def _groups_of(run_ids: list[int], code: str) -> tuple[str, list]:
@@ -596,10 +608,11 @@ def _groups_of(run_ids: list[int], code: str) -> tuple[str, list]:
         FROM {_table(AnswerStatus)} a
         JOIN {_table(Metric)} m ON m.id = a.metric_id
         JOIN {_table(Framework)} f ON f.id = m.framework_id
-        WHERE a.run_id = ANY(%s) AND f.code = %s AND m."group" <> '' AND a.colour IN ('red', 'amber', 'green')
+        WHERE a.run_id IN ({_placeholders(run_ids)}) AND f.code = %s AND m."group" <> ''
+              AND a.colour IN ('red', 'amber', 'green')
         GROUP BY a.run_id, m."group", a.colour
     """
-    return sql, [run_ids, code]
+    return sql, [*run_ids, code]
 
 
 @dataclass
