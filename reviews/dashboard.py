@@ -346,10 +346,10 @@ class record_statements:  # noqa: N801 - used as a context manager, like Django'
 def _state_and_overall(found: tuple, period, today) -> tuple[SubmissionState, Cell]:
     """A row's submission state and overall cell from the statement's columns, return id to standing."""
     return_id, return_status, first_submitted_at, first_late, run_id, run_colour, run_explanation, standing = found
-    if isinstance(first_submitted_at, str):  # SQLite gives a subquery's timestamp as text, in UTC
+    if isinstance(first_submitted_at, str):  # SQLite may give a subquery's timestamp as text
         first_submitted_at = parse_datetime(first_submitted_at)
-        if timezone.is_naive(first_submitted_at):
-            first_submitted_at = timezone.make_aware(first_submitted_at, datetime.UTC)
+    if first_submitted_at is not None and timezone.is_naive(first_submitted_at):  # SQLite's, stored in UTC
+        first_submitted_at = timezone.make_aware(first_submitted_at, datetime.UTC)
     provider_return = None
     if return_id is not None:
         provider_return = SimpleNamespace(
