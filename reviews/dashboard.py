@@ -23,11 +23,11 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from providers.models import ContractStatus, Organisation
+from providers.models import Contract, ContractStatus, Organisation
 from returns.models import ReportingPeriod, Return, Submission
 from standards.models import Framework, Metric, ProviderType, Standard
 
-from .models import AnswerStatus, RagRun, StandardStatus
+from .models import AnswerStatus, FrameworkStatus, RagRun, StandardStatus
 from .rag import SEVERITY, Colour, RollUp
 from .selectors import (
     NOT_HERE,
@@ -185,7 +185,8 @@ class _Statements:
         )
         if filters.search:
             providers = providers.filter(name__icontains=filters.search)
-        matching_sql, matching_params = providers.values("pk").query.get_compiler(connection=connection).as_sql()
+        matching = providers.order_by().values("pk")
+        matching_sql, matching_params = matching.query.get_compiler(connection=connection).as_sql()
         unsubmitted = OVERDUE if today > period.submission_deadline else NOT_YET
 
         def first_submission(column: str) -> str:
@@ -217,22 +218,35 @@ class _Statements:
         self.params = [unsubmitted, period.pk, *matching_params, *([filters.status] if filters.status else [])]
         self.status = filters.status
 
-    def totals(self) -> tuple[str, list]:
-        """Every matching provider counted by overall status."""
-        return f"{self.cte} SELECT standing, COUNT(*) FROM shown GROUP BY standing", self.params
+    def summary(self, kind: str | None, framework: str | None) -> tuple[str, list]:
+        """In one statement, so that the providers shown are worked out once: every matching provider counted by
+        overall status (``status``), the providers listed by their worst colour in each framework (``framework``,
+        from the runs' stored roll-ups) and the exceptions counted by kind (``exceptions``)."""
+        sql, params = self._exceptions(kind, framework)
+        sql += f"""
+            SELECT 'status', standing, '', COUNT(*) FROM shown GROUP BY standing
+            UNION ALL
+            SELECT 'framework', f.code, fs.colour, COUNT(*)
+            FROM listed
+            JOIN {_table(FrameworkStatus)} fs ON fs.run_id = listed.run_id
+            JOIN {_table(Framework)} f ON f.id = fs.framework_id
+            WHERE fs.colour IN ('red', 'amber', 'green')
+            GROUP BY f.code, fs.colour
+            UNION ALL
+            SELECT 'exceptions', kind, '', COUNT(*) FROM exceptions GROUP BY kind
+        """
+        return sql, params
 
     def page(self, sort: str, descending: bool, limit: int, offset: int) -> tuple[str, list]:
         """One page of the providers listed, in the order asked."""
         params = list(self.params)
         direction = "DESC" if descending else "ASC"
         if sort.startswith(SORT_BY_FRAMEWORK):
-            # Worst first within the framework; then those that answer nothing there, then those with no status.
+            # Worst first within the framework (its stored roll-up); then those with nothing there, then no status.
             worst = f"""
-                SELECT MIN({_severity("a.colour")})
-                FROM {_table(AnswerStatus)} a
-                JOIN {_table(Metric)} m ON m.id = a.metric_id
-                JOIN {_table(Framework)} f ON f.id = m.framework_id
-                WHERE a.run_id = listed.run_id AND f.code = %s
+                SELECT {_severity("fs.colour")}
+                FROM {_table(FrameworkStatus)} fs JOIN {_table(Framework)} f ON f.id = fs.framework_id
+                WHERE fs.run_id = listed.run_id AND f.code = %s
             """
             params.append(sort.removeprefix(SORT_BY_FRAMEWORK))
             key = f"CASE WHEN listed.run_id IS NULL THEN 5 ELSE COALESCE(({worst}), 4) END {direction}, "
@@ -249,22 +263,6 @@ class _Statements:
             LIMIT %s OFFSET %s
         """
         return sql, [*params, limit, offset]
-
-    def framework_totals(self) -> tuple[str, list]:
-        """The providers listed counted by their worst colour in each framework."""
-        sql = f"""{self.cte},
-            worst AS (
-                SELECT f.code, MIN({_severity("a.colour")}) AS worst
-                FROM listed
-                JOIN {_table(AnswerStatus)} a ON a.run_id = listed.run_id
-                JOIN {_table(Metric)} m ON m.id = a.metric_id
-                JOIN {_table(Framework)} f ON f.id = m.framework_id
-                WHERE a.colour IN ('red', 'amber', 'green')
-                GROUP BY listed.id, f.code
-            )
-            SELECT code, worst, COUNT(*) FROM worst GROUP BY code, worst
-        """
-        return sql, self.params
 
     def _exceptions(self, kind: str | None, framework: str | None) -> tuple[str, list]:
         params = list(self.params)
@@ -289,10 +287,6 @@ class _Statements:
             """)
             params += [framework] if framework else []
         return f"{self.cte}, exceptions AS ({' UNION ALL '.join(parts)})", params
-
-    def exception_counts(self, kind: str | None, framework: str | None) -> tuple[str, list]:
-        sql, params = self._exceptions(kind, framework)
-        return f"{sql} SELECT kind, COUNT(*) FROM exceptions GROUP BY kind", params
 
     def exception_page(self, kind: str | None, framework: str | None, limit: int, offset: int) -> tuple[str, list]:
         sql, params = self._exceptions(kind, framework)
@@ -442,15 +436,13 @@ class ExceptionRows:
     """The exceptions of the providers listed, as a sequence a paginator pages: overdue returns first, then red
     answers by provider and by their place in the catalogue."""
 
-    def __init__(self, statements: _Statements, kind: str | None, framework: str | None, period, today):
+    def __init__(self, statements: _Statements, kind: str | None, framework: str | None, counts, period, today):
         self._statements = statements
         self.kind = kind
         self.framework = framework
+        self.counts = counts  # red answers and overdue returns
         self._period = period
         self._today = today
-        self.counts = dict.fromkeys(EXCEPTION_KINDS, 0)
-        for found, n in _run(statements.exception_counts(kind, framework)):
-            self.counts[found] = n
 
     def count(self) -> int:
         return sum(self.counts.values())
@@ -499,12 +491,13 @@ def _frameworks(user, filters: DashboardFilters) -> list[FrameworkColumn]:
         user,
         period=period,
     )
-    frameworks = Framework.objects.in_force_on(period.starts_on).filter(
-        contracts__provider_id__in=providers.values("pk"),
-        contracts__status=ContractStatus.ACCEPTED,
-        contracts__starts_on__lte=period.ends_on,
-        contracts__ends_on__gte=period.starts_on,
+    named = Contract.frameworks.through.objects.filter(
+        contract__provider_id__in=providers.order_by().values("pk"),
+        contract__status=ContractStatus.ACCEPTED,
+        contract__starts_on__lte=period.ends_on,
+        contract__ends_on__gte=period.starts_on,
     )
+    frameworks = Framework.objects.in_force_on(period.starts_on).filter(pk__in=named.values("framework_id"))
     if filters.framework:
         frameworks = frameworks.filter(code=filters.framework)
     seen: dict[str, FrameworkColumn] = {}
@@ -539,12 +532,15 @@ def framework_dashboard(
     statements = _Statements(user, filters, today)
     frameworks = _frameworks(user, filters)
     totals = dict.fromkeys(STANDINGS, 0)
-    for standing, n in _run(statements.totals()):
-        totals[standing] = n
     framework_totals = {column.code: dict.fromkeys(SEVERITY, 0) for column in frameworks}
-    for code, worst, n in _run(statements.framework_totals()):
-        if code in framework_totals:
-            framework_totals[code][SEVERITY[worst]] = n
+    exception_counts = dict.fromkeys(EXCEPTION_KINDS, 0)
+    for what, key, colour, n in _run(statements.summary(exception_kind, exception_framework)):
+        if what == "status":
+            totals[key] = n
+        elif what == "exceptions":
+            exception_counts[key] = n
+        elif key in framework_totals:
+            framework_totals[key][colour] = n
     listed = totals[filters.status] if filters.status else sum(totals.values())
     return FrameworkDashboard(
         filters=filters,
@@ -552,7 +548,9 @@ def framework_dashboard(
         totals=totals,
         framework_totals=framework_totals,
         providers=ProviderRows(statements, listed, filters.period, today, sort, descending),
-        exceptions=ExceptionRows(statements, exception_kind, exception_framework, filters.period, today),
+        exceptions=ExceptionRows(
+            statements, exception_kind, exception_framework, exception_counts, filters.period, today
+        ),
     )
 
 
@@ -661,8 +659,9 @@ def framework_drill_down(
         return None
     statements = _Statements(user, filters, today)
     totals = dict.fromkeys(STANDINGS, 0)
-    for standing, n in _run(statements.totals()):
-        totals[standing] = n
+    for what, standing, _, n in _run(statements.summary(OVERDUE_RETURN, None)):
+        if what == "status":
+            totals[standing] = n
     columns = framework_columns(filters.period, code)
     listed = totals[filters.status] if filters.status else sum(totals.values())
     rows = DrillDownRows(statements, listed, filters.period, today, sort, descending, code=code, columns=columns)

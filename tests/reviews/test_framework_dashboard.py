@@ -234,9 +234,9 @@ def test_the_dashboard_asks_the_same_statements_for_3_and_30_providers_on_any_pa
     few = statements(lambda: read_two_pages(world.newham_nurse, q2, **kwargs))
     build(world, catalogue, q2, 27)
     many = statements(lambda: read_two_pages(world.newham_nurse, q2, **kwargs))
-    # The frameworks, the totals, each framework's totals, the exceptions' count; two for each page of rows and one
-    # for each page of exceptions.
-    assert few == many == 4 + 2 * 2 + 2
+    # The frameworks and the summary (totals, each framework's totals, the exceptions' counts); two for each page
+    # of rows and one for each page of exceptions.
+    assert few == many == 2 + 2 * 2 + 2
 
 
 def test_pages_hold_the_providers_in_order_and_a_page_out_of_range_shows_the_last(world, catalogue, q2):
