@@ -464,18 +464,15 @@ def explain_dashboard(user, period) -> None:
 
     statements = statements_of(lambda: read_dashboard(user, period))
     names = {
-        "SELECT standing, COUNT(*)": "totals by overall status",
-        "worst AS (": "each framework's totals",
-        "SELECT kind, COUNT(*)": "the exceptions' count",
-        "LIMIT %s OFFSET %s": "a page",
+        "SELECT 'status', standing": "the summary: totals, each framework's totals, the exceptions' counts",
         "SUM(CASE WHEN a.colour": "the page's framework cells",
+        "exceptions AS (": "a page of exceptions",
+        "LIMIT %s OFFSET %s": "a page of providers, worst first",
     }
     print("EXPLAIN (ANALYZE, BUFFERS) of the dashboard's statements, at every provider:")
     with connection.cursor() as cursor:
         for sql, params in statements:
             name = next((words for key, words in names.items() if key in sql), "the frameworks (columns)")
-            if "LIMIT %s OFFSET %s" in sql:
-                name = "a page of exceptions" if "exceptions AS" in sql else "a page of providers, worst first"
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
             plan = [line for (line,) in cursor.fetchall()]
             print(f"-- {name}: {plan[-1].strip()}")
