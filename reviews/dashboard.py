@@ -216,7 +216,6 @@ class _Statements:
             listed AS (SELECT * FROM shown {"WHERE standing = %s" if filters.status else ""})
         """
         self.params = [unsubmitted, period.pk, *matching_params, *([filters.status] if filters.status else [])]
-        self.status = filters.status
 
     def summary(self, kind: str | None, framework: str | None) -> tuple[str, list]:
         """In one statement, so that the providers shown are worked out once: every matching provider counted by
@@ -304,34 +303,11 @@ def _placeholders(values) -> str:
     return ", ".join(["%s"] * len(values)) or "NULL"
 
 
-def _fetch(statement: tuple[str, list]) -> list[tuple]:
+def _run(statement: tuple[str, list]) -> list[tuple]:
     sql, params = statement
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
-
-
-#: Every statement the dashboard runs, as (sql, params), when a list is given to :func:`record_statements`.
-_recorded: list | None = None
-
-
-def _run(statement: tuple[str, list]) -> list[tuple]:
-    if _recorded is not None:
-        _recorded.append(statement)
-    return _fetch(statement)
-
-
-class record_statements:  # noqa: N801 - used as a context manager, like Django's own
-    """Collect the SQL statements and parameters the dashboard runs, to replay them raw (the benchmark does)."""
-
-    def __enter__(self) -> list:
-        global _recorded
-        _recorded = []
-        return _recorded
-
-    def __exit__(self, *exc) -> None:
-        global _recorded
-        _recorded = None
 
 
 # ------------------------------------------------------------------------------------------------- the results
