@@ -197,21 +197,23 @@ class _Statements:
 
         self.cte = f"""
             WITH shown AS (
-                SELECT o.id, o.name, o.ods_code, COALESCE(pt.name, '') AS type_name,
-                       r.id AS return_id, r.status AS return_status,
-                       ({first_submission("submitted_at")}) AS first_submitted_at,
-                       ({first_submission("late")}) AS first_late,
-                       run.id AS run_id, run.colour AS run_colour, run.explanation AS run_explanation,
-                       CASE WHEN NOT EXISTS (SELECT 1 FROM {_table(Submission)} s WHERE s.provider_return_id = r.id)
-                            THEN %s
-                            WHEN run.id IS NULL THEN '{NOT_COMPUTED}'
-                            WHEN run.colour IN ('red', 'amber', 'green') THEN run.colour
+                SELECT provider.*,
+                       CASE WHEN provider.first_submitted_at IS NULL THEN %s
+                            WHEN provider.run_id IS NULL THEN '{NOT_COMPUTED}'
+                            WHEN provider.run_colour IN ('red', 'amber', 'green') THEN provider.run_colour
                             ELSE 'none' END AS standing
-                FROM {_table(Organisation)} o
-                LEFT JOIN {_table(ProviderType)} pt ON pt.code = o.provider_type_id
-                LEFT JOIN {_table(Return)} r ON r.provider_id = o.id AND r.period_id = %s
-                LEFT JOIN {_table(RagRun)} run ON run.provider_return_id = r.id AND run.is_current
-                WHERE o.id IN ({matching_sql})
+                FROM (
+                    SELECT o.id, o.name, o.ods_code, COALESCE(pt.name, '') AS type_name,
+                           r.id AS return_id, r.status AS return_status,
+                           ({first_submission("submitted_at")}) AS first_submitted_at,
+                           ({first_submission("late")}) AS first_late,
+                           run.id AS run_id, run.colour AS run_colour, run.explanation AS run_explanation
+                    FROM {_table(Organisation)} o
+                    LEFT JOIN {_table(ProviderType)} pt ON pt.code = o.provider_type_id
+                    LEFT JOIN {_table(Return)} r ON r.provider_id = o.id AND r.period_id = %s
+                    LEFT JOIN {_table(RagRun)} run ON run.provider_return_id = r.id AND run.is_current
+                    WHERE o.id IN ({matching_sql})
+                ) provider
             ),
             listed AS (SELECT * FROM shown {"WHERE standing = %s" if filters.status else ""})
         """
@@ -264,20 +266,20 @@ class _Statements:
         return sql, [*params, limit, offset]
 
     def _exceptions(self, kind: str | None, framework: str | None) -> tuple[str, list]:
+        """The exceptions, narrow (what orders them and the answer's id): overdue returns, then red answers."""
         params = list(self.params)
         parts = []
         if kind in (None, OVERDUE_RETURN):
             parts.append(f"""
                 SELECT 0 AS sort, '{OVERDUE_RETURN}' AS kind, listed.id AS provider_id, listed.name,
-                       listed.return_id, '' AS framework, 0 AS framework_position, 0 AS metric_position,
-                       '' AS code, '' AS title, '' AS value, '' AS threshold, '' AS rule
+                       listed.return_id, 0 AS framework_position, 0 AS metric_position, '' AS code,
+                       CAST(NULL AS integer) AS answer_id
                 FROM listed WHERE listed.standing = '{OVERDUE}'
             """)
         if kind in (None, RED_ANSWER):
             parts.append(f"""
                 SELECT 1 AS sort, '{RED_ANSWER}' AS kind, listed.id AS provider_id, listed.name, listed.return_id,
-                       f.short_name AS framework, f.position AS framework_position, m.position AS metric_position,
-                       m.code, m.title, a.value, a.threshold, a.rule
+                       f.position AS framework_position, m.position AS metric_position, m.code, a.id AS answer_id
                 FROM listed
                 JOIN {_table(AnswerStatus)} a ON a.run_id = listed.run_id AND a.colour = 'red'
                 JOIN {_table(Metric)} m ON m.id = a.metric_id
@@ -288,11 +290,17 @@ class _Statements:
         return f"{self.cte}, exceptions AS ({' UNION ALL '.join(parts)})", params
 
     def exception_page(self, kind: str | None, framework: str | None, limit: int, offset: int) -> tuple[str, list]:
+        """A page of the exceptions, ordered and cut while narrow; the answers' words read for that page only."""
         sql, params = self._exceptions(kind, framework)
-        sql += """
-            SELECT kind, provider_id, name, return_id, framework, code, title, value, threshold, rule FROM exceptions
-            ORDER BY sort, name, provider_id, framework_position, metric_position, code
-            LIMIT %s OFFSET %s
+        order = "sort, name, provider_id, framework_position, metric_position, code"
+        sql += f"""
+            SELECT e.kind, e.provider_id, e.name, e.return_id, COALESCE(f.short_name, ''), e.code,
+                   COALESCE(m.title, ''), COALESCE(a.value, ''), COALESCE(a.threshold, ''), COALESCE(a.rule, '')
+            FROM (SELECT * FROM exceptions ORDER BY {order} LIMIT %s OFFSET %s) e
+            LEFT JOIN {_table(AnswerStatus)} a ON a.id = e.answer_id
+            LEFT JOIN {_table(Metric)} m ON m.id = a.metric_id
+            LEFT JOIN {_table(Framework)} f ON f.id = m.framework_id
+            ORDER BY {", ".join("e." + column for column in order.split(", "))}
         """
         return sql, [*params, limit, offset]
 
