@@ -16,11 +16,16 @@ Timed:
   return per call (``compute_return_rag``, the single-return task's path); and, with ``BENCH_COMPARE_ONE_BY_ONE=1``,
   by the one-by-one computation used before RAG was computed in sets (``tests/reviews/one_by_one_rag.py``);
 - a recompute of the latest quarter in sets with nothing changed (every run found identical, nothing written);
-- the dashboard selector for the latest quarter, as the designated professional: the median of ``BENCH_RUNS``
-  runs (default 5), and its number of queries;
-- the dashboard page for the latest quarter, rendered whole (every provider, every column, every exception) through
-  Django's test client as that designated professional: the median of ``BENCH_RUNS`` requests, the size of the
-  HTML and the number of queries.
+- the committee report's grid (``reviews.selectors.dashboard``: every provider by every standard and metric group)
+  for the latest quarter, as the designated professional: the median of ``BENCH_RUNS`` runs (default 5);
+- the dashboard (``reviews.dashboard``: providers by framework, worst first, a page of 50 and a page of exceptions)
+  at 50 providers (a commissioner of the first 50) and at every provider, each beside its goal: the selector's
+  median against the same SQL statements replayed raw through the driver (goal: 1.5 times or less), the page
+  rendered through Django's test client (goal: 300 ms or less, 300 KB of HTML or less) and its queries; then the
+  ``EXPLAIN (ANALYZE, BUFFERS)`` of its main statements at every provider.
+
+``python bench/rag_dashboard.py dashboard`` builds the world, computes every quarter in sets and gives only the
+dashboard's figures.
 """
 
 from __future__ import annotations
@@ -322,18 +327,100 @@ def main() -> None:
         board, board_times = median_seconds(lambda: dashboard(nurse, latest))
         cells = sum(len(row.cells) for row in result.rows)
         print(
-            f"Dashboard, {len(result.rows)} providers x {len(result.columns)} columns ({cells} cells, "
-            f"{len(result.exceptions)} exceptions), {len(captured)} queries:"
+            f"The committee report's grid, {len(result.rows)} providers x {len(result.columns)} columns ({cells} "
+            f"cells, {len(result.exceptions)} exceptions), {len(captured)} queries:"
         )
         print(f"  median {board * 1000:.0f} ms of {RUNS}; runs: {fmt(board_times, 'ms')}")
-        time_dashboard_page(nurse, latest)
+        time_dashboard(nurse, latest)
         connections.close_all()
     finally:
         server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def time_dashboard_page(nurse, period) -> None:
-    """Time the rendered dashboard page (the selector, the filters, the template) as ``nurse`` sees it."""
+def nurse_of_first_50(nurse):
+    """A designated professional of a commissioner on the first 50 providers' contracts (associate), for the
+    dashboard's figures at 50 providers in the same world."""
+    from django.contrib.auth import get_user_model
+
+    from providers.models import CommissionerRole, Contract, ContractCommissioner, Membership, Organisation, Role
+
+    place = Organisation.objects.create(name="NHS Bench Place of 50", ods_code="QB50", kind="commissioner")
+    contracts = Contract.objects.order_by("provider__name")[:50]
+    ContractCommissioner.objects.bulk_create(
+        ContractCommissioner(contract=c, commissioner=place, role=CommissionerRole.ASSOCIATE) for c in contracts
+    )
+    user = get_user_model().objects.create_user("bench-nurse-50", email="nurse50@bench.example")
+    Membership.objects.create(user=user, organisation=place, role=Role.DESIGNATED_PROFESSIONAL)
+    return user
+
+
+def read_dashboard(user, period):
+    """What the dashboard page reads: the selector, its first page of providers and its first page of exceptions."""
+    from reviews.dashboard import (
+        EXCEPTIONS_A_PAGE,
+        PROVIDERS_A_PAGE,
+        DashboardFilters,
+        framework_dashboard,
+    )
+
+    result = framework_dashboard(user, DashboardFilters(period))
+    return result, result.providers[0:PROVIDERS_A_PAGE], result.exceptions[0:EXCEPTIONS_A_PAGE]
+
+
+def statements_of(function) -> list[tuple[str, list]]:
+    """The SQL statements and parameters ``function`` sends, as the driver receives them."""
+    from django.db import connection
+
+    sent = []
+
+    def record(execute, sql, params, many, context):
+        sent.append((sql, params))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        function()
+    return sent
+
+
+def replay_raw(statements) -> None:
+    """Send ``statements`` through the driver's own cursor (psycopg2), fetching every row: the floor for the
+    selector, whose own work is writing them and building the rows of the page."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        for sql, params in statements:
+            cursor.execute(sql, params)
+            cursor.fetchall()
+
+
+def time_dashboard(nurse, period) -> None:
+    """The dashboard's figures at 50 providers and at every provider, each beside its goal, then the EXPLAIN of its
+    main statements at every provider."""
+    nurse_50 = nurse_of_first_50(nurse)
+    for user in (nurse_50, nurse):
+        result, rows, exceptions = read_dashboard(user, period)
+        statements = statements_of(lambda user=user: read_dashboard(user, period))
+        replay_raw(statements)  # warm, as the selector is by the call above
+        selector, selector_times = median_seconds(lambda user=user: read_dashboard(user, period))
+        raw, raw_times = median_seconds(lambda statements=statements: replay_raw(statements))
+        ratio = selector / raw
+        print(
+            f"Dashboard by framework, {result.matching} providers x {len(result.frameworks)} frameworks "
+            f"(a page of {len(rows)} and {len(exceptions)} of {len(result.exceptions)} exceptions), "
+            f"{len(statements)} statements:"
+        )
+        print(
+            f"  selector median {selector * 1000:.1f} ms, its SQL replayed raw {raw * 1000:.1f} ms: "
+            f"{ratio:.2f}x (goal: <= 1.5x) {'met' if ratio <= 1.5 else 'NOT MET'}; "
+            f"runs {fmt(selector_times, 'ms')} / {fmt(raw_times, 'ms')}"
+        )
+        time_dashboard_page(user, period, result.matching)
+    explain_dashboard(nurse, period)
+
+
+def time_dashboard_page(user, period, providers: int) -> None:
+    """Time the rendered dashboard page (the filters, the selector, the template) as ``user`` sees it."""
     import warnings
 
     from django.conf import settings
@@ -342,7 +429,7 @@ def time_dashboard_page(nurse, period) -> None:
 
     warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no collectstatic here
     client = Client()
-    client.force_login(nurse)
+    client.force_login(user)
     url = f"/reviews/dashboard/?period={period.pk}"
 
     def get_page():
@@ -364,8 +451,33 @@ def time_dashboard_page(nurse, period) -> None:
         with connection.execute_wrapper(count):
             get_page()
         page, page_times = median_seconds(get_page)
-    print(f"Dashboard page, rendered ({size / 1_000_000:.1f} MB of HTML), {len(queries)} queries:")
-    print(f"  median {page * 1000:.0f} ms of {RUNS}; runs: {fmt(page_times, 'ms')}")
+    print(
+        f"  page rendered at {providers} providers: median {page * 1000:.0f} ms (goal: <= 300 ms) "
+        f"{'met' if page <= 0.3 else 'NOT MET'}; {size / 1000:.0f} KB of HTML (goal: <= 300 KB) "
+        f"{'met' if size <= 300_000 else 'NOT MET'}; {len(queries)} queries; runs {fmt(page_times, 'ms')}"
+    )
+
+
+def explain_dashboard(user, period) -> None:
+    """Print the plan PostgreSQL chose, with its real timings, for each of the dashboard's statements."""
+    from django.db import connection
+
+    statements = statements_of(lambda: read_dashboard(user, period))
+    names = {
+        "SELECT 'status', standing": "the summary: totals, each framework's totals, the exceptions' counts",
+        "SUM(CASE WHEN a.colour": "the page's framework cells",
+        "exceptions AS (": "a page of exceptions",
+        "LIMIT %s OFFSET %s": "a page of providers, worst first",
+    }
+    print("EXPLAIN (ANALYZE, BUFFERS) of the dashboard's statements, at every provider:")
+    with connection.cursor() as cursor:
+        for sql, params in statements:
+            name = next((words for key, words in names.items() if key in sql), "the frameworks (columns)")
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = [line for (line,) in cursor.fetchall()]
+            print(f"-- {name}: {plan[-1].strip()}")
+            for line in plan[:-2]:
+                print(f"   {line}")
 
 
 def judge_batch(return_ids) -> None:
@@ -403,5 +515,42 @@ def fmt(times, unit="s") -> str:
     return ", ".join(f"{t:.1f}" for t in times) + " s"
 
 
+def dashboard_only() -> None:
+    """Build the world, compute every quarter in sets, and give the dashboard's figures alone."""
+    name = database_name()
+    server_command(f'DROP DATABASE IF EXISTS "{name}"')
+    server_command(f'CREATE DATABASE "{name}"')
+    os.environ["DATABASE_URL"] = DATABASE_URL
+    os.environ["DJANGO_SETTINGS_MODULE"] = "assurance.settings"
+    os.environ.pop("CELERY_BROKER_URL", None)
+    os.environ["DJANGO_DEBUG"] = "false"
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    try:
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+        from django.db import connection, connections
+
+        from returns.models import Return
+        from reviews.services import RAG_BATCH_SIZE, compute_rag_for_returns
+
+        started = time.perf_counter()
+        call_command("migrate", verbosity=0)
+        nurse, periods, answers, submissions = build_world(random.Random(20251))
+        print(f"Built {PROVIDERS} providers, {len(periods)} quarters: {submissions} returns, {answers} answers")
+        latest = periods[-1]
+        every_return = list(Return.objects.order_by("pk").values_list("pk", flat=True))
+        for start in range(0, len(every_return), RAG_BATCH_SIZE):  # every quarter, as the tables hold in use
+            compute_rag_for_returns(every_return[start : start + RAG_BATCH_SIZE])
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        print(f"  and every quarter's RAG, in {time.perf_counter() - started:.0f} s in all")
+        time_dashboard(nurse, latest)
+        connections.close_all()
+    finally:
+        server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 if __name__ == "__main__":
-    main()
+    dashboard_only() if sys.argv[1:] == ["dashboard"] else main()

@@ -148,6 +148,8 @@ class Return(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["provider", "period"], name="return_once_per_provider_and_period"),
         ]
+        # The dashboard's and reports' reads start from a period's returns, then narrow to providers.
+        indexes = [models.Index(fields=["period", "provider"], name="return_by_period_provider")]
 
     def __str__(self):
         return f"{self.provider.name}, {self.period.label}"

@@ -14,11 +14,13 @@ Routes (names for ``reverse``): ``dashboard-list``, ``completeness-list``, ``com
 
 from __future__ import annotations
 
+from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from providers.models import Organisation, OrganisationKind
@@ -27,6 +29,7 @@ from returns.api import Problems, act
 from returns.models import ActionPlanItem, ReportingPeriod, Return
 from standards.models import Metric
 
+from . import dashboard as board
 from . import selectors, services
 from .report_api import ReportViewSet
 from .serializers import (
@@ -93,12 +96,35 @@ def metric_asked(request) -> Metric | None:
     return metric
 
 
-class DashboardViewSet(viewsets.ViewSet):
-    """Providers by standards and metric groups for a period: ``?period=&commissioner=&provider_type=&framework=``.
+class DashboardPagination(PageNumberPagination):
+    """Pages of the dashboard's providers: 50 a page (``page_size`` up to 500)."""
 
-    ``commissioner`` is an organisation id; ``provider_type`` and ``framework`` are codes. Rows are the providers
-    the person may see.
+    page_size = board.PROVIDERS_A_PAGE
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def choice_asked(request, name: str, choices, problem: str) -> str | None:
+    """A query parameter that must be one of ``choices``; None when not given; 400 when it is none of them."""
+    value = request.query_params.get(name, "").strip()
+    if not value:
+        return None
+    if value not in choices:
+        raise Problems(fields={name: problem})
+    return value
+
+
+class DashboardViewSet(viewsets.ViewSet):
+    """Providers by framework for a period, worst first, a page at a time, as the dashboard page shows them.
+
+    Filters as on the page: ``period`` (an id), ``commissioner`` (an organisation id), ``provider_type`` and
+    ``framework`` (codes), ``status`` (overall status) and ``provider`` (part of the name); ``sort`` (status, name or
+    ``framework-<code>``) and ``order`` (asc or desc); ``page`` and ``page_size``. ``exceptions`` (red or overdue),
+    ``exceptions_framework`` and ``exceptions_page`` choose the page of exceptions. Totals count every provider
+    matching the filters; a page out of range is not found (404).
     """
+
+    pagination_class = DashboardPagination
 
     @extend_schema(
         parameters=[
@@ -106,6 +132,15 @@ class DashboardViewSet(viewsets.ViewSet):
             OpenApiParameter("commissioner", OpenApiTypes.INT, description="A commissioner's id."),
             OpenApiParameter("provider_type", OpenApiTypes.STR, description="A provider type's code."),
             OpenApiParameter("framework", OpenApiTypes.STR, description="A framework's code."),
+            OpenApiParameter("status", OpenApiTypes.STR, enum=list(board.STANDINGS), description="Overall status."),
+            OpenApiParameter("provider", OpenApiTypes.STR, description="All or part of a provider's name."),
+            OpenApiParameter("sort", OpenApiTypes.STR, description="status (default), name or framework-<code>."),
+            OpenApiParameter("order", OpenApiTypes.STR, enum=["asc", "desc"], description="asc (default) or desc."),
+            OpenApiParameter("page", OpenApiTypes.INT, description="A page of providers."),
+            OpenApiParameter("page_size", OpenApiTypes.INT, description="Providers a page, up to 500 (50)."),
+            OpenApiParameter("exceptions", OpenApiTypes.STR, enum=list(board.EXCEPTION_KINDS)),
+            OpenApiParameter("exceptions_framework", OpenApiTypes.STR, description="Red answers of a framework."),
+            OpenApiParameter("exceptions_page", OpenApiTypes.INT, description="A page of exceptions."),
         ],
         responses=DashboardSerializer,
     )
@@ -120,14 +155,50 @@ class DashboardViewSet(viewsets.ViewSet):
             )
             if commissioner is None:
                 raise Problems(fields={"commissioner": "There is no such commissioner."})
-        result = selectors.dashboard(
-            request.user,
+        status_asked = choice_asked(request, "status", board.STANDINGS, "There is no such status.")
+        kind = choice_asked(request, "exceptions", board.EXCEPTION_KINDS, "Choose red or overdue.")
+        sort = request.query_params.get("sort") or board.SORT_BY_STATUS
+        if sort not in (board.SORT_BY_STATUS, board.SORT_BY_NAME) and not sort.startswith(board.SORT_BY_FRAMEWORK):
+            raise Problems(fields={"sort": "Sort by status, name or framework-<code>."})
+        filters = board.DashboardFilters(
             period,
             commissioner=commissioner,
             provider_type=request.query_params.get("provider_type") or None,
             framework=request.query_params.get("framework") or None,
+            status=status_asked,
+            search=request.query_params.get("provider", "").strip()[:200],
         )
-        return Response(DashboardSerializer(result).data)
+        result = board.framework_dashboard(
+            request.user,
+            filters,
+            sort=sort,
+            descending=request.query_params.get("order") == "desc",
+            exception_kind=kind,
+            exception_framework=request.query_params.get("exceptions_framework") or None,
+        )
+        paginator = DashboardPagination()
+        rows = paginator.paginate_queryset(result.providers, request, view=self)
+        exceptions = Paginator(result.exceptions, board.EXCEPTIONS_A_PAGE).get_page(
+            request.query_params.get("exceptions_page")
+        )
+        body = {
+            "count": paginator.page.paginator.count,
+            "next": paginator.get_next_link(),
+            "previous": paginator.get_previous_link(),
+            "period": period,
+            "frameworks": result.frameworks,
+            "totals": result.totals,
+            "framework_totals": result.framework_totals,
+            "exceptions": {
+                "count": exceptions.paginator.count,
+                "counts": result.exceptions.counts,
+                "page": exceptions.number,
+                "pages": exceptions.paginator.num_pages,
+                "results": exceptions.object_list,
+            },
+            "results": rows,
+        }
+        return Response(DashboardSerializer(body).data)
 
 
 class CompletenessViewSet(viewsets.ViewSet):

@@ -84,6 +84,9 @@ class AnswerStatus(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["run", "metric"], name="rag_answer_once_per_run")]
+        # The dashboard's and reports' exceptions: each run's red answers, found (and counted) without reading the
+        # run's other answers.
+        indexes = [models.Index(fields=["run"], condition=Q(colour="red"), name="rag_red_answers_by_run")]
 
     def __str__(self):
         return f"{self.metric.code}: {self.get_colour_display()}"

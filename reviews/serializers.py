@@ -24,12 +24,24 @@ class StateSerializer(serializers.Serializer):
     explanation = serializers.CharField()
 
 
-class ColumnSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    kind = serializers.CharField()
-    framework = serializers.CharField()
+class FrameworkColumnSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    short_name = serializers.CharField()
+    name = serializers.CharField()
+
+
+class ColourCountsSerializer(serializers.Serializer):
+    red = serializers.IntegerField()
+    amber = serializers.IntegerField()
+    green = serializers.IntegerField()
+
+
+class FrameworkCellSerializer(serializers.Serializer):
+    colour = serializers.CharField(help_text="red, amber, green, none, or not_asked (no answer in the framework)")
     label = serializers.CharField()
-    title = serializers.CharField()
+    counts = ColourCountsSerializer()
+    answers = serializers.IntegerField(help_text="Every answer in the framework, coloured or not.")
+    explanation = serializers.CharField()
 
 
 class DashboardRowSerializer(serializers.Serializer):
@@ -39,9 +51,12 @@ class DashboardRowSerializer(serializers.Serializer):
     provider_type = serializers.CharField()
     return_id = serializers.IntegerField(allow_null=True)
     state = StateSerializer()
+    standing = serializers.CharField(help_text="The overall status: overdue, red, amber, green, none, …")
     overall = CellSerializer()
-    cells = serializers.DictField(child=CellSerializer())
-    counts = serializers.DictField(child=serializers.IntegerField())
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Every answer by colour.")
+    frameworks = serializers.DictField(
+        child=FrameworkCellSerializer(), source="cells", help_text="By framework code; empty with no status yet."
+    )
 
 
 class ExceptionSerializer(serializers.Serializer):
@@ -49,18 +64,33 @@ class ExceptionSerializer(serializers.Serializer):
     provider_id = serializers.IntegerField()
     provider_name = serializers.CharField()
     return_id = serializers.IntegerField(allow_null=True)
+    framework = serializers.CharField()
     metric_code = serializers.CharField()
     title = serializers.CharField()
     explanation = serializers.CharField()
 
 
+class ExceptionPageSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    counts = serializers.DictField(child=serializers.IntegerField(), help_text="Red answers and overdue returns.")
+    page = serializers.IntegerField()
+    pages = serializers.IntegerField()
+    results = ExceptionSerializer(many=True)
+
+
 class DashboardSerializer(serializers.Serializer):
+    """A page of the dashboard: DRF's page of providers (count, next, previous, results) with the period, the
+    framework columns, the totals over every matching provider and a page of the exceptions."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
     period = PeriodSummarySerializer()
-    columns = ColumnSerializer(many=True)
-    rows = DashboardRowSerializer(many=True)
-    totals = serializers.DictField(child=serializers.IntegerField())
-    column_totals = serializers.DictField(child=serializers.DictField(child=serializers.IntegerField()))
-    exceptions = ExceptionSerializer(many=True)
+    frameworks = FrameworkColumnSerializer(many=True)
+    totals = serializers.DictField(child=serializers.IntegerField(), help_text="Matching providers by status.")
+    framework_totals = serializers.DictField(child=ColourCountsSerializer(), help_text="Providers by worst colour.")
+    exceptions = ExceptionPageSerializer()
+    results = DashboardRowSerializer(many=True)
 
 
 class RemindSerializer(serializers.Serializer):

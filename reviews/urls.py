@@ -9,6 +9,7 @@ app_name = "reviews"
 # Dashboards, completeness and trends: reviews/views/dashboards.py
 dashboard_patterns = [
     path("reviews/dashboard/", dashboards.dashboard, name="dashboard"),
+    path("reviews/dashboard/frameworks/<slug:code>/", dashboards.dashboard_framework, name="dashboard_framework"),
     path("reviews/completeness/", dashboards.completeness, name="completeness"),
     path("reviews/completeness/remind/", dashboards.remind, name="completeness_remind"),
     path("reviews/trends/<int:provider>/", dashboards.trend, name="trend"),

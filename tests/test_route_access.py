@@ -238,6 +238,14 @@ def riverside_assurance(world):
     return Case(owner=world.newham_nurse, secret=world.riverside.name)
 
 
+def riverside_framework_assurance(world):
+    """A framework's drill-down of the dashboard: Riverside's contract names it; strangers' providers' do not."""
+    open_period()
+    framework = FrameworkFactory(code="riverside-only")
+    world.riverside_contract.frameworks.add(framework)
+    return Case(kwargs={"code": framework.code}, owner=world.newham_nurse, secret=world.riverside.name)
+
+
 def riverside_action(world):
     case = riverside_return(world, owner="newham_nurse")
     Submission.objects.create(
@@ -443,6 +451,7 @@ ROUTES: dict[str, Route] = {
     "report-download": Route("tenant", make=newham_committee_report),
     # Reviews (pages): dashboard, completeness and trends
     "reviews:dashboard": Route("tenant", make=riverside_assurance),
+    "reviews:dashboard_framework": Route("tenant", make=riverside_framework_assurance),
     "reviews:completeness": Route("tenant", make=riverside_assurance),
     "reviews:completeness_remind": Route(
         "tenant",

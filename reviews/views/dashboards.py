@@ -9,19 +9,18 @@ who may send them and to whom.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Max
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import escape
-from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_POST
 
 from providers.models import Contract, Organisation, OrganisationKind
@@ -30,6 +29,7 @@ from returns.models import ReportingPeriod
 from standards.kinds import RequirementKind
 from standards.models import Framework, Metric, ProviderType
 
+from .. import dashboard as board
 from .. import selectors, services
 from ..charts import legend, trend_chart
 from ..models import Reminder
@@ -128,6 +128,8 @@ class Filters:
     commissioner: Organisation | None = None
     provider_type: str | None = None
     framework: str | None = None
+    status: str | None = None  # the dashboard's: an overall status
+    search: str = ""  # the dashboard's: part of a provider's name
 
     @property
     def query(self) -> dict[str, str]:
@@ -139,6 +141,8 @@ class Filters:
             "commissioner": self.commissioner.pk if self.commissioner else "",
             "provider_type": self.provider_type or "",
             "framework": self.framework or "",
+            "status": self.status or "",
+            "provider": self.search,
         }
         return {name: str(value) for name, value in asked.items() if value}
 
@@ -148,16 +152,16 @@ class Filters:
 
     @property
     def narrowed(self) -> bool:
-        return bool(self.commissioner or self.provider_type or self.framework)
+        return bool(self.commissioner or self.provider_type or self.framework or self.status or self.search)
 
 
-def filters_asked(user, data) -> Filters:
+def filters_asked(user, data, form_class=AssuranceFilterForm) -> Filters:
     """Check the filters in ``data`` (GET, or a POST carrying them); the period defaults to the latest ended."""
     periods = list(ReportingPeriod.objects.filter(ends_on__lt=timezone.localdate()).order_by("-ends_on"))
     data = data.copy()
     if not data.get("period") and periods:
         data["period"] = str(periods[0].pk)
-    form = AssuranceFilterForm(data, user=user, periods=periods)
+    form = form_class(data, user=user, periods=periods)
     if not form.is_valid():
         return Filters(form)
     cleaned = form.cleaned_data
@@ -167,16 +171,143 @@ def filters_asked(user, data) -> Filters:
         commissioner=cleaned["commissioner"],
         provider_type=cleaned["provider_type"] or None,
         framework=cleaned["framework"] or None,
+        status=cleaned.get("status") or None,
+        search=cleaned.get("provider", ""),
     )
 
 
 # ------------------------------------------------------------------------------------------------- dashboard
 
+#: Providers a page of the dashboard and of a drill-down; exceptions a page.
+PROVIDERS_A_PAGE = board.PROVIDERS_A_PAGE
+EXCEPTIONS_A_PAGE = board.EXCEPTIONS_A_PAGE
+
+
+class DashboardFilterForm(AssuranceFilterForm):
+    """The assurance filters, with the dashboard's own: an overall status and part of a provider's name."""
+
+    status = forms.ChoiceField(
+        label="Overall status",
+        required=False,
+        error_messages={"invalid_choice": "There is no such status."},
+    )
+    provider = forms.CharField(
+        label="Provider name",
+        required=False,
+        max_length=200,
+        help_text="All or part of the name.",
+        error_messages={"max_length": "Enter a provider name of 200 characters or fewer."},
+    )
+
+    def __init__(self, data, **kwargs):
+        super().__init__(data, **kwargs)
+        self.fields["status"].choices = [("", "Every status"), *board.STANDINGS.items()]
+
+    def clean_provider(self):
+        return self.cleaned_data["provider"].strip()
+
 
 @dataclass
-class FrameworkHeading:
-    name: str
-    columns: list = field(default_factory=list)
+class SortLink:
+    """A column header that sorts the rows: its link, and its ``aria-sort`` when the rows are sorted by it."""
+
+    url: str
+    aria_sort: str  # "ascending", "descending" or "" (not sorted by it)
+    describes: str  # what the order is, for people and screen readers
+
+
+def sort_asked(data, codes) -> tuple[str, bool]:
+    """The sort asked (``sort``: status, name or framework-<code>; ``order``: asc or desc); status otherwise."""
+    sort = data.get("sort", board.SORT_BY_STATUS)
+    known = {board.SORT_BY_STATUS, board.SORT_BY_NAME} | {board.SORT_BY_FRAMEWORK + code for code in codes}
+    if sort not in known:
+        sort = board.SORT_BY_STATUS
+    return sort, data.get("order") == "desc"
+
+
+def link(path: str, query: dict, fragment: str = "") -> str:
+    """``path`` with ``query`` (empty values left out) and a ``#fragment``."""
+    shown = {name: value for name, value in query.items() if value not in ("", None)}
+    return path + (f"?{urlencode(shown)}" if shown else "") + (f"#{fragment}" if fragment else "")
+
+
+def sort_link(path: str, query: dict, key: str, sort: str, descending: bool, words: tuple[str, str]) -> SortLink:
+    """The header link sorting by ``key``: the other way when already sorted by it; ``words`` name the two orders
+    (ascending first, such as "worst first" and "best first")."""
+    if key == sort:
+        url = link(path, {**query, "sort": key, "order": "" if descending else "desc", "page": ""})
+        aria = "descending" if descending else "ascending"
+        return SortLink(
+            url, aria, f"sorted {words[1] if descending else words[0]}; select to sort {words[0 if descending else 1]}"
+        )
+    return SortLink(link(path, {**query, "sort": key, "order": "", "page": ""}), "", f"select to sort {words[0]}")
+
+
+def sorted_by(sort: str, descending: bool, frameworks: dict[str, str]) -> str:
+    """The order of the rows in words: "worst first", "by name, Z to A", "by Section 11, worst first"."""
+    if sort == board.SORT_BY_NAME:
+        return "by name, Z to A" if descending else "by name, A to Z"
+    order = "best first" if descending else "worst first"
+    if sort.startswith(board.SORT_BY_FRAMEWORK):
+        name = frameworks.get(sort.removeprefix(board.SORT_BY_FRAMEWORK), "one framework")
+        return f"by {name}, {order}"
+    return f"by overall status, {order}"
+
+
+@dataclass(frozen=True)
+class PageLink:
+    number: int | None  # None for an ellipsis
+    url: str
+    current: bool
+
+
+@dataclass
+class Pagination:
+    """The GOV.UK pagination pattern for one list: previous, numbered pages with ellipses, next."""
+
+    label: str
+    previous_url: str
+    next_url: str
+    pages: list[PageLink]
+    summary: str  # "Showing 51 to 100 of 500 providers"
+
+
+def pagination(page, path: str, query: dict, parameter: str, fragment: str, label: str, noun: str) -> Pagination:
+    def url(number):
+        return link(path, {**query, parameter: number if number > 1 else ""}, fragment)
+
+    pages = []
+    if page.paginator.num_pages > 1:
+        for number in page.paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1):
+            if number == page.paginator.ELLIPSIS:
+                pages.append(PageLink(None, "", False))
+            else:
+                pages.append(PageLink(number, url(number), number == page.number))
+    count = page.paginator.count
+    summary = f"Showing {page.start_index()} to {page.end_index()} of {count} {noun}" if count else ""
+    return Pagination(
+        label,
+        url(page.previous_page_number()) if page.has_previous() else "",
+        url(page.next_page_number()) if page.has_next() else "",
+        pages,
+        summary,
+    )
+
+
+@dataclass
+class CellOnPage:
+    cell: board.FrameworkCell
+    url: str  # the framework's drill-down, at this provider
+
+
+@dataclass
+class RowOnPage:
+    row: board.ProviderRow
+    review_url: str
+    trend_url: str
+    state_colour: str
+    cells: list = field(default_factory=list)  # a CellOnPage per framework, or a Cell per standard and group
+    framework_cell: object = None  # in a drill-down: the provider's cell of the framework
 
 
 #: The tag colour of each submission state (its words are always shown with it).
@@ -188,21 +319,236 @@ STATE_COLOURS = {
     selectors.OVERDUE: "red",
 }
 
+#: The colour of each total's bar (its words are always shown with it).
+TOTAL_COLOURS = {
+    selectors.OVERDUE: "overdue",
+    Colour.RED: "red",
+    Colour.AMBER: "amber",
+    Colour.GREEN: "green",
+    Colour.NONE: "none",
+    board.NOT_COMPUTED: "none",
+    selectors.NOT_YET: "not-yet",
+}
+
+
+def dashboard_filters(filters: Filters) -> board.DashboardFilters:
+    return board.DashboardFilters(
+        filters.period,
+        commissioner=filters.commissioner,
+        provider_type=filters.provider_type,
+        framework=filters.framework,
+        status=filters.status,
+        search=filters.search,
+    )
+
+
+def review_url(row: board.ProviderRow) -> str:
+    return reverse("reviews:return_review", args=[row.return_id]) if row.return_id else ""
+
+
+def rows_on_page(rows, drill_urls: dict[str, str] | None = None) -> list[RowOnPage]:
+    """The page's rows with their links; on the dashboard each framework cell links to the framework's drill-down
+    at the provider, and in a drill-down each cell to the return's review at that standard or group."""
+    shown = []
+    for row in rows:
+        item = RowOnPage(
+            row,
+            review_url(row),
+            reverse("reviews:trend", args=[row.provider_id]),
+            STATE_COLOURS.get(row.state.code, "grey"),
+        )
+        if drill_urls is not None:
+            item.cells = [
+                CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}")
+                for code, url in drill_urls.items()
+                if code in row.cells
+            ]
+            if row.cells and len(item.cells) < len(drill_urls):  # a framework not on this provider's contract
+                item.cells = [
+                    CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}") if code in row.cells else None
+                    for code, url in drill_urls.items()
+                ]
+        shown.append(item)
+    return shown
+
+
+def exceptions_on_page(exceptions, completeness_url: str) -> list[dict]:
+    """Each exception with its link: a red answer to its review, an overdue return to the completeness page."""
+    shown = []
+    for exception in exceptions:
+        if exception.kind == board.RED_ANSWER:
+            url = reverse("reviews:answer_review", kwargs={"pk": exception.return_id, "code": exception.metric_code})
+        else:
+            url = completeness_url
+        shown.append({"exception": exception, "url": url})
+    return shown
+
+
+class ExceptionFilterForm(forms.Form):
+    """Which exceptions to list: a kind (red answers or overdue returns) and the framework of the red answers."""
+
+    exceptions = forms.ChoiceField(label="Show", required=False)
+    exceptions_framework = forms.ChoiceField(label="Red answers in", required=False)
+
+    def __init__(self, data, frameworks: list[tuple[str, str]]):
+        super().__init__(data)
+        self.fields["exceptions"].choices = [("", "Every exception"), *board.EXCEPTION_KINDS.items()]
+        self.fields["exceptions_framework"].choices = [("", "Every framework"), *frameworks]
+
+    def asked(self) -> tuple[str | None, str | None]:
+        """The kind and framework asked; an unknown one is taken as none (the form shows every exception)."""
+        if not self.is_valid():
+            return None, None
+        return self.cleaned_data["exceptions"] or None, self.cleaned_data["exceptions_framework"] or None
+
+
+@login_required
+def dashboard(request):
+    """Providers by framework for a period, worst first, paged and sortable, with the totals and the exceptions."""
+    filters = filters_asked(request.user, request.GET, DashboardFilterForm)
+    context = {
+        "form": filters.form,
+        "filters": filters,
+        "breadcrumbs": [home_crumb(), ("Dashboard", None)],
+    }
+    if filters.period is None:
+        return render(request, "reviews/dashboard.html", context)
+    path = reverse("reviews:dashboard")
+    catalogue_frameworks = list(filters.form.fields["framework"].choices)[1:]  # read once, by the filters
+    sort, descending = sort_asked(request.GET, [code for code, _ in catalogue_frameworks])
+    exception_form = ExceptionFilterForm(request.GET, catalogue_frameworks)
+    kind, exception_framework = exception_form.asked()
+    result = board.framework_dashboard(
+        request.user,
+        dashboard_filters(filters),
+        sort=sort,
+        descending=descending,
+        exception_kind=kind,
+        exception_framework=exception_framework,
+    )
+    sorted_as = {"sort": sort if sort != board.SORT_BY_STATUS else "", "order": "desc" if descending else ""}
+    listed = {**filters.query, **sorted_as}
+    page = Paginator(result.providers, PROVIDERS_A_PAGE).get_page(request.GET.get("page"))
+    on_page = {**listed, "page": page.number if page.number > 1 else ""}
+    exceptions_asked = {"exceptions": kind or "", "exceptions_framework": exception_framework or ""}
+    exceptions_page = Paginator(result.exceptions, EXCEPTIONS_A_PAGE).get_page(request.GET.get("exceptions_page"))
+    drill_urls = {
+        column.code: link(reverse("reviews:dashboard_framework", args=[column.code]), on_page)
+        for column in result.frameworks
+    }
+    completeness_url = f"{reverse('reviews:completeness')}?{filters.querystring}"
+    by_worst = ("worst first", "best first")
+    sorting = {**listed, **exceptions_asked}
+    context.update(
+        result=result,
+        frameworks=[
+            {
+                "column": column,
+                "drill_url": drill_urls[column.code],
+                "sort": sort_link(path, sorting, board.SORT_BY_FRAMEWORK + column.code, sort, descending, by_worst),
+                "totals": result.framework_totals[column.code],
+            }
+            for column in result.frameworks
+        ],
+        sort_by_name=sort_link(path, sorting, board.SORT_BY_NAME, sort, descending, ("A to Z", "Z to A")),
+        sort_by_status=sort_link(path, sorting, board.SORT_BY_STATUS, sort, descending, by_worst),
+        sorted_as=[(name, value) for name, value in sorted_as.items() if value],
+        sorted_by=sorted_by(sort, descending, {column.code: column.short_name for column in result.frameworks}),
+        page=page,
+        rows=rows_on_page(page.object_list, drill_urls),
+        pagination=pagination(page, path, sorting, "page", "providers", "Pages of providers", "providers"),
+        totals=[
+            {
+                "key": key,
+                "label": label,
+                "count": result.totals[key],
+                "css": TOTAL_COLOURS[key],
+                "url": link(path, {**listed, "status": key}),
+                "current": filters.status == key,
+            }
+            for key, label in board.STANDINGS.items()
+        ],
+        all_statuses_url=link(path, {**listed, "status": ""}),
+        exception_form=exception_form,
+        exception_hidden=[(name, value) for name, value in on_page.items() if value not in ("", None)],
+        exceptions=exceptions_on_page(exceptions_page.object_list, completeness_url),
+        exceptions_page=exceptions_page,
+        exceptions_pagination=pagination(
+            exceptions_page,
+            path,
+            {**on_page, **exceptions_asked},
+            "exceptions_page",
+            "exceptions",
+            "Pages of exceptions",
+            "exceptions",
+        ),
+        completeness_url=completeness_url,
+    )
+    return render(request, "reviews/dashboard.html", context)
+
+
+@login_required
+def dashboard_framework(request, code):
+    """One framework's standards and metric groups for the providers matching the dashboard's filters, paged and
+    sorted as the dashboard is; each cell opens the return's review at that standard or group."""
+    filters = filters_asked(request.user, request.GET, DashboardFilterForm)
+    path = reverse("reviews:dashboard_framework", args=[code])
+    context = {"form": filters.form, "filters": filters, "action": path}
+    if filters.period is None:
+        context["breadcrumbs"] = [home_crumb(), dashboard_crumb(), ("Framework", None)]
+        return render(request, "reviews/dashboard_framework.html", context)
+    sort, descending = sort_asked(request.GET, [code])
+    result = board.framework_drill_down(
+        request.user, dashboard_filters(filters), code, sort=sort, descending=descending
+    )
+    if result is None:
+        raise Http404("No provider shown has a contract naming this framework.")
+    listed = {
+        **filters.query,
+        "sort": sort if sort != board.SORT_BY_STATUS else "",
+        "order": "desc" if descending else "",
+    }
+    page = Paginator(result.providers, PROVIDERS_A_PAGE).get_page(request.GET.get("page"))
+    dashboard_url = link(reverse("reviews:dashboard"), {**listed, "page": page.number if page.number > 1 else ""})
+    headings = framework_headings(result.columns)
+    rows = rows_on_page(page.object_list)
+    for item in rows:
+        item.framework_cell = item.row.cells.get(code)
+        if item.row.details:
+            item.cells = [
+                {"cell": item.row.details[column.key], "url": item.review_url + drill_down(column)}
+                for column in result.columns
+            ]
+    by_worst = ("worst first", "best first")
+    context.update(
+        result=result,
+        headings=headings,
+        columns=result.columns,
+        page=page,
+        rows=rows,
+        dashboard_url=dashboard_url,
+        sort_by_name=sort_link(path, listed, board.SORT_BY_NAME, sort, descending, ("A to Z", "Z to A")),
+        sort_by_status=sort_link(path, listed, board.SORT_BY_STATUS, sort, descending, by_worst),
+        sort_by_framework=sort_link(path, listed, board.SORT_BY_FRAMEWORK + code, sort, descending, by_worst),
+        pagination=pagination(page, path, listed, "page", "providers", "Pages of providers", "providers"),
+        completeness_url=f"{reverse('reviews:completeness')}?{filters.querystring}",
+        breadcrumbs=[home_crumb(), ("Dashboard", dashboard_url), (result.framework.short_name, None)],
+    )
+    return render(request, "reviews/dashboard_framework.html", context)
+
 
 @dataclass
-class RowOnPage:
-    row: selectors.DashboardRow
-    review_url: str
-    trend_url: str
-    state_colour: str
-    cells: SafeString  # the row's cells, one <td> per column, or "" before its status is computed
+class FrameworkHeading:
+    name: str
+    columns: list = field(default_factory=list)
 
 
 def framework_headings(columns: list[selectors.Column]) -> list[FrameworkHeading]:
-    """The columns grouped under their framework, frameworks in the order they first appear."""
+    """The columns grouped: the framework's standards, then its metric groups."""
     headings: dict[str, FrameworkHeading] = {}
     for column in columns:
-        headings.setdefault(column.framework, FrameworkHeading(column.framework)).columns.append(column)
+        name = "Standards" if column.kind == "standard" else "Metric groups"
+        headings.setdefault(name, FrameworkHeading(name)).columns.append(column)
     return list(headings.values())
 
 
@@ -211,106 +557,6 @@ def drill_down(column: selectors.Column) -> str:
     if column.kind == "standard":
         return "?" + urlencode({"standard": column.key.removeprefix("standard-")})
     return "?" + urlencode({"group": column.label})
-
-
-def rows_on_page(result: selectors.Dashboard, columns: list[selectors.Column]) -> list[RowOnPage]:
-    """Each row with its cells written out: a grid of 500 providers by 80 columns is 40,000 cells, too many to go
-    through the template language one by one. Each cell is a link labelled with its colour in words, its class
-    giving the colour and its title the explanation."""
-    queries = [escape(drill_down(column)) for column in columns]
-    escaped: dict[str, str] = {}  # many cells share an explanation ("no answer here is given a colour")
-    shown = []
-    for row in result.rows:
-        review_url = reverse("reviews:return_review", args=[row.return_id]) if row.return_id else ""
-        cells = []
-        if row.cells:
-            for column, query in zip(columns, queries, strict=True):
-                cell = row.cells[column.key]
-                title = escaped.get(cell.explanation)
-                if title is None:
-                    title = escaped[cell.explanation] = escape(cell.explanation)
-                cells.append(
-                    f'<td class="rag rag--{cell.colour}" title="{title}">'
-                    f'<a href="{review_url}{query}">{escape(cell.label)}</a></td>'
-                )
-        trend_url = reverse("reviews:trend", args=[row.provider_id])
-        cells_html = mark_safe("".join(cells))  # noqa: S308 - every part is escaped
-        shown.append(RowOnPage(row, review_url, trend_url, STATE_COLOURS.get(row.state.code, "grey"), cells_html))
-    return shown
-
-
-def exception_rows(result: selectors.Dashboard, completeness_url: str) -> SafeString:
-    """The rows of the exceptions table: each red answer linking to its review, each overdue return to the
-    completeness page. Written out here for the same reason as the grid's cells: there can be thousands."""
-    # One reverse, then each answer's numbers put in: reversing thousands of URLs one by one takes most of a second.
-    pattern = reverse("reviews:answer_review", kwargs={"pk": 2147483647, "code": "CODE-PLACEHOLDER"})
-    rows = []
-    for exception in result.exceptions:
-        if exception.kind == "red":
-            url = pattern.replace("2147483647", str(exception.return_id)).replace(
-                "CODE-PLACEHOLDER", quote(exception.metric_code, safe=":@!$&'()*+,;=-._~")
-            )
-            what = (
-                f'<strong class="tag tag--red">Red</strong> <a href="{escape(url)}">'
-                f'<span class="table__code">{escape(exception.metric_code)}</span>{escape(exception.title)}</a>'
-            )
-        else:
-            what = (
-                f'<strong class="tag tag--red">Overdue</strong> <a href="{escape(completeness_url)}">Return overdue</a>'
-            )
-        rows.append(
-            f'<tr><th scope="row">{escape(exception.provider_name)}</th><td>{what}</td>'
-            f"<td>{escape(exception.explanation)}</td></tr>"
-        )
-    return mark_safe("".join(rows))  # noqa: S308 - every part is escaped
-
-
-#: Totals of providers by overall state, in the order the page shows them, with their words and tag colour.
-TOTALS = [
-    (Colour.RED, "Red", "red"),
-    (Colour.AMBER, "Amber", "amber"),
-    (Colour.GREEN, "Green", "green"),
-    (Colour.NONE, "No colour", "none"),
-    (selectors.OVERDUE, "Overdue", "overdue"),
-    (selectors.NOT_YET, "Not yet submitted", "not-yet"),
-    ("not_computed", "Not computed yet", "none"),
-]
-
-
-@login_required
-def dashboard(request):
-    """Providers by standards and metric groups for a period, each cell coloured and labelled, with exceptions."""
-    filters = filters_asked(request.user, request.GET)
-    context = {
-        "form": filters.form,
-        "filters": filters,
-        "breadcrumbs": [home_crumb(), ("Dashboard", None)],
-    }
-    if filters.period is not None:
-        result = selectors.dashboard(
-            request.user,
-            filters.period,
-            commissioner=filters.commissioner,
-            provider_type=filters.provider_type,
-            framework=filters.framework,
-        )
-        headings = framework_headings(result.columns)
-        columns = [column for heading in headings for column in heading.columns]
-        context.update(
-            result=result,
-            headings=headings,
-            columns=columns,
-            rows=rows_on_page(result, columns),
-            exception_rows=exception_rows(result, f"{reverse('reviews:completeness')}?{filters.querystring}"),
-            totals=[(label, result.totals.get(key, 0), css) for key, label, css in TOTALS],
-            column_totals=[
-                (colour, label, [result.column_totals[column.key][colour] for column in columns])
-                for colour, label in ((Colour.RED, "Red"), (Colour.AMBER, "Amber"), (Colour.GREEN, "Green"))
-            ],
-            red_exceptions=sum(1 for e in result.exceptions if e.kind == "red"),
-            overdue_exceptions=sum(1 for e in result.exceptions if e.kind == "overdue"),
-        )
-    return render(request, "reviews/dashboard.html", context)
 
 
 # ---------------------------------------------------------------------------------------------- completeness

@@ -1,5 +1,6 @@
-"""In a real browser: a designated professional opens the dashboard from the nav, reads a coloured cell by its
-label, narrows the dashboard with the filters, and follows a cell to the review of the return at that standard."""
+"""In a real browser: a designated professional opens the dashboard from the nav, reads a framework's cell by its
+label and counts, sorts by name, narrows the dashboard with the filters, opens the framework's drill-down from a
+cell and follows a standard's cell to the review of the return at that standard."""
 
 import pytest
 
@@ -35,20 +36,30 @@ def test_a_nurse_opens_the_dashboard_filters_it_and_follows_a_cell_to_the_review
     sign_in(page, "newham-nurse", PASSWORD)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Dashboard")
-    grid = page.get_by_role("region", name="Status of 2 providers for Q2 2025/26")
+    grid = page.get_by_role("region", name="Status of providers 1 to 2 of 2 for Q2 2025/26")
+    rows = grid.locator("tbody tr")
+    assert rows.nth(0).locator("th").inner_text().startswith(world.eastway.name)  # red before amber: worst first
     riverside = grid.get_by_role("row").filter(has_text=world.riverside.name)
-    amber = riverside.locator(f'td:has(a[href$="?standard={catalogue.standard.pk}"])')  # Standard 1's cell
+    amber = riverside.locator('td:has(a[href*="/reviews/dashboard/frameworks/test-returns/"])')  # the framework
     assert "rag--amber" in amber.get_attribute("class")
-    assert amber.inner_text() == "Amber"  # the colour in words, not only in colour
+    assert amber.inner_text().split("\n") == ["Amber", "0 red, 1 amber, 2 green"]  # the colour in words, counted
     assert "the worst colour, amber, is shown" in amber.get_attribute("title")
     eastway = grid.get_by_role("row").filter(has_text=world.eastway.name)
     assert eastway.locator("td.rag--red").first.inner_text().startswith("Red")
     assert "Late" in eastway.inner_text()
+    assert grid.get_by_role("columnheader", name="Overall").get_attribute("aria-sort") == "ascending"
     screenshot("1-dashboard")
+
+    grid.get_by_role("link", name="Provider").click()  # sort by name, A to Z
+    grid = page.get_by_role("region", name="Status of providers 1 to 2 of 2 for Q2 2025/26")
+    assert grid.get_by_role("columnheader", name="Provider").get_attribute("aria-sort") == "ascending"
+    names = [row.locator("th").inner_text().split("\n")[0] for row in grid.locator("tbody tr").all()]
+    assert names == sorted([world.eastway.name, world.riverside.name])
+    assert "sort=name" in page.url
 
     page.get_by_label("Type of provider").select_option(label="Acute hospital")
     page.get_by_role("button", name="Apply filters").click()
-    assert page.get_by_role("button", name="Apply filters").is_visible()
+    assert "sort=name" in page.url  # filtering keeps the sort
     rows = page.locator(".dashboard tbody tr")
     names = [rows.nth(n).locator("th").inner_text() for n in range(rows.count())]
     expected = sorted(p.name for p in (world.riverside, world.eastway) if p.provider_type_id == "acute")
@@ -57,17 +68,25 @@ def test_a_nurse_opens_the_dashboard_filters_it_and_follows_a_cell_to_the_review
     screenshot("2-filtered-and-cleared")
 
     riverside = page.locator(".dashboard tbody tr").filter(has_text=world.riverside.name)
-    riverside.locator(f'a[href$="?standard={catalogue.standard.pk}"]').click()  # Standard 1's cell, "Amber"
+    riverside.locator('a[href*="/reviews/dashboard/frameworks/test-returns/"]').click()  # the framework's cell
+    page.wait_for_url("**/reviews/dashboard/frameworks/test-returns/**")
+    drill = page.get_by_role("region", name="Status of providers 1 to 2 of 2")
+    riverside = drill.get_by_role("row").filter(has_text=world.riverside.name)
+    standard = riverside.locator(f'td:has(a[href$="?standard={catalogue.standard.pk}"])')  # Standard 1's cell
+    assert "rag--amber" in standard.get_attribute("class") and standard.inner_text() == "Amber"
+    screenshot("3-framework-drill-down")
+
+    standard.locator("a").click()
     page.wait_for_url(f"**/reviews/returns/*/?standard={catalogue.standard.pk}")
     main = page.locator("main").inner_text()
     assert world.riverside.name in main
     assert "97.0% (97 of 100)" in main  # the answer's explanation
     assert "threshold green from 100%, amber from 95%" in main
     assert "p.pdf" in main  # the policy's evidence
-    screenshot("3-review-drill-down")
+    screenshot("4-review")
 
     page.go_back()
     page.get_by_role("link", name="Trends for " + world.riverside.name).click()
     assert page.locator("svg.trend-chart").is_visible()
     assert "97.0% (97 of 100)" in page.get_by_role("table").inner_text()
-    screenshot("4-trend")
+    screenshot("5-trend")

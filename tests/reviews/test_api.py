@@ -13,7 +13,7 @@ from returns.services import open_return
 from reviews.models import AnswerComment, AnswerReview, RagRun, Reminder, ReturnAcceptance
 from reviews.services import NO_METRIC, NO_REASON, NOT_A_REVIEWER, NOT_IN_RETURN, compute_return_rag
 from tests.providers.factories import member
-from tests.reviews.fixtures import submit_directly, submitted  # noqa: F401
+from tests.reviews.fixtures import providers_of, submit_directly, submitted  # noqa: F401
 
 
 @pytest.fixture
@@ -39,17 +39,38 @@ def test_the_dashboard_for_a_period(world, catalogue, reviewed, api):
     assert response.status_code == 200
     body = response.json()
     assert body["period"]["label"] == reviewed.period.label
-    (row,) = body["rows"]
+    assert (body["count"], body["next"], body["previous"]) == (1, None, None)
+    assert [f["code"] for f in body["frameworks"]] == ["test-returns"]
+    assert body["totals"]["amber"] == 1 and sum(body["totals"].values()) == 1
+    assert body["framework_totals"] == {"test-returns": {"red": 0, "amber": 1, "green": 0}}
+    (row,) = body["results"]
     assert row["provider_name"] == world.riverside.name
     assert row["overall"] == {
         "colour": "amber",
         "label": "Amber",
         "explanation": "1 amber, 2 green: the worst colour, amber, is shown",
     }
-    assert row["state"]["label"] == "On time"
-    assert set(row["cells"]) == {c["key"] for c in body["columns"]}
+    assert row["state"]["label"] == "On time" and row["standing"] == "amber"
+    assert row["frameworks"]["test-returns"]["counts"] == {"red": 0, "amber": 1, "green": 2}
+    assert row["frameworks"]["test-returns"]["label"] == "Amber"
+    assert body["exceptions"] == {"count": 0, "counts": {"red": 0, "overdue": 0}, "page": 1, "pages": 1, "results": []}
     filtered = api(world.newham_nurse, "dashboard-list", data={"period": reviewed.period_id, "provider_type": "gp"})
-    assert filtered.json()["rows"] == []
+    assert filtered.json()["results"] == []
+
+
+def test_the_dashboard_pages_with_drf_pagination_and_keeps_the_filters(world, catalogue, reviewed, api):
+    for n, provider in enumerate(providers_of(world.newham, catalogue.framework, 4, prefix="API")):
+        compute_return_rag(submit_directly(provider, reviewed.period, by=world.administrator, late=n % 2 == 0))
+    query = {"period": reviewed.period_id, "sort": "name", "page_size": 2, "provider": "provider"}
+    first = api(world.newham_nurse, "dashboard-list", data=query).json()
+    assert first["count"] == 4 and [r["provider_name"] for r in first["results"]] == [
+        "API provider 000",
+        "API provider 001",
+    ]
+    assert "page=2" in first["next"] and "sort=name" in first["next"] and "provider=provider" in first["next"]
+    second = api(world.newham_nurse, "dashboard-list", data={**query, "page": 2}).json()
+    assert [r["provider_name"] for r in second["results"]] == ["API provider 002", "API provider 003"]
+    assert api(world.newham_nurse, "dashboard-list", data={**query, "page": 9}).status_code == 404
 
 
 def test_the_dashboard_says_what_is_wrong_with_its_question(world, reviewed, api):
@@ -58,6 +79,10 @@ def test_the_dashboard_says_what_is_wrong_with_its_question(world, reviewed, api
     assert response.json()["fields"] == {"period": "There is no such reporting period."}
     response = api(world.newham_nurse, "dashboard-list", data={"period": reviewed.period_id, "commissioner": "x"})
     assert response.json()["fields"] == {"commissioner": "There is no such commissioner."}
+    response = api(world.newham_nurse, "dashboard-list", data={"period": reviewed.period_id, "status": "purple"})
+    assert response.json()["fields"] == {"status": "There is no such status."}
+    response = api(world.newham_nurse, "dashboard-list", data={"period": reviewed.period_id, "sort": "colour"})
+    assert response.json()["fields"] == {"sort": "Sort by status, name or framework-<code>."}
 
 
 def test_the_dashboard_with_no_period_given_shows_the_latest_ended(world, reviewed, api):

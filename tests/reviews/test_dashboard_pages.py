@@ -51,52 +51,54 @@ def row_of(response, name: str) -> str:
     """The HTML of the table row whose header is ``name``."""
     html = response.content.decode()
     start = html.index(name, html.index("<tbody>"))
-    return html[html.rindex("<tr>", 0, start) : html.index("</tr>", start)]
+    return html[html.rindex("<tr", 0, start) : html.index("</tr>", start)]
 
 
 # The dashboard
 
 
-def test_the_dashboard_shows_each_cell_colour_with_its_label_and_links_to_the_drill_down(
+def test_the_dashboard_shows_each_framework_cell_in_words_with_its_counts_and_links_to_the_drill_down(
     as_person, world, catalogue, quarter
 ):
     response = as_person("newham_nurse").get(DASHBOARD)
     assert response.status_code == 200
     assert response.context["filters"].period == quarter  # the latest ended period by default
+    assert [r.row.provider_name for r in response.context["rows"]] == [world.eastway.name, world.riverside.name]
     riverside = row_of(response, world.riverside.name)
-    review = reverse("reviews:return_review", args=[world.riverside_return.pk])
+    drill = reverse("reviews:dashboard_framework", args=["test-returns"])
     explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
-    standard_link = f'<a href="{review}?standard={catalogue.standard.pk}">Amber</a>'
-    assert f'<td class="rag rag--amber" {explained}>{standard_link}</td>' in riverside
-    assert f'<a href="{review}?group=Training">Amber</a>' in riverside
-    assert "0 red, 1 amber, 2 green" in riverside
+    cell = (
+        f'<td class="rag rag--amber" {explained}><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
+        'Amber</a><span class="rag__counts">0 red, 1 amber, 2 green</span></td>'
+    )
+    assert cell in riverside
     assert "On time" in riverside and "by the deadline of 31 October 2025" in riverside
     eastway = row_of(response, world.eastway.name)
-    assert '<td class="rag rag--red"' in eastway and ">Red</a>" in eastway
+    assert '<td class="rag rag--red"' in eastway and ">Red</a>" in eastway and "1 red, 0 amber, 2 green" in eastway
     assert "Late" in eastway
     assert world.chalk_hills.name not in response.content.decode()  # Luton's, not Newham's
+    html = response.content.decode()
+    assert '<th scope="col" aria-sort="ascending">' in html  # sorted by overall status, worst first
+    assert "Showing 1 to 2 of 2 providers, by overall status, worst first." in text_of(response)
 
 
-def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(as_person, world, catalogue, quarter):
+def test_the_dashboard_totals_every_provider_and_framework_and_lists_the_exceptions(
+    as_person, world, catalogue, quarter
+):
     response = as_person("administrator").get(DASHBOARD)
     text = text_of(response)
-    totals = {label: count for label, count, _ in response.context["totals"]}
+    totals = {total["label"]: total["count"] for total in response.context["totals"]}
     assert totals == {
+        "Overdue": 1,
         "Red": 1,
         "Amber": 1,
         "Green": 0,
         "No colour": 0,
-        "Overdue": 1,
-        "Not yet submitted": 0,
         "Not computed yet": 0,
+        "Not yet submitted": 0,
     }
-    assert "1 Red 1 Amber 0 Green 0 No colour 1 Overdue 0 Not yet submitted 0 Not computed yet" in text
-    assert [(colour, counts) for colour, _, counts in response.context["column_totals"]] == [
-        ("red", [1, 1]),  # Eastway's standard and group
-        ("amber", [1, 1]),  # Riverside's
-        ("green", [0, 0]),
-    ]
-    assert "Providers red 1 1 1" in text  # the overall column, then the standard and the group
+    assert "1 Overdue 1 Red 1 Amber 0 Green 0 No colour 0 Not computed yet 0 Not yet submitted" in text
+    assert "Providers listed, by worst colour 1 red, 1 amber, 0 green 1 red, 1 amber, 0 green" in text
     assert "1 red answer and 1 overdue return" in text
     html = response.content.decode()
     answer = reverse("reviews:answer_review", args=[world.eastway_return.pk, "DBS"])
@@ -106,6 +108,83 @@ def test_the_dashboard_totals_providers_and_columns_and_lists_every_exception(as
     assert f'<a href="{completeness_link}">Return overdue</a>' in html
     assert "A draft was started but not submitted by the deadline of 31 October 2025." in text
     assert "How colours roll up" in text and "red over amber over green" in text
+
+
+def test_a_total_is_a_link_that_lists_the_providers_of_that_status(as_person, world, quarter):
+    response = as_person("administrator").get(DASHBOARD)
+    red = next(total for total in response.context["totals"] if total["key"] == "red")
+    assert red["url"] == f"{DASHBOARD}?period={quarter.pk}&status=red"
+    filtered = as_person("administrator").get(red["url"])
+    assert [r.row.provider_name for r in filtered.context["rows"]] == [world.eastway.name]
+    assert "Showing only the providers whose overall status is red" in text_of(filtered)
+    assert "3 providers matching the filters, by overall status" in text_of(filtered)  # the totals stay whole
+
+
+def test_the_exceptions_filter_by_kind_and_framework_and_keep_the_providers_page(as_person, world, quarter):
+    client = as_person("administrator")
+    response = client.get(DASHBOARD, {"exceptions": "overdue", "sort": "name"})
+    assert [item["exception"].kind for item in response.context["exceptions"]] == ["overdue"]
+    html = response.content.decode()
+    assert '<input type="hidden" name="sort" value="name">' in html  # the exception form keeps the sort
+    response = client.get(DASHBOARD, {"exceptions_framework": "test-returns", "exceptions": "red"})
+    assert [item["exception"].metric_code for item in response.context["exceptions"]] == ["DBS"]
+    unknown = client.get(DASHBOARD, {"exceptions": "purple"})
+    assert unknown.status_code == 200 and len(unknown.context["exceptions"]) == 2  # every exception
+
+
+@pytest.mark.parametrize(
+    "query,order,aria",
+    [
+        ({"sort": "name"}, ["chalk_hills", "eastway", "riverside"], "ascending"),
+        ({"sort": "name", "order": "desc"}, ["riverside", "eastway", "chalk_hills"], "descending"),
+        ({"sort": "framework-test-returns"}, ["eastway", "riverside", "chalk_hills"], "ascending"),
+        ({"sort": "no-such-thing"}, ["chalk_hills", "eastway", "riverside"], "ascending"),
+    ],
+)
+def test_sort_links_order_the_rows_and_say_so_with_aria_sort(as_person, world, quarter, query, order, aria):
+    response = as_person("administrator").get(DASHBOARD, query)
+    assert [r.row.provider_name for r in response.context["rows"]] == [getattr(world, n).name for n in order]
+    assert response.content.decode().count(f'aria-sort="{aria}"') == 1
+
+
+def test_paging_keeps_the_filters_and_sort_and_a_page_out_of_range_shows_the_last(
+    as_person, world, catalogue, quarter, monkeypatch
+):
+    monkeypatch.setattr("reviews.views.dashboards.PROVIDERS_A_PAGE", 2)
+    client = as_person("administrator")
+    first = client.get(DASHBOARD, {"sort": "name", "framework": "test-returns"})
+    assert [r.row.provider_name for r in first.context["rows"]] == [world.chalk_hills.name, world.eastway.name]
+    pages = first.context["pagination"]
+    assert pages.next_url == f"{DASHBOARD}?period={quarter.pk}&framework=test-returns&sort=name&page=2#providers"
+    assert [p.number for p in pages.pages] == [1, 2] and pages.pages[0].current
+    assert 'aria-current="page"' in first.content.decode()
+    second = client.get(pages.next_url.split("#")[0])
+    assert [r.row.provider_name for r in second.context["rows"]] == [world.riverside.name]
+    for page in ("99", "nonsense", "-1"):
+        response = client.get(DASHBOARD, {"sort": "name", "page": page})
+        assert response.status_code == 200
+        assert response.context["page"].number == (2 if page != "nonsense" else 1)
+
+
+def test_the_drill_down_shows_a_frameworks_standards_and_groups_linking_to_the_review(
+    as_person, world, catalogue, quarter
+):
+    client = as_person("newham_nurse")
+    response = client.get(reverse("reviews:dashboard_framework", args=["test-returns"]), {"period": quarter.pk})
+    assert response.status_code == 200
+    riverside = row_of(response, world.riverside.name)
+    review = reverse("reviews:return_review", args=[world.riverside_return.pk])
+    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
+    assert (
+        f'<td class="rag rag--amber" {explained}><a href="{review}?standard={catalogue.standard.pk}">Amber</a></td>'
+        in (riverside)
+    )
+    assert f'<a href="{review}?group=Training">Amber</a>' in riverside
+    assert "0 red, 1 amber, 2 green" in riverside  # the framework's own cell
+    assert f'<a href="{DASHBOARD}?period={quarter.pk}">Back to the dashboard</a>' in response.content.decode()
+    assert client.get(reverse("reviews:dashboard_framework", args=["no-such"])).status_code == 404
+    luton = as_person("luton_nurse").get(reverse("reviews:dashboard_framework", args=["test-returns"]))
+    assert world.riverside.name not in luton.content.decode()
 
 
 def test_the_committee_member_sees_the_same_dashboard_read_only(as_person, world, quarter):
@@ -130,7 +209,9 @@ def test_the_committee_member_sees_the_same_dashboard_read_only(as_person, world
 def test_filters_narrow_the_rows(as_person, world, quarter, query, shown):
     query = {name: getattr(world, value).pk if name == "commissioner" else value for name, value in query.items()}
     response = as_person("administrator").get(DASHBOARD, query)
-    assert [r.row.provider_name for r in response.context["rows"]] == sorted(getattr(world, n).name for n in shown)
+    assert sorted(r.row.provider_name for r in response.context["rows"]) == sorted(
+        getattr(world, n).name for n in shown
+    )
 
 
 def test_a_nurse_cannot_filter_by_another_commissioner_and_is_told_so(as_person, world, quarter):
@@ -303,6 +384,8 @@ def queries_for(client, url, data=None) -> int:
     [
         (DASHBOARD, {}, 17),
         (DASHBOARD, {"framework": "test-returns", "provider_type": "acute"}, 18),
+        (DASHBOARD, {"sort": "framework-test-returns", "status": "red", "provider": "e", "page": "2"}, 17),
+        ("drill", {}, 18),
         (COMPLETENESS, {}, 15),
         ("trend", {"metric": "DBS"}, 14),
     ],
@@ -312,6 +395,7 @@ def test_each_page_asks_the_same_number_of_queries_for_2_and_10_providers(
 ):
     client = as_person("newham_nurse")
     url = reverse("reviews:trend", args=[world.riverside.pk]) if url == "trend" else url
+    url = reverse("reviews:dashboard_framework", args=["test-returns"]) if url == "drill" else url
     build(world, catalogue, quarter, 0)  # Riverside and Eastway only
     with_2 = queries_for(client, url, data)
     build(world, catalogue, quarter, 8)
