@@ -675,6 +675,7 @@ def _typed_text_bounded(context: dict, limit: int) -> dict:
 
     context["providers"] = [{**p, "answers": [answer(a) for a in p["answers"]]} for p in context.get("providers", [])]
     context["actions"] = [{**a, "action": excerpt(a["action"], limit)} for a in context.get("actions", [])]
+
     def exception(e: dict) -> dict:
         return {**e, "review": excerpt(e["review"], limit),
                 "comments": [{**c, "text": excerpt(c["text"], limit)} for c in e["comments"]]}  # fmt: skip
