@@ -192,8 +192,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-# Results are kept only for the task whose answer someone waits for (the heartbeat of ``check_services``, which
-# says so itself): sending any other job never touches the result backend.
+# The queue jobs go to when none is named, including the jobs a worker sends itself (a committee pack's parts).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Results are kept only for the tasks that say so themselves: the heartbeat of ``check_services`` (someone waits for
+# its answer) and the parts of a committee pack (the chord counts them in the result backend, which is Redis).
 CELERY_TASK_IGNORE_RESULT = True
 # A job is acknowledged only once it has finished, and one whose worker died is put back in the queue.
 CELERY_TASK_ACKS_LATE = True
