@@ -32,8 +32,8 @@ from .models import ReportKind
 #: How many providers the front section's matrix shows, worst first; the annex has every one.
 FRONT_MATRIX_ROWS = 30
 #: How many providers' exceptions the front section shows (those with most), and how many of each one's.
-FRONT_EXCEPTION_PROVIDERS = 15
-FRONT_EXCEPTIONS_EACH = 4
+FRONT_EXCEPTION_PROVIDERS = 10
+FRONT_EXCEPTIONS_EACH = 3
 #: How many actions the front section lists, overdue first and then by due date.
 FRONT_ACTIONS = 30
 #: How many providers whose overall status changed, and how many new exceptions, the front section lists.
