@@ -1,15 +1,16 @@
 """Assurance reports as PDF: gather what a report shows into a snapshot, then render the snapshot with WeasyPrint.
 
 A report records the data as it was when it was made. :func:`gather_committee` and :func:`gather_provider` read
-every figure a report shows into plain JSON (the *snapshot*, stored with the report) in a fixed number of queries
-whatever the number of providers; :func:`render_pdf` draws the PDF from the snapshot alone, with Django templates
-(autoescaped: text providers typed appears as text, never as markup) under ``templates/reviews/pdf/``.
+every figure a report shows into plain JSON (the *snapshot*) in a fixed number of queries whatever the number of
+providers; :func:`render_pdf` draws a PDF from a snapshot alone, with Django templates (autoescaped: text providers
+typed appears as text, never as markup) under ``templates/reviews/pdf/``.
 
-A committee report (one commissioner, one period) holds a cover, a contents list, an executive summary with what
-changed since the previous quarter, the RAG matrix of providers against standards (one landscape table per
-framework), every exception with the reviewers' comments, trend charts of the key measures (:class:`KeyMeasure`),
-the action plans due and overdue, and an appendix per provider with every answer. A provider report holds that
-provider's summary, exceptions, trends, actions and answers.
+A committee's snapshot (one commissioner, one period) holds the summary, what changed since the previous quarter,
+providers by type, the framework matrix (every provider against every framework, worst first), every exception with
+the reviewers' comments, trends of the key measures (:class:`KeyMeasure`), the actions due and overdue, and every
+provider's answers. It is cut into the parts of a committee pack by :mod:`reviews.report_parts`: a bounded front
+section, an annex workbook, and each provider's appendix, which is that provider's own provider report (its summary,
+exceptions, actions, trends and every answer), each drawn on its own.
 """
 
 from __future__ import annotations
