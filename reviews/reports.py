@@ -720,12 +720,25 @@ def render_pdf(snapshot: dict) -> RenderedReport:
     document = HTML(string=render_html(snapshot)).render()
     rendered = RenderedReport(document.write_pdf(), len(document.pages))
     del document
-    give_back_memory()
+    _after_a_document()
     return rendered
 
 
+#: How many documents a process draws between two full collections (:func:`give_back_memory`): a full collection
+#: takes about half a second, as long as a sixth of an appendix, so it is not paid after every one.
+DOCUMENTS_BETWEEN_COLLECTIONS = 10
+_drawn = 0
+
+
+def _after_a_document() -> None:
+    global _drawn
+    _drawn += 1
+    if _drawn % DOCUMENTS_BETWEEN_COLLECTIONS == 0:
+        give_back_memory()
+
+
 def give_back_memory() -> None:
-    """Free what the last document's layout held and hand it back to the system, so that parts do not pile up in a
+    """Free what earlier documents' layouts held and hand it back to the system, so that parts do not pile up in a
     long-lived worker: WeasyPrint's many small objects otherwise leave the C heap fragmented and the process growing
     with every part (glibc's ``malloc_trim``; elsewhere only the collection is done)."""
     import contextlib
