@@ -26,6 +26,7 @@ import os
 import random
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -117,14 +118,27 @@ def start_workers(count: int, environment: dict, scratch: Path) -> list[subproce
     raise SystemExit(f"The workers did not start; see {scratch}/worker-*.log")
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds (user and system) a process has used so far."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def stop_workers(workers: list[subprocess.Popen]) -> dict[int, float]:
-    """Read the peak resident set of every worker process, then stop them (each its own process group)."""
+    """Read the peak resident set of every worker process, then stop them (each its own process group). The CPU
+    seconds they used in all are kept under the key 0."""
     peaks = {}
+    cpu = 0.0
     for worker in workers:
         for pid in group_members(worker.pid):
             peak = vm_hwm_mb(pid)
             if peak is not None:
                 peaks[pid] = peak
+                cpu += cpu_seconds(pid)
     for worker in workers:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(worker.pid, signal.SIGTERM)
@@ -135,7 +149,7 @@ def stop_workers(workers: list[subprocess.Popen]) -> dict[int, float]:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
-    return peaks
+    return {0: cpu, **peaks}
 
 
 def make_pack(commissioner, period, person) -> dict:
@@ -161,12 +175,18 @@ def make_pack(commissioner, period, person) -> dict:
     if report.state != ReportState.READY:
         raise SystemExit(f"The pack failed: {report.failure_reason}")
     parts = list(report.parts.values_list("kind", "size", "page_count", "reused_from_id"))
+    made = sorted(
+        (finished - started).total_seconds()
+        for started, finished in report.parts.filter(reused_from=None).values_list("started_at", "finished_at")
+        if started and finished
+    )
     front = next(p for p in parts if p[0] == ReportPartKind.FRONT)
     annex = next(p for p in parts if p[0] == ReportPartKind.ANNEX)
     return {
         "front": front_at if front_at is not None else pack_seconds, "pack": pack_seconds, "parts": len(parts),
         "reused": sum(1 for p in parts if p[3] is not None), "pages": report.page_count, "size": report.size,
         "front_pages": front[2], "front_size": front[1], "annex_size": annex[1],
+        "part_median": statistics.median(made) if made else 0.0, "part_max": max(made, default=0.0),
         "plan": (report.parts.order_by("created_at").values_list("created_at", flat=True).first()
                  - report.requested_at).total_seconds(),
     }  # fmt: skip
@@ -189,6 +209,10 @@ def report_run(label: str, workers: int, figures: dict, peaks: dict[int, float])
     if workers == 2:
         goal = f"   goal ≤ {PACK_GOAL // 60} min on 2 workers: {verdict(figures['pack'] <= PACK_GOAL)}"
     print(f"  whole pack (asked for → zip stored): {figures['pack']:.1f} s ({figures['pack'] / 60:.1f} min){goal}")
+    cpu = peaks.pop(0, 0.0)
+    print(f"  each part's own job: median {figures['part_median']:.1f} s, longest {figures['part_max']:.1f} s; "
+          f"CPU used by the workers in all: {cpu:.0f} s (on {workers} otherwise idle core{'s' if workers > 1 else ''}, "
+          f"about {cpu / workers / 60:.1f} min); load average now {os.getloadavg()[0]:.1f}")  # fmt: skip
     if peaks:
         listed = ", ".join(f"{peak:.0f}" for peak in sorted(peaks.values(), reverse=True))
         print(f"  peak resident set (VmHWM) of every worker process, MiB: {listed}   goal ≤ {MEMORY_GOAL} MiB: "
