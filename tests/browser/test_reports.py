@@ -56,7 +56,7 @@ def test_a_committee_member_asks_for_the_report_and_downloads_the_pdf(page, worl
     assert download.suggested_filename.startswith("08M-committee-report-2025-26-Q2-")
     assert download.suggested_filename.endswith("-front-section.pdf")
     reader = PdfReader(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    text = " ".join(p.extract_text() for p in reader.pages)
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages))
     assert "Safeguarding assurance report" in text and world.riverside.name in text
     assert all("OFFICIAL-SENSITIVE" in p.extract_text() for p in reader.pages)
 
