@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -193,8 +194,10 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL or "cache+memory://")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
-# Results are kept only for the task whose answer someone waits for (the heartbeat of ``check_services``, which
-# says so itself): sending any other job never touches the result backend.
+# The queue jobs go to when none is named, including the jobs a worker sends itself (a committee pack's parts).
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="celery")
+# Results are kept only for the tasks that say so themselves: the heartbeat of ``check_services`` (someone waits for
+# its answer) and the parts of a committee pack (the chord counts them in the result backend, which is Redis).
 CELERY_TASK_IGNORE_RESULT = True
 # A job is acknowledged only once it has finished, and one whose worker died is put back in the queue.
 CELERY_TASK_ACKS_LATE = True
@@ -206,9 +209,13 @@ BROKER_SEND_TIMEOUT = 0.5  # seconds
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_SEND_TIMEOUT
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0.2, "interval_step": 0.2, "interval_max": 0.2}
 # A job taken by a worker that vanished without a word (killed, or its machine lost) goes back to the queue once
-# it has been out this long; it must be longer than the longest job, or a job still running is started twice:
-# the committee report of all 500 providers of an ICB took 21 minutes (bench/reports.py), so 30 by default.
-CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=30 * 60)  # seconds
+# it has been out this long; it must be longer than the longest job, or a job still running is started twice. The
+# longest jobs are a report's (a committee pack is many small jobs, see reviews/report_services.py), and each is
+# stopped at REPORT_TASK_TIME_LIMIT, half of this by default.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=10 * 60)  # seconds
+REPORT_TASK_TIME_LIMIT = env.int("REPORT_TASK_TIME_LIMIT", default=max(1, CELERY_VISIBILITY_TIMEOUT // 2))  # seconds
+if REPORT_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
+    raise ImproperlyConfigured("REPORT_TASK_TIME_LIMIT must be shorter than CELERY_VISIBILITY_TIMEOUT.")
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
     "socket_connect_timeout": BROKER_SEND_TIMEOUT,
@@ -238,9 +245,6 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=f"*/{LOST_JOB_SWEEP_MINUTES}"),
     },
 }
-
-# A committee report of more providers than this is drawn in parts of this many appendices (reviews/reports.py).
-REPORT_PROVIDERS_PER_PART = env.int("REPORT_PROVIDERS_PER_PART", default=25)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -18,6 +18,7 @@ from .models import (
     OverdueFlag,
     RagRun,
     Reminder,
+    ReportPart,
     ReturnAcceptance,
     StandardStatus,
 )
@@ -145,6 +146,28 @@ class AssuranceReportAdmin(ReadOnlyRecordAdmin):
         return [name for name in super().get_readonly_fields(request, obj) if name != "snapshot"]
 
     date_hierarchy = "requested_at"
+
+
+@admin.register(ReportPart)
+class ReportPartAdmin(admin.ModelAdmin):
+    """The parts of committee packs as they were made: the front section, the annex and each provider's appendix;
+    never edited (a part is made by its job, and reused while its snapshot is unchanged)."""
+
+    list_display = ["__str__", "kind", "state", "size", "page_count", "attempts", "reused_from", "finished_at"]
+    list_filter = ["state", "kind"]
+    search_fields = ["provider__name", "snapshot_sha256", "report__commissioner__name"]
+    list_select_related = ["provider", "report"]
+    raw_id_fields = ["report", "provider", "reused_from"]
+    exclude = ["snapshot"]  # the data the part was drawn from: large, and in its file
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.fields if f.name != "snapshot"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(KeyMeasure)

@@ -363,9 +363,86 @@ class AssuranceReport(models.Model):
 
     @property
     def filename(self) -> str:
+        return f"{self.stem}.{'zip' if self.kind == ReportKind.COMMITTEE else 'pdf'}"
+
+    @property
+    def stem(self) -> str:
+        """The start of the name of every file of the report: subject, kind, year, quarter and number."""
         period = self.period
         year = period.financial_year_label.replace("/", "-")
-        return f"{self.subject.ods_code}-{self.kind}-report-{year}-Q{period.quarter}-{self.pk}.pdf"
+        return f"{self.subject.ods_code}-{self.kind}-report-{year}-Q{period.quarter}-{self.pk}"
+
+
+class ReportPartKind(models.TextChoices):
+    FRONT = "front", "Front section"
+    ANNEX = "annex", "Annex workbook"
+    APPENDIX = "appendix", "Provider appendix"
+
+
+def part_path(instance, filename: str) -> str:
+    return f"reports/{instance.report_id}/parts/{filename}"
+
+
+class ReportPart(models.Model):
+    """One piece of a committee pack, made by its own Celery task: the front section (PDF), the annex workbook, or
+    one provider's appendix (that provider's own provider report, PDF).
+
+    ``snapshot`` is the data the part is drawn from and ``snapshot_sha256`` its digest (without when and by whom it
+    was asked for): a part whose digest matches a part already made is not made again, its file is reused.
+    """
+
+    report = models.ForeignKey(AssuranceReport, on_delete=models.CASCADE, related_name="parts")
+    kind = models.CharField(max_length=20, choices=ReportPartKind.choices)
+    provider = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, null=True, blank=True, related_name="report_parts"
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Its place in the pack.")
+    state = models.CharField(max_length=20, choices=ReportState.choices, default=ReportState.QUEUED)
+    failure_reason = models.TextField(blank=True)
+    snapshot = models.JSONField(null=True, blank=True, help_text="The data the part is drawn from.")
+    snapshot_sha256 = models.CharField(max_length=64, help_text="A digest of the snapshot, to spot no change.")
+    reused_from = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        help_text="The earlier part with the same snapshot whose file this part reuses.",
+    )  # fmt: skip
+    file = models.FileField(upload_to=part_path, max_length=300, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True, help_text="Bytes.")
+    page_count = models.PositiveIntegerField(null=True, blank=True)
+    sha256 = models.CharField(max_length=64, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["report", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["report", "position"], name="report_part_one_per_position"),
+            models.CheckConstraint(
+                condition=Q(kind="appendix", provider__isnull=False) | (~Q(kind="appendix") & Q(provider__isnull=True)),
+                name="report_part_appendix_has_its_provider",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state=ReportState.READY) | (~Q(file="") & ~Q(sha256="")),
+                name="report_part_ready_has_its_file",
+            ),
+        ]
+        indexes = [models.Index(fields=["kind", "snapshot_sha256"], name="report_part_by_snapshot")]
+
+    def __str__(self):
+        if self.kind == ReportPartKind.APPENDIX:
+            return f"Appendix of report {self.report_id}: {self.provider}"
+        return f"{self.get_kind_display()} of report {self.report_id}"
+
+    @property
+    def extension(self) -> str:
+        return "xlsx" if self.kind == ReportPartKind.ANNEX else "pdf"
+
+    @property
+    def content_type(self) -> str:
+        if self.kind == ReportPartKind.ANNEX:
+            return "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return "application/pdf"
 
 
 class KeyMeasure(models.Model):

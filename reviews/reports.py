@@ -1,28 +1,27 @@
 """Assurance reports as PDF: gather what a report shows into a snapshot, then render the snapshot with WeasyPrint.
 
 A report records the data as it was when it was made. :func:`gather_committee` and :func:`gather_provider` read
-every figure a report shows into plain JSON (the *snapshot*, stored with the report) in a fixed number of queries
-whatever the number of providers; :func:`render_pdf` draws the PDF from the snapshot alone, with Django templates
-(autoescaped: text providers typed appears as text, never as markup) under ``templates/reviews/pdf/``.
+every figure a report shows into plain JSON (the *snapshot*) in a fixed number of queries whatever the number of
+providers; :func:`render_pdf` draws a PDF from a snapshot alone, with Django templates (autoescaped: text providers
+typed appears as text, never as markup) under ``templates/reviews/pdf/``.
 
-A committee report (one commissioner, one period) holds a cover, a contents list, an executive summary with what
-changed since the previous quarter, the RAG matrix of providers against standards (one landscape table per
-framework), every exception with the reviewers' comments, trend charts of the key measures (:class:`KeyMeasure`),
-the action plans due and overdue, and an appendix per provider with every answer. A provider report holds that
-provider's summary, exceptions, trends, actions and answers.
+A committee's snapshot (one commissioner, one period) holds the summary, what changed since the previous quarter,
+providers by type, the framework matrix (every provider against every framework, worst first), every exception with
+the reviewers' comments, trends of the key measures (:class:`KeyMeasure`), the actions due and overdue, and every
+provider's answers. It is cut into the parts of a committee pack by :mod:`reviews.report_parts`: a bounded front
+section, an annex workbook, and each provider's appendix, which is that provider's own provider report (its summary,
+exceptions, actions, trends and every answer), each drawn on its own.
 """
 
 from __future__ import annotations
 
 import datetime
-import io
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from django.conf import settings
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -385,47 +384,56 @@ def _answers(period: ReportingPeriod, provider_ids: list[int]) -> tuple[dict[int
     return answers, not_due
 
 
-def _abbreviation(column: selectors.Column, group_number: int) -> str:
-    if column.kind == "standard":
-        return "S" + column.label.removeprefix("Standard ").strip()
-    return f"G{group_number}"
+#: Worst first: the order of the front section's matrix and lists.
+RANK = {Colour.OVERDUE: 0, Colour.RED: 1, Colour.AMBER: 2, Colour.GREEN: 3, Colour.NONE: 4, Colour.NOT_DUE: 5}
 
 
-def _matrices(board: selectors.Dashboard) -> list[dict]:
-    """The RAG matrix as one table per framework: abbreviated column headings with their key, a letter in each cell."""
-    by_framework: dict[str, list[selectors.Column]] = {}
-    for column in board.columns:
-        by_framework.setdefault(column.framework, []).append(column)
-    matrices = []
-    for framework, columns in by_framework.items():
-        heads, groups = [], 0
-        for column in columns:
-            if column.kind == "group":
-                groups += 1
-            heads.append(
-                {"key": column.key, "abbr": _abbreviation(column, groups), "label": column.label,
-                 "title": column.title}
-            )  # fmt: skip
-        rows = []
-        for row in board.rows:
-            if row.cells and not any(row.cells.get(c.key) and row.cells[c.key] is not selectors.NOT_HERE
-                                     for c in columns):  # fmt: skip
-                continue  # this provider answers nothing of this framework
-            cells = []
-            for column in columns:
-                cell = row.cells.get(column.key)
-                cells.append(_cell(cell.colour, cell.label, cell.explanation) if cell else None)
-            rows.append(
-                {
-                    "provider": row.provider_name, "ods_code": row.ods_code,
-                    "overall": _cell(row.overall.colour, row.overall.label), "cells": cells,
-                    "has_cells": bool(row.cells),
-                }
-            )  # fmt: skip
-        for head in heads:
-            head.pop("key")
-        matrices.append({"framework": framework, "columns": heads, "rows": rows})
-    return matrices
+def _tally(colours) -> dict:
+    tally = dict.fromkeys(SEVERITY, 0) | {"none": 0}
+    for colour in colours:
+        tally[colour if colour in SEVERITY else "none"] += 1
+    return tally
+
+
+def _framework_matrix(board: selectors.Dashboard, answers: tuple[dict, dict]) -> dict:
+    """Providers against frameworks, worst first: each cell the worst colour of the provider's answers to the
+    framework this quarter, its word, and its answers counted by colour."""
+    by_provider, _ = answers
+    frameworks = list(dict.fromkeys(column.framework for column in board.columns))
+    rows = []
+    for row in board.rows:
+        colours = defaultdict(list)
+        for answer in by_provider.get(row.provider_id, []):
+            colours[answer["framework"]].append(answer["colour"])
+        frameworks += [f for f in colours if f not in frameworks]
+        cells = {}
+        for framework, found in colours.items():
+            tally = _tally(found)
+            worst = next((c for c in SEVERITY if tally[c]), Colour.NONE)
+            cells[framework] = {**_cell(worst), "counts": tally}
+        rows.append(
+            {
+                "id": row.provider_id, "name": row.provider_name, "ods_code": row.ods_code,
+                "provider_type": row.provider_type, "state": row.state.label,
+                "overall": _cell(row.overall.colour, row.overall.label), "counts": _tally([]) | row.counts,
+                "cells": cells,
+            }
+        )  # fmt: skip
+    rows.sort(key=lambda r: (RANK.get(r["overall"]["colour"], 9), -r["counts"].get(Colour.RED, 0),
+                             -r["counts"].get(Colour.AMBER, 0), r["name"], r["id"]))  # fmt: skip
+    return {"frameworks": frameworks, "rows": rows}
+
+
+def _by_provider_type(board: selectors.Dashboard) -> list[dict]:
+    """Providers by type and overall status: the summary that stays one table however many providers there are."""
+    types: dict[str, dict] = {}
+    for row in board.rows:
+        tally = types.setdefault(row.provider_type or "Type not recorded",
+                                 dict.fromkeys((*SEVERITY, Colour.OVERDUE, "none"), 0) | {"providers": 0})  # fmt: skip
+        colour = row.overall.colour
+        tally[colour if colour in tally else "none"] += 1
+        tally["providers"] += 1
+    return [{"provider_type": name, **tally} for name, tally in sorted(types.items())]
 
 
 def _board_totals(board: selectors.Dashboard) -> dict:
@@ -475,7 +483,7 @@ def _exceptions(board: selectors.Dashboard, comments: dict, reviews: dict) -> li
     return [
         {
             "kind": "Overdue return" if e.kind == "overdue" else "Red answer", "provider": e.provider_name,
-            "metric_code": e.metric_code, "title": e.title, "explanation": e.explanation,
+            "provider_id": e.provider_id, "metric_code": e.metric_code, "title": e.title, "explanation": e.explanation,
             "review": reviews.get((e.return_id, e.metric_code), ""),
             "comments": comments.get((e.return_id, e.metric_code), []),
         }
@@ -553,7 +561,8 @@ def gather_committee(commissioner: Organisation, period: ReportingPeriod, *, by,
             "exceptions": len(board.exceptions),
         },
         changes=_changes(board, before),
-        matrices=_matrices(board),
+        framework_matrix=_framework_matrix(board, answers),
+        by_type=_by_provider_type(board),
         exceptions=_exceptions(board, comments, reviews),
         trends=[{k: v for k, v in m.items() if k != "by_provider"} for m in trends["measures"]],
         actions=actions,
@@ -667,11 +676,15 @@ def _typed_text_bounded(context: dict, limit: int) -> dict:
 
     context["providers"] = [{**p, "answers": [answer(a) for a in p["answers"]]} for p in context.get("providers", [])]
     context["actions"] = [{**a, "action": excerpt(a["action"], limit)} for a in context.get("actions", [])]
-    context["exceptions"] = [
-        {**e, "review": excerpt(e["review"], limit),
-         "comments": [{**c, "text": excerpt(c["text"], limit)} for c in e["comments"]]}
-        for e in context.get("exceptions", [])
-    ]  # fmt: skip
+
+    def exception(e: dict) -> dict:
+        return {**e, "review": excerpt(e["review"], limit),
+                "comments": [{**c, "text": excerpt(c["text"], limit)} for c in e["comments"]]}  # fmt: skip
+
+    context["exceptions"] = [exception(e) for e in context.get("exceptions", [])]
+    context["exception_groups"] = [
+        {**group, "items": [exception(e) for e in group["items"]]} for group in context.get("exception_groups", [])
+    ]
     return context
 
 
@@ -699,23 +712,33 @@ def render_html(snapshot: dict, **context) -> str:
     return render_to_string(template, {"report": report, "mode": "whole", "fonts": REPORT_FONTS, **context})
 
 
-#: A committee report with more providers than this is drawn in parts of this many providers' appendices, so that
-#: the memory it takes stays bounded (WeasyPrint keeps every page of a document laid out until it writes it).
-PROVIDERS_PER_PART = settings.REPORT_PROVIDERS_PER_PART
-
-
 def render_pdf(snapshot: dict) -> RenderedReport:
-    """The report as PDF bytes with its page count, drawn by WeasyPrint from the snapshot."""
+    """The report as PDF bytes with its page count, drawn by WeasyPrint from the snapshot (a provider report, or a
+    committee pack's front section: each is bounded, so one document is laid out at a time)."""
     from weasyprint import HTML
 
-    if snapshot["kind"] != ReportKind.COMMITTEE or len(snapshot.get("providers", [])) <= PROVIDERS_PER_PART:
-        document = HTML(string=render_html(snapshot)).render()
-        return RenderedReport(document.write_pdf(), len(document.pages))
-    return _render_in_parts(snapshot)
+    document = HTML(string=render_html(snapshot)).render()
+    rendered = RenderedReport(document.write_pdf(), len(document.pages))
+    del document
+    _after_a_document()
+    return rendered
 
 
-def _give_back_memory() -> None:
-    """Free what the last part's layout held and hand it back to the system, so that parts do not pile up in a
+#: How many documents a process draws between two full collections (:func:`give_back_memory`): a full collection
+#: takes about half a second, as long as a sixth of an appendix, so it is not paid after every one.
+DOCUMENTS_BETWEEN_COLLECTIONS = 10
+_drawn = 0
+
+
+def _after_a_document() -> None:
+    global _drawn
+    _drawn += 1
+    if _drawn % DOCUMENTS_BETWEEN_COLLECTIONS == 0:
+        give_back_memory()
+
+
+def give_back_memory() -> None:
+    """Free what earlier documents' layouts held and hand it back to the system, so that parts do not pile up in a
     long-lived worker: WeasyPrint's many small objects otherwise leave the C heap fragmented and the process growing
     with every part (glibc's ``malloc_trim``; elsewhere only the collection is done)."""
     import contextlib
@@ -725,58 +748,3 @@ def _give_back_memory() -> None:
     gc.collect()
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def _render_in_parts(snapshot: dict) -> RenderedReport:
-    """A long committee report: the appendix drawn in parts, then the front (cover to actions) with the contents'
-    page numbers known, then "Page N of M" stamped on the appendix's pages, all joined into one PDF."""
-    from pypdf import PdfReader, PdfWriter
-    from weasyprint import HTML
-
-    report = _drawable(snapshot)
-    providers = report["providers"]
-    parts, starts, appendix_pages = [], {}, 0
-    for first in range(0, len(providers), PROVIDERS_PER_PART):
-        part = {**report, "providers": providers[first : first + PROVIDERS_PER_PART]}
-        document = HTML(string=render_html(snapshot, report=part, mode="appendix")).render()
-        for number, page in enumerate(document.pages):
-            for anchor in page.anchors:
-                if anchor.startswith("provider-"):
-                    starts.setdefault(anchor.removeprefix("provider-"), appendix_pages + number)
-        appendix_pages += len(document.pages)
-        parts.append(document.write_pdf())
-        del document
-        _give_back_memory()
-
-    def front(front_pages: int):
-        numbered = [{**p, "page": front_pages + starts.get(str(p["id"]), 0) + 1} for p in providers]
-        html = render_html(snapshot, report={**report, "providers": numbered}, mode="front",
-                           page_total=front_pages + appendix_pages)  # fmt: skip
-        return HTML(string=html).render()
-
-    _give_back_memory()
-    front_pages = len(front(0).pages)
-    _give_back_memory()
-    document = front(front_pages)
-    for _ in range(2):  # page numbers of more digits could, rarely, push the contents onto one more page
-        if len(document.pages) == front_pages:
-            break
-        front_pages = len(document.pages)
-        document = front(front_pages)
-    total = front_pages + appendix_pages
-    numbers = render_to_string(
-        "reviews/pdf/page_numbers.html",
-        {"first": front_pages + 1, "pages": range(appendix_pages), "total": total, "fonts": REPORT_FONTS},
-    )
-    stamps = PdfReader(io.BytesIO(HTML(string=numbers).render().write_pdf())).pages
-
-    writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(document.write_pdf())))
-    stamped = 0
-    for data in parts:
-        for page in PdfReader(io.BytesIO(data)).pages:
-            writer.add_page(page).merge_page(stamps[stamped])
-            stamped += 1
-    output = io.BytesIO()
-    writer.write(output)
-    return RenderedReport(output.getvalue(), total)

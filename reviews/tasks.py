@@ -8,6 +8,7 @@ Celery beat; see ``CELERY_BEAT_SCHEDULE``.
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from returns.models import Return
@@ -65,9 +66,18 @@ REPORT_ATTEMPTS = 4
 REPORT_RETRY_SECONDS = 15
 
 
-@shared_task(bind=True, acks_late=True, max_retries=REPORT_ATTEMPTS - 1)
+#: Every report job's limits: it is stopped (soft, then hard) well before the broker's visibility timeout, so Redis
+#: never hands a job that is still running to a second worker (see ``REPORT_TASK_TIME_LIMIT`` in settings).
+REPORT_LIMITS = {
+    "soft_time_limit": max(1, settings.REPORT_TASK_TIME_LIMIT * 9 // 10),
+    "time_limit": settings.REPORT_TASK_TIME_LIMIT,
+}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=REPORT_ATTEMPTS - 1, **REPORT_LIMITS)
 def render_report(self, report_id: int, sent_again: bool = False) -> int | None:
-    """Make an assurance report's PDF (gather, render, store); a ready report is left alone. Returns its id.
+    """Make an assurance report: a provider report's PDF (gather, render, store), or a committee report's parts,
+    planned and sent as a chord (see :mod:`reviews.report_services`); a finished report is left alone. Returns its id.
 
     A transient failure is tried again with a growing wait; after the last try, or at once for any other error,
     the report is recorded as failed with a reason people can read. The retries are counted by the report's own
@@ -94,3 +104,52 @@ def render_report(self, report_id: int, sent_again: bool = False) -> int | None:
         report_services.mark_failed(report_id, report_services.failure_reason(exc))
         return None
     return report.pk if report else None
+
+
+#: Tries of one part in all, and the first wait before a retry (doubling up to a minute): a part is seconds of work.
+PART_ATTEMPTS = 4
+PART_RETRY_SECONDS = 5
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=False, max_retries=PART_ATTEMPTS - 1, **REPORT_LIMITS)
+def render_report_part(self, part_id: int) -> int:
+    """Make one part of a committee pack (the front section, the annex or one provider's appendix); idempotent.
+
+    One job of the chord's group: it keeps its result (``ignore_result=False``) because the chord counts finished
+    jobs in the result backend. It never fails the chord: a transient failure is retried with a growing wait, and
+    after the last try, or at once for any other error (a part running past its soft time limit too), the part is
+    recorded as failed with its reason, which ``finish_pack`` turns into the pack's.
+    """
+    from . import report_services
+
+    try:
+        report_services.make_part(part_id)
+    except REPORT_TRANSIENT_ERRORS as exc:
+        attempts = report_services.part_attempts(part_id)
+        if attempts < PART_ATTEMPTS:
+            if self.request.is_eager or self.request.called_directly:
+                return self.run(part_id)
+            raise self.retry(exc=exc, countdown=min(60, PART_RETRY_SECONDS * 2 ** (attempts - 1))) from exc
+        report_services.mark_part_failed(part_id, report_services.failure_reason(exc))
+    except Exception as exc:
+        logger.exception("Part %s of a report could not be made", part_id)
+        report_services.mark_part_failed(part_id, report_services.failure_reason(exc))
+    return part_id
+
+
+@shared_task(bind=True, acks_late=True, max_retries=REPORT_ATTEMPTS - 1, **REPORT_LIMITS)
+def finish_pack(self, report_id: int) -> int | None:
+    """The chord's callback: write the committee pack from its parts and mark the report ready (or failed, when a
+    part failed for good). Idempotent: a finished report is left as it is."""
+    from . import report_services
+
+    try:
+        report_services.finish_pack(report_id)
+    except REPORT_TRANSIENT_ERRORS as exc:
+        if self.request.retries < REPORT_ATTEMPTS - 1 and not (self.request.is_eager or self.request.called_directly):
+            raise self.retry(exc=exc, countdown=REPORT_RETRY_SECONDS * 2**self.request.retries) from exc
+        report_services.mark_failed(report_id, report_services.failure_reason(exc))
+    except Exception as exc:
+        logger.exception("The pack of report %s could not be made", report_id)
+        report_services.mark_failed(report_id, report_services.failure_reason(exc))
+    return report_id

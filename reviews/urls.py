@@ -41,6 +41,11 @@ report_patterns = [
     path("reviews/reports/new/", reports.ReportRequestView.as_view(), name="report_request"),
     path("reviews/reports/<int:pk>/", reports.ReportDetailView.as_view(), name="report_detail"),
     path("reviews/reports/<int:pk>/download/", reports.ReportDownloadView.as_view(), name="report_download"),
+    path(
+        "reviews/reports/<int:pk>/parts/<int:part>/download/",
+        reports.ReportPartDownloadView.as_view(),
+        name="report_part_download",
+    ),
 ]
 
 urlpatterns = dashboard_patterns + review_patterns + report_patterns

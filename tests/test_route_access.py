@@ -286,6 +286,21 @@ def newham_committee_report(world):
     )
 
 
+def newham_committee_report_part(world):
+    """The front section of Newham's committee report, made: read by Newham's committee member only."""
+    from django.core.files.base import ContentFile
+
+    from reviews.models import ReportPart, ReportPartKind, ReportState
+
+    case = newham_committee_report(world)
+    part = ReportPart(report_id=case.kwargs["pk"], kind=ReportPartKind.FRONT, snapshot_sha256="0" * 64)
+    part.file.save("front.pdf", ContentFile(b"%PDF-1.7\n"), save=False)
+    part.state, part.sha256, part.size, part.page_count = ReportState.READY, "0" * 64, 9, 1
+    part.save()
+    case.kwargs["part"] = part.pk
+    return case
+
+
 def newham_report_request(world):
     """Asking for Newham's committee report: its committee member may; others are refused, seeing nothing of it."""
     open_period()
@@ -446,9 +461,11 @@ ROUTES: dict[str, Route] = {
     ),
     "reviews:report_detail": Route("tenant", make=newham_committee_report),
     "reviews:report_download": Route("tenant", make=newham_committee_report),
+    "reviews:report_part_download": Route("tenant", make=newham_committee_report_part),
     "report-list": Route("tenant", make=newham_committee_report),
     "report-detail": Route("tenant", make=newham_committee_report),
     "report-download": Route("tenant", make=newham_committee_report),
+    "report-part-download": Route("tenant", make=newham_committee_report_part),
     # Reviews (pages): dashboard, completeness and trends
     "reviews:dashboard": Route("tenant", make=riverside_assurance),
     "reviews:dashboard_framework": Route("tenant", make=riverside_framework_assurance),

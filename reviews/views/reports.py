@@ -16,7 +16,7 @@ from django.views import View
 from returns.models import ReportingPeriod
 
 from .. import report_services
-from ..models import AssuranceReport, ReportKind, ReportState
+from ..models import AssuranceReport, ReportKind, ReportPart, ReportPartKind, ReportState
 
 REPORTS_PER_PAGE = 25
 
@@ -183,6 +183,7 @@ class ReportDetailView(ReportMixin, View):
             self.template_name,
             {
                 "report": report,
+                "progress": pack_progress(report),
                 "in_progress": not report.is_finished,
                 "retry": retry_form,
                 "breadcrumbs": [
@@ -194,7 +195,7 @@ class ReportDetailView(ReportMixin, View):
 
 
 class ReportDownloadView(ReportMixin, View):
-    """The report's PDF as stored when it was made, byte for byte, as an attachment; never from a public path."""
+    """The report's file as stored when it was made, byte for byte, as an attachment; never from a public path."""
 
     def get(self, request, *args, **kwargs):
         report = self.get_report()
@@ -203,13 +204,64 @@ class ReportDownloadView(ReportMixin, View):
         return pdf_download(report)
 
 
+def pack_progress(report: AssuranceReport) -> dict | None:
+    """A committee pack's parts: how many are done of how many, and its front section and annex (for their
+    downloads, offered as soon as each is made, unless the pack failed). One query; None for a provider report."""
+    if report.kind != ReportKind.COMMITTEE:
+        return None
+    counts = {"total": 0, "done": 0, "failed": 0, "reused": 0}
+    whole = {}
+    rows = report.parts.values_list("pk", "kind", "state", "size", "page_count", "reused_from_id").order_by()
+    for pk, kind, state, size, pages, reused in rows:
+        counts["total"] += 1
+        counts["done"] += state == ReportState.READY
+        counts["failed"] += state == ReportState.FAILED
+        counts["reused"] += reused is not None
+        if kind != ReportPartKind.APPENDIX:
+            whole[kind] = {"pk": pk, "ready": state == ReportState.READY, "size": size, "pages": pages}
+    offered = report.state != ReportState.FAILED
+    return {
+        **counts,
+        "front": whole.get(ReportPartKind.FRONT) if offered else None,
+        "annex": whole.get(ReportPartKind.ANNEX) if offered else None,
+    }
+
+
+class ReportPartDownloadView(ReportMixin, View):
+    """One part of a committee pack (its front section, annex or a provider's appendix) as stored, as an attachment,
+    once made; a part of a pack that failed is not offered (its report's page says why)."""
+
+    def get(self, request, *args, **kwargs):
+        report = self.get_report()
+        part = get_object_or_404(ReportPart.objects.select_related("provider"), report=report, pk=self.kwargs["part"])
+        if part.state != ReportState.READY or report.state == ReportState.FAILED:
+            return redirect(report)
+        return part_download(report, part)
+
+
+def part_download(report: AssuranceReport, part: ReportPart) -> FileResponse:
+    """A ready part's file, byte for byte as stored, as a private attachment (the page's and the API's download)."""
+    try:
+        stream = part.file.open("rb")
+    except FileNotFoundError:
+        raise Http404("The part's file is no longer in storage.") from None
+    suffix = {"front": "front-section", "annex": "annex"}.get(part.kind) or f"appendix-{part.provider.ods_code}"
+    response = FileResponse(stream, as_attachment=True, filename=f"{report.stem}-{suffix}.{part.extension}",
+                            content_type=part.content_type)  # fmt: skip
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
 def pdf_download(report: AssuranceReport) -> FileResponse:
-    """A ready report's PDF, byte for byte as stored, as a private attachment (the page's and the API's download)."""
+    """A ready report's file, byte for byte as stored, as a private attachment (the page's and the API's download):
+    a provider report's PDF, or a committee report's pack (zip)."""
     try:
         stream = report.file.open("rb")
     except FileNotFoundError:
         raise Http404("The report's file is no longer in storage.") from None
-    response = FileResponse(stream, as_attachment=True, filename=report.filename, content_type="application/pdf")
+    kind = "application/zip" if report.kind == ReportKind.COMMITTEE else "application/pdf"
+    response = FileResponse(stream, as_attachment=True, filename=report.filename, content_type=kind)
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -1,7 +1,9 @@
-"""In a real browser: a committee member asks for the committee report, watches its progress and downloads the PDF."""
+"""In a real browser: a committee member asks for the committee report, watches its progress and downloads its front
+section (PDF) and the pack."""
 
 import io
 import re
+import zipfile
 
 import pytest
 from pypdf import PdfReader
@@ -49,17 +51,24 @@ def test_a_committee_member_asks_for_the_report_and_downloads_the_pdf(page, worl
     screenshot("ready")
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name=re.compile("Download the report")).click()
+        page.get_by_role("link", name=re.compile("Download the front section")).click()
     download = download_info.value
     assert download.suggested_filename.startswith("08M-committee-report-2025-26-Q2-")
+    assert download.suggested_filename.endswith("-front-section.pdf")
     reader = PdfReader(io.BytesIO(open(download.path(), "rb").read()))  # noqa: SIM115
-    text = " ".join(p.extract_text() for p in reader.pages)
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in reader.pages))
     assert "Safeguarding assurance report" in text and world.riverside.name in text
     assert all("OFFICIAL-SENSITIVE" in p.extract_text() for p in reader.pages)
 
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name=re.compile("Download the pack")).click()
+    with zipfile.ZipFile(download_info.value.path()) as pack:
+        assert "1-front-section.pdf" in pack.namelist() and "2-annex.xlsx" in pack.namelist()
+
     page.get_by_role("link", name="All reports").click()
     row = page.locator("tbody tr").first
-    assert "Ready" in row.inner_text() and f"{len(reader.pages)} pages" in row.inner_text()
+    pages = AssuranceReport.objects.get().page_count
+    assert "Ready" in row.inner_text() and f"{pages} pages" in row.inner_text()
     screenshot("list")
 
 
@@ -74,4 +83,4 @@ def test_the_progress_page_refreshes_itself_until_the_report_is_ready(page, worl
     screenshot("queued")
     report_services.make_report(report.pk)  # the worker makes it meanwhile
     page.get_by_text("Ready to download").wait_for(timeout=10_000)
-    assert page.get_by_role("link", name=re.compile("Download the report")).is_visible()
+    assert page.get_by_role("link", name=re.compile("Download the pack")).is_visible()

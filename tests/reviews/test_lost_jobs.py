@@ -25,7 +25,7 @@ from tests.reviews.fixtures import submit_directly
 
 pytestmark = [pytest.mark.celery_worker, pytest.mark.django_db(transaction=True)]
 
-VISIBILITY_TIMEOUT = 2  # seconds, for these workers only (30 minutes in production: CELERY_VISIBILITY_TIMEOUT)
+VISIBILITY_TIMEOUT = 2  # seconds, for these workers only (10 minutes in production: CELERY_VISIBILITY_TIMEOUT)
 WAIT = 30  # seconds: a healthy worker takes well under one
 
 

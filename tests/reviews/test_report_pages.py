@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import zipfile
 
 import pytest
 from django.urls import reverse
@@ -46,14 +47,28 @@ def test_a_committee_member_asks_for_a_report_and_downloads_it(
     assert response.status_code == 302 and response["Location"] == reverse("reviews:report_detail", args=[report.pk])
     detail = client.get(response["Location"]).content.decode()
     assert "Ready to download" in detail and 'http-equiv="refresh"' not in detail
+    front, annex = report.parts.get(kind="front"), report.parts.get(kind="annex")
+    for link, words in (
+        (reverse("reviews:report_part_download", args=[report.pk, front.pk]), "Download the front section (PDF, "),
+        (reverse("reviews:report_part_download", args=[report.pk, annex.pk]), "Download the annex (Excel workbook, "),
+        (reverse("reviews:report_download", args=[report.pk]), "Download the pack (zip, "),
+    ):
+        assert link in detail and words in detail
 
     download = client.get(reverse("reviews:report_download", args=[report.pk]))
-    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
     assert download["Content-Disposition"].startswith('attachment; filename="08M-committee-report-2025-26-Q2-')
+    assert download["Content-Disposition"].endswith('.zip"')
     assert download["Cache-Control"] == "private, no-store"
     data = b"".join(download.streaming_content)
     assert hashlib.sha256(data).hexdigest() == report.sha256
-    assert "NHS Newham CCG" in PdfReader(io.BytesIO(data)).pages[0].extract_text()
+    with zipfile.ZipFile(io.BytesIO(data)) as pack:
+        assert "NHS Newham CCG" in PdfReader(io.BytesIO(pack.read("1-front-section.pdf"))).pages[0].extract_text()
+
+    download = client.get(reverse("reviews:report_part_download", args=[report.pk, front.pk]))
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert download["Content-Disposition"].endswith('-front-section.pdf"')
+    assert hashlib.sha256(b"".join(download.streaming_content)).hexdigest() == front.sha256
 
     listing = client.get(reverse("reviews:report_list")).content.decode()
     assert reverse("reviews:report_download", args=[report.pk]) in listing

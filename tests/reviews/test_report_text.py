@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 
 from returns.models import Answer
-from reviews import reports
+from reviews import report_parts, reports
 from reviews.services import compute_return_rag
 from tests.reviews.fixtures import ANSWERS, submit_directly
 
@@ -51,8 +51,17 @@ def set_narrative(provider_return, catalogue, narrative: str) -> None:
     answer.update(values={"text": narrative})
 
 
+def committee_pdfs(world, period) -> tuple[bytes, bytes]:
+    """Newham's committee pack's front section and Riverside's appendix in it, as the pack's jobs draw them."""
+    full = reports.gather_committee(world.newham, period, by=world.newham_nurse)
+    front = reports.render_pdf(report_parts.front_snapshot(full)).pdf
+    (appendix,) = [snapshot for pid, snapshot in report_parts.appendix_snapshots(full) if pid == world.riverside.pk]
+    return front, reports.render_pdf(appendix).pdf
+
+
 def committee_pdf(world, period) -> bytes:
-    return reports.render_pdf(reports.gather_committee(world.newham, period, by=world.newham_nurse)).pdf
+    """Riverside's appendix in Newham's committee pack: the provider report in it that holds Riverside's answers."""
+    return committee_pdfs(world, period)[1]
 
 
 def provider_pdf(world, period) -> bytes:
@@ -94,15 +103,19 @@ def test_typed_text_runs_the_way_its_first_letter_runs(text, direction):
     assert reports.excerpt(text, reports.COMMITTEE_TEXT_LIMIT)["direction"] == direction
 
 
-def test_a_very_long_answer_adds_at_most_a_page_or_so_to_a_committee_report(world, catalogue, q2):
+def test_a_very_long_answer_leaves_the_committee_front_section_as_it_was_and_its_appendix_within_bound(
+    world, catalogue, q2
+):
     provider_return = answered(world, catalogue, q2, "Dr A Patel.")
-    short = len(pages_of(committee_pdf(world, q2)))
+    short_front, short_appendix = (len(pages_of(pdf)) for pdf in committee_pdfs(world, q2))
     set_narrative(provider_return, catalogue, words(14_300)[:100_000])
-    pages = pages_of(committee_pdf(world, q2))
-    assert len(pages) <= short + 1, (short, len(pages))
-    text = flat(pages)
-    assert "w00000 w00001" in text and "w00213" in text and "w00214" not in text, "1,500 characters, no more"
-    assert "first 1,497 of 100,000 characters. The whole text is in the provider report and in the return" in text
+    front, appendix = (pages_of(pdf) for pdf in committee_pdfs(world, q2))
+    assert len(front) == short_front, "answers are in the appendices, not in the front section"
+    assert "w00000" not in flat(front)
+    text = flat(appendix)
+    assert "w01427" in text and "w01428" not in text, "the first 10,000 characters, as in a provider report"
+    assert "The whole text is in the return in Safeguard Assure." in text
+    assert len(appendix) <= short_appendix + 5, (short_appendix, len(appendix))
 
 
 def test_a_provider_report_shows_more_of_a_long_answer_but_within_its_bound(world, catalogue, q2):
@@ -116,7 +129,7 @@ def test_a_provider_report_shows_more_of_a_long_answer_but_within_its_bound(worl
     assert len(pages) <= short + 5, (short, len(pages))
 
 
-@pytest.mark.parametrize("kind,shown", [("committee", 1_500), ("provider", 10_000)])
+@pytest.mark.parametrize("kind,shown", [("committee", 10_000), ("provider", 10_000)])
 def test_a_long_word_wraps_at_the_edge_of_the_column_instead_of_running_off_the_page(world, catalogue, q2, kind, shown):
     word = "".join(chr(ord("a") + n % 26) + ("" if n % 7 else str(n % 10)) for n in range(20_000))[:20_000]
     answered(world, catalogue, q2, word)

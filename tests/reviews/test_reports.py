@@ -1,23 +1,25 @@
-"""Assurance reports as real PDFs, read back: content, escaping, immutability, failures, scope and query counts."""
+"""Assurance reports as real files, read back (a provider report's PDF, a committee pack's zip of PDFs and a
+workbook): content, escaping, immutability, failures, scope and query counts."""
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import io
 import re
+import zipfile
 from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from returns.models import Answer, Return, ReturnStatus, Submission
 from returns.services import return_for_revision
-from reviews import report_services, reports
-from reviews.models import AnswerStatus, AssuranceReport, KeyMeasure, RagRun, ReportKind, ReportState
+from reviews import report_parts, report_services, reports
+from reviews.models import AnswerStatus, AssuranceReport, KeyMeasure, RagRun, ReportKind, ReportPart, ReportState
 from reviews.services import comment_on_answer, compute_return_rag, override_status
 from standards.kinds import figure
 from tests.reviews.fixtures import (  # noqa: F401
@@ -52,6 +54,17 @@ def pdf_of(report: AssuranceReport) -> bytes:
         return stream.read()
 
 
+def pack_of(report: AssuranceReport) -> dict[str, bytes]:
+    """A committee pack's files by name."""
+    with report.file.open("rb") as stream, zipfile.ZipFile(io.BytesIO(stream.read())) as pack:
+        return {name: pack.read(name) for name in pack.namelist()}
+
+
+def appendix_text(pack: dict[str, bytes], provider) -> str:
+    (name,) = [n for n in pack if n.startswith("appendices/") and provider.ods_code in n]
+    return " ".join(pdf_pages(pack[name]))
+
+
 @pytest.fixture
 def quarter(world, catalogue, q1, q2):
     """Newham's quarter: Riverside on time (amber, its narrative full of markup), Eastway late with a red DBS answer
@@ -83,40 +96,64 @@ def ask(world, person, kind, subject, period, django_capture_on_commit_callbacks
     return report
 
 
-def test_a_committee_report_holds_every_part_the_committee_tables(world, quarter, django_capture_on_commit_callbacks):
+def test_a_committee_report_is_a_pack_of_its_front_section_annex_and_each_providers_report(
+    world, quarter, django_capture_on_commit_callbacks
+):
     report = ask(world, "newham_committee", ReportKind.COMMITTEE, world.newham, quarter,
                  django_capture_on_commit_callbacks)  # fmt: skip
     assert report.state == ReportState.READY, report.failure_reason
     data = pdf_of(report)
-    pages = pdf_pages(data)
-    assert report.page_count == len(pages) and report.size == len(data)
-    assert report.sha256 == hashlib.sha256(data).hexdigest()
+    assert report.size == len(data) and report.sha256 == hashlib.sha256(data).hexdigest()
+    assert report.filename.endswith(".zip")
+    pack = pack_of(report)
+    appendices = sorted(n for n in pack if n.startswith("appendices/"))
+    assert set(pack) == {"0-read-me.txt", "1-front-section.pdf", "2-annex.xlsx", *appendices}
+    assert [world.eastway.ods_code in appendices[0], world.riverside.ods_code in appendices[1]] == [True, True]
+    pdfs = [pack["1-front-section.pdf"], *(pack[n] for n in appendices)]
+    assert report.page_count == sum(len(PdfReader(io.BytesIO(p)).pages) for p in pdfs)
+
+    pages = pdf_pages(pack["1-front-section.pdf"])
     assert all(page.count("OFFICIAL-SENSITIVE") >= 2 for page in pages), "marked at the top and bottom of each page"
     assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
     cover, contents = pages[0], pages[1]
-    for words in ("Safeguarding assurance report", "NHS Newham CCG", quarter.label, "Newham Committee", "Made on"):
-        assert words.replace("Newham Committee", "") in cover
-    for entry in ("Executive summary", "RAG matrix", "Exceptions", "Trends of the key measures", "Action plans",
-                  "Appendix", world.riverside.name, world.eastway.name):  # fmt: skip
+    for words in ("Safeguarding assurance report", "NHS Newham CCG", quarter.label, "Made on"):
+        assert words in cover
+    for entry in ("Executive summary", "Framework matrix", "Exceptions by provider", "Trends of the key measures",
+                  "Action plans", "What else is in the pack"):  # fmt: skip
         assert entry in contents
     assert re.search(r"Executive summary\s?\.*\s?3", contents), "the contents list gives page numbers"
     text = " ".join(pages)
     assert "What changed since the last quarter" in text
     assert "Better" in text or "Worse" in text, "Riverside went from green in Q1 to amber"
+    assert "Providers by type and overall status" in text
+    assert re.search(rf"{world.eastway.name}.*Red R 1 · A 0 · G \d", text), "the worst colour in words, with counts"
+    assert f"{world.eastway.name} (1 exception)" in text, "exceptions grouped by provider"
     assert "Agency staff not yet checked & chased." in text, "an exception carries the reviewer's comment"
     assert "DBS checks" in text
     assert world.chalk_hills.name not in text, "Luton's provider is not Newham's"
-    appendix = [p for p in pages if "Every answer of" in p]
-    assert [world.eastway.name in appendix[0], world.riverside.name in appendix[1]] == [True, True]
+    assert "Every answer of" not in text, "answers are in the appendices"
+
+    for provider in (world.eastway, world.riverside):
+        appendix = appendix_text(pack, provider)
+        assert "Provider assurance report" in appendix and f"Every answer of {provider.name}" in appendix
+        assert "Appendix of the committee pack of NHS Newham CCG" in appendix
+    assert world.riverside.name not in appendix_text(pack, world.eastway)
+
+    annex = load_workbook(io.BytesIO(pack["2-annex.xlsx"]), read_only=True)
+    assert annex.sheetnames == ["About", "Providers by framework", "Exceptions", "Actions", "Key measures"]
+    matrix = list(annex["Providers by framework"].values)
+    assert {row[0] for row in matrix[1:]} == {world.eastway.name, world.riverside.name}
+    exceptions = list(annex["Exceptions"].values)
+    assert exceptions[1][0] == world.eastway.name and "Agency staff not yet checked & chased." in exceptions[1][6]
 
 
-def test_markup_a_provider_typed_appears_as_text_in_the_pdf(world, quarter, django_capture_on_commit_callbacks):
+def test_markup_a_provider_typed_appears_as_text_in_the_pack(world, quarter, django_capture_on_commit_callbacks):
     report = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter,
                  django_capture_on_commit_callbacks)  # fmt: skip
-    assert MARKUP in " ".join(pdf_pages(pdf_of(report)))
+    assert MARKUP in appendix_text(pack_of(report), world.riverside)
 
 
-def test_a_report_keeps_the_data_as_it_was_and_a_new_one_shows_the_change(
+def test_a_report_keeps_the_data_as_it_was_and_a_new_one_shows_the_change_remaking_only_changed_parts(
     world, catalogue, quarter, django_capture_on_commit_callbacks
 ):
     first = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter, django_capture_on_commit_callbacks)
@@ -132,10 +169,20 @@ def test_a_report_keeps_the_data_as_it_was_and_a_new_one_shows_the_change(
     first.refresh_from_db()
     assert (first.attempts, pdf_of(first)) == (1, before)
 
-    second = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter, django_capture_on_commit_callbacks)
+    with mock.patch.object(reports, "render_pdf", wraps=reports.render_pdf) as render:
+        second = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter,
+                     django_capture_on_commit_callbacks)  # fmt: skip
     assert second.sha256 != first.sha256
-    assert "Checks found missing." in " ".join(pdf_pages(pdf_of(second)))
-    assert "Checks found missing." not in " ".join(pdf_pages(before))
+    pack = pack_of(second)
+    assert "Checks found missing." in " ".join(pdf_pages(pack["1-front-section.pdf"]))
+    assert "Checks found missing." not in " ".join(pdf_pages(pack_of(first)["1-front-section.pdf"]))
+    # Eastway's appendix has not changed: its part reuses the first report's file and is not drawn again.
+    parts = {p.provider_id: p for p in second.parts.all()}
+    eastway, earlier = parts[world.eastway.pk], first.parts.get(provider=world.eastway)
+    assert (eastway.reused_from_id, eastway.file.name) == (earlier.pk, earlier.file.name)
+    assert eastway.sha256 == earlier.sha256
+    assert parts[world.riverside.pk].reused_from_id is None
+    assert render.call_count == 2, "the front section and Riverside's appendix; not Eastway's"
 
 
 def test_a_return_sent_back_for_revision_is_reported_as_submitted_not_as_redrafted(world, catalogue, quarter):
@@ -158,18 +205,44 @@ def test_a_transient_failure_is_retried_then_recorded_with_a_reason_and_no_file(
     world, quarter, django_capture_on_commit_callbacks
 ):
     with mock.patch.object(reports, "render_pdf", side_effect=OperationalError("connection lost")) as render:
-        report = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter,
+        report = ask(world, "riverside_lead", ReportKind.PROVIDER, world.riverside, quarter,
                      django_capture_on_commit_callbacks)  # fmt: skip
     assert render.call_count == 4, "the first try and three retries"
     assert (report.state, report.attempts, report.file.name, report.sha256) == (ReportState.FAILED, 4, "", "")
     assert report.failure_reason == report_services.TRANSIENT_REASON
 
 
-def test_an_error_in_making_the_pdf_fails_at_once_with_a_reason(world, quarter, django_capture_on_commit_callbacks):
-    with mock.patch.object(reports, "render_pdf", side_effect=ValueError("bad layout")):
+def test_a_part_failing_for_good_fails_the_pack_with_a_reason_naming_it_and_offers_nothing(
+    world, quarter, django_capture_on_commit_callbacks
+):
+    real = reports.render_pdf
+
+    def appendix_fails(snapshot):
+        if snapshot["subject"]["name"] == world.riverside.name:
+            raise OperationalError("connection lost")
+        return real(snapshot)
+
+    with mock.patch.object(reports, "render_pdf", side_effect=appendix_fails) as render:
         report = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter,
                      django_capture_on_commit_callbacks)  # fmt: skip
+    assert render.call_count == 2 + 4, "the front, Eastway's appendix, and Riverside's tried four times"
+    assert (report.state, report.file.name, report.sha256) == (ReportState.FAILED, "", "")
+    assert report.failure_reason.startswith(
+        f"The committee pack could not be made: the appendix of {world.riverside.name} could not be made. "
+    )
+    assert report_services.TRANSIENT_REASON in report.failure_reason
+    failed = report.parts.get(provider=world.riverside)
+    assert (failed.state, failed.attempts, failed.file.name) == (ReportState.FAILED, 4, "")
+    assert report.parts.filter(state=ReportState.READY).count() == 3, "the other parts were made"
+
+
+def test_an_error_in_making_the_pdfs_fails_at_once_with_a_reason(world, quarter, django_capture_on_commit_callbacks):
+    with mock.patch.object(reports, "render_pdf", side_effect=ValueError("bad layout")) as render:
+        report = ask(world, "newham_nurse", ReportKind.COMMITTEE, world.newham, quarter,
+                     django_capture_on_commit_callbacks)  # fmt: skip
+    assert render.call_count == 3, "each PDF part once, none retried"
     assert (report.state, report.attempts, report.file.name) == (ReportState.FAILED, 1, "")
+    assert "the front section and 2 other parts could not be made" in report.failure_reason
     assert "Something went wrong while making the report (ValueError). Ask for it again" in report.failure_reason
 
 
@@ -182,6 +255,7 @@ def test_a_job_killed_after_writing_its_file_never_leaves_a_ready_report(world, 
         report_services.make_report(report.pk)
     report.refresh_from_db()
     assert report.state != ReportState.READY and report.file.name == ""
+    assert not ReportPart.objects.exists(), "the parts are stored with the report's snapshot, or not at all"
     assert not list((settings.STORAGES["default"]["OPTIONS"]["location"] / "reports").rglob("*.pdf"))
 
 
@@ -308,28 +382,53 @@ def test_gathering_a_committee_report_asks_the_same_number_of_queries_for_2_and_
 
 
 @pytest.mark.parametrize("count", [1, 200])
-def test_the_layout_holds_for_1_and_for_200_providers(world, catalogue, count, django_capture_on_commit_callbacks):
+def test_the_front_section_stays_as_long_for_200_providers_as_for_1_and_the_annex_holds_them_all(
+    world, catalogue, count, tmp_path
+):
     q1, q2 = make_period(2025, 1), make_period(2025, 2)
     KeyMeasure.objects.create(metric_code="DBS", heading="DBS checks")
     bulk_quarter(world, catalogue, count, q2, earlier=q1)
-    report = ask(world, "newham_committee", ReportKind.COMMITTEE, world.newham, q2, django_capture_on_commit_callbacks)
-    assert report.state == ReportState.READY, report.failure_reason
-    pages = pdf_pages(pdf_of(report))
+    full = reports.gather_committee(world.newham, q2, by=world.newham_nurse)
+    front = report_parts.front_snapshot(full)
+    pages = pdf_pages(reports.render_pdf(front).pdf)
     assert all("OFFICIAL-SENSITIVE" in page for page in pages)
-    matrix_pages = [p for p in pages if "Provider Overall" in p and "S1" in p]
-    appendix = [p for p in pages if "Every answer of" in p]
-    assert len(appendix) == count, "each provider starts on a new page"
-    # The summary, matrix, exceptions, trends and actions sections, each on its own page(s), plus cover and contents.
-    if count == 1:
-        assert len(matrix_pages) == 1
-        assert report.page_count < 12
+    assert len(pages) <= 16, "bounded whatever the number of providers"
+    text = " ".join(pages)
+    providers = count + 1  # and Riverside, of the world
+    shown = min(providers, report_parts.FRONT_MATRIX_ROWS)
+    assert len(front["framework_matrix"]["rows"]) == shown
+    if providers > report_parts.FRONT_MATRIX_ROWS:
+        assert f"{providers - shown} more providers of {providers} in the annex workbook" in text
     else:
-        assert len(matrix_pages) > 1, "the matrix runs over several pages with its header on each"
-        rows = [p.count("P provider") for p in matrix_pages]
-        assert sum(rows) == count and all(n > 5 for n in rows[:-1]), rows
-        assert report.page_count >= count + 10
-    assert all(f"Page {n} of {len(pages)}" in page for n, page in enumerate(pages, start=1))
-    # The contents give the page each provider's appendix starts on (a long report is drawn in parts and joined).
-    first = next(n for n, page in enumerate(pages, start=1) if "Every answer of P provider 000" in page)
-    assert re.search(rf"P provider 000\s?\.+\s?{first}\b", " ".join(pages[1:4])), first
-    assert datetime.date.today().strftime("%Y") in pages[0]
+        assert "more provider" not in text
+    ranks = [reports.RANK[row["overall"]["colour"]] for row in front["framework_matrix"]["rows"]]
+    assert ranks == sorted(ranks), "worst first"
+    assert len(report_parts.appendix_snapshots(full)) == providers
+
+    path = tmp_path / "annex.xlsx"
+    with open(path, "wb") as annex:
+        report_parts.write_annex(report_parts.annex_snapshot(full), annex)
+    rows = list(load_workbook(path, read_only=True)["Providers by framework"].values)
+    assert len({row[0] for row in rows[1:]}) == providers
+
+
+def test_the_annex_writes_text_as_text_never_as_a_formula(tmp_path):
+    formula = '=HYPERLINK("http://evil.example","click")'
+    snapshot = {
+        "title": "Safeguarding assurance report", "subject": {"name": formula, "ods_code": "X"},
+        "period": {"label": "Q1"}, "made_at": "now", "requested_by": "@SUM(A1)",
+        "framework_matrix": {"frameworks": ["F"], "rows": [
+            {"name": formula, "ods_code": "+1", "provider_type": "-1", "state": "Submitted",
+             "overall": {"label": "Red"}, "cells": {"F": {"label": "Red", "counts": dict.fromkeys(
+                 ("red", "amber", "green", "none"), 1)}}}]},
+        "exceptions": [], "actions": [{"provider": formula, "metric_code": "X", "action": formula, "owner": "=1+1",
+                                       "due_on": "1 May 2025", "state": "Due"}],
+        "trends": [], "provider_trends": [],
+    }  # fmt: skip
+    path = tmp_path / "annex.xlsx"
+    with open(path, "wb") as annex:
+        report_parts.write_annex(snapshot, annex)
+    book = load_workbook(path)
+    cells = [c for sheet in book for row in sheet.iter_rows() for c in row if c.value is not None]
+    assert not [c.coordinate for c in cells if c.data_type == "f"]
+    assert formula in [c.value for c in book["Actions"]["C"]] and "=1+1" in [c.value for c in book["Actions"]["D"]]

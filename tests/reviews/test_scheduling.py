@@ -298,8 +298,8 @@ NOW = timezone.make_aware(datetime.datetime(2025, 11, 5, 12, 0))
     [
         (ReportState.QUEUED, 4, False),  # its job may still be waiting in the queue
         (ReportState.QUEUED, 6, True),  # past a sweep's interval: the job could not be sent or was lost
-        (ReportState.RENDERING, 29, False),  # within the visibility timeout: may still be being made
-        (ReportState.RENDERING, 31, True),  # longer than any report takes: its worker died
+        (ReportState.RENDERING, 9, False),  # within the visibility timeout (10 minutes): may still be being made
+        (ReportState.RENDERING, 11, True),  # longer than any report job may run: its worker died
         (ReportState.READY, 600, False),
         (ReportState.FAILED, 600, False),
     ],
@@ -317,7 +317,7 @@ def test_the_sweep_sends_again_reports_queued_or_being_made_for_too_long(
 def test_the_report_sweep_finds_every_lost_report_in_one_query(world, q2, django_assert_num_queries):
     for minutes in (6, 7, 8):
         report_in(world, q2, ReportState.QUEUED, requested_at=NOW - datetime.timedelta(minutes=minutes))
-        report_in(world, q2, ReportState.RENDERING, started_at=NOW - datetime.timedelta(minutes=30 + minutes))
+        report_in(world, q2, ReportState.RENDERING, started_at=NOW - datetime.timedelta(minutes=10 + minutes))
     with django_assert_num_queries(1):
         assert len(list(report_services.stuck_reports(NOW))) == 6
 
