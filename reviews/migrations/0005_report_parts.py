@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('providers', '0002_contracts_need_provider_acceptance'),
-        ('reviews', '0003_assurance_reports'),
+        ('reviews', '0004_dashboard_indexes'),
     ]
 
     operations = [
