@@ -207,9 +207,10 @@ class RecomputeJobAdmin(admin.ModelAdmin):
     def progress(self, obj):
         done = obj.returns_done + obj.returns_failed
         percent = round(100 * done / obj.returns_total) if obj.returns_total else 100
+        failed = f", {obj.returns_failed} failed" if obj.returns_failed else ""
         return format_html(
-            '<progress max="{}" value="{}">{}%</progress> {}% ({} of {} returns)',
-            obj.returns_total, done, percent, percent, done, obj.returns_total,
+            '<progress max="{}" value="{}">{}%</progress> {}% ({} of {} returns judged{})',
+            obj.returns_total, done, percent, percent, obj.returns_done, obj.returns_total, failed,
         )  # fmt: skip
 
     @admin.display(description="Failures")

@@ -508,6 +508,7 @@ def announce_recompute(request, job: RecomputeJob | None, framework_id: int) -> 
     """Tell the person whose change made the job (in Django admin) that it is under way, with a link to its
     progress."""
     from django.contrib import messages
+    from django.template.defaultfilters import pluralize
     from django.urls import reverse
     from django.utils.html import format_html
 
@@ -516,12 +517,13 @@ def announce_recompute(request, job: RecomputeJob | None, framework_id: int) -> 
         messages.info(request, f"No submitted return is judged by {framework}, so no status needed computing again.")
         return
     url = reverse("admin:reviews_recomputejob_change", args=[job.pk])
+    returns, chunks = job.returns_total, job.chunks_total
     messages.info(
         request,
         format_html(
-            "The RAG status of {} submitted returns judged by this version is being computed again "
-            '({} chunks). <a href="{}">See how far along it is</a>.',
-            job.returns_total, job.chunks_total, url,
+            "The RAG status of the {} submitted return{} judged by {} is being computed again, in {} chunk{}. "
+            '<a href="{}">See how far along it is</a>.',
+            returns, pluralize(returns), job.framework, chunks, pluralize(chunks), url,
         ),
     )  # fmt: skip
 

@@ -207,7 +207,7 @@ def test_an_administrator_changing_a_threshold_in_admin_is_shown_the_job_and_its
     messages = [str(m) for m in get_messages(response.wsgi_request)] or [str(m) for m in response.context["messages"]]
     (shown,) = [m for m in messages if "being computed again" in m]
     assert f'href="/admin/reviews/recomputejob/{job.pk}/change/"' in shown
-    assert "1 submitted returns" in shown
+    assert f"the 1 submitted return judged by {later} is being computed again, in 1 chunk." in shown
     assert dbs_colour(following) == "green" and dbs_colour(this_year) == "red"
 
     page = client.get(f"/admin/reviews/recomputejob/{job.pk}/change/")
