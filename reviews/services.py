@@ -128,8 +128,10 @@ def _applies(metric: Metric, provider_type_code, service_codes: set, metric_type
     return (not types or provider_type_code in types) and (not services or bool(services & service_codes))
 
 
-def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, list, dict, dict, object, dict]:
-    """What the rules (and reviewers' standing judgements) give for one return: nothing is read or written here."""
+def _judge(provider_return, submission, metrics, before, reviews, due: dict) -> tuple:
+    """What the rules (and reviewers' standing judgements) give for one return: nothing is read or written here.
+
+    ``due``: whether each metric (by id) is asked in the return's period."""
     provider, period = provider_return.provider, provider_return.period
     values = _snapshot_values(submission)
     type_name = provider.provider_type.name if provider.provider_type_id else ""
@@ -143,7 +145,7 @@ def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, 
             period_end=period.ends_on,
             previous_values=before.get(metric.code, (None, ""))[0],
             previous_period=before.get(metric.code, (None, ""))[1],
-            due=is_due(metric, period),
+            due=due[metric.id],
         )
         review = reviews.get(metric.id)
         if review is not None and review.values_reviewed != values.get(metric.code):
@@ -313,6 +315,7 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
         reviews[review.provider_return_id][review.metric_id] = review
 
     judged = {}
+    due_in = {}
     asked = {}  # the metrics a return answers, for each combination of frameworks, provider type and services
     for pk, provider_return in returns.items():
         provider, period = provider_return.provider, provider_return.period
@@ -340,7 +343,9 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
                 code, values = answer["metric"], answer["values"]
                 if code in kinds and code not in before and figure(kinds[code], values) is not None:
                     before[code] = (values, name)
-        judged[pk] = _judge(provider_return, latest[pk], metrics, before, reviews[pk])
+        if period.pk not in due_in:  # whether each metric is asked depends on the quarter alone
+            due_in[period.pk] = {metric.id: is_due(metric, period) for metric in metrics_read}
+        judged[pk] = _judge(provider_return, latest[pk], metrics, before, reviews[pk], due_in[period.pk])
 
     with transaction.atomic():
         # Runs of one return are written one at a time (the returns are locked); a duplicate of the current result
