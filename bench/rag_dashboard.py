@@ -241,7 +241,7 @@ def main() -> None:
         from returns.models import Return
         from reviews.models import RagRun
         from reviews.selectors import dashboard
-        from reviews.services import RAG_BATCH_SIZE, compute_rag_for_returns, compute_return_rag
+        from reviews.services import RAG_BATCH_SIZE, RECOMPUTE_CHUNK_SIZE, compute_rag_for_returns, compute_return_rag
 
         started = time.perf_counter()
         call_command("migrate", verbosity=0)
@@ -291,6 +291,11 @@ def main() -> None:
             f"({took / len(quarter) * 1000:.1f} ms a return; {per_500:.1f} s for 500 at that rate; "
             f"goal: <= 5 s for 500 returns)"
         )
+        took = quarter_cold(lambda: as_recompute_job(quarter))
+        print(
+            f"  the same, as a recompute job (chunks of {RECOMPUTE_CHUNK_SIZE}, done in this process as without a "
+            f"broker): {took:.2f} s ({took / len(quarter) * 500:.1f} s for 500 at that rate; goal: <= 5 s)"
+        )
         took = quarter_cold(lambda: in_worker_processes(quarter, WORKERS))
         print(
             f"  the same, its batches shared by {WORKERS} worker processes (as Celery workers would): {took:.2f} s "
@@ -332,6 +337,7 @@ def main() -> None:
         )
         print(f"  median {board * 1000:.0f} ms of {RUNS}; runs: {fmt(board_times, 'ms')}")
         time_dashboard(nurse, latest)
+        time_year_after_threshold_change(periods)
         connections.close_all()
     finally:
         server_command(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -478,6 +484,91 @@ def explain_dashboard(user, period) -> None:
             print(f"-- {name}: {plan[-1].strip()}")
             for line in plan[:-2]:
                 print(f"   {line}")
+
+
+def as_recompute_job(return_ids, description: str = "Benchmark") -> None:
+    """Judge ``return_ids`` as a recompute job: its chunks sent, and run in this process (no broker here)."""
+    from reviews.models import RecomputeJob, RecomputeReason
+    from reviews.services import start_recompute
+
+    job = start_recompute(return_ids, reason=RecomputeReason.COMMAND, description=description)
+    job = RecomputeJob.objects.get(pk=job.pk)
+    if not job.is_finished or job.returns_failed:
+        raise SystemExit(f"The recompute job did not finish cleanly: {job.state}, {job.returns_failed} failed.")
+
+
+def do_chunk(chunk_id: int) -> None:
+    """One worker process's job: one chunk of a recompute job, as the Celery task does it."""
+    from reviews.services import recompute_chunk
+
+    recompute_chunk(chunk_id)
+
+
+def time_year_after_threshold_change(periods) -> None:
+    """A framework version in force from the world's second year (April 2025) and one of its thresholds changed:
+    the returns of that year are recomputed as a chunked job, as an administrator's change in admin makes it, in
+    this process; then, from the same starting point, with the job's chunks shared by ``WORKERS`` processes."""
+    import multiprocessing
+
+    from django.contrib.auth import get_user_model
+    from django.db import connections, transaction
+
+    from reviews.models import RagRun, RecomputeJob, RecomputeReason
+    from reviews.services import returns_governed_by, start_recompute
+    from standards.models import Threshold
+    from standards.services import create_next_version
+
+    admin = get_user_model().objects.create_superuser("bench-admin", "admin@bench.example", first_name="Ada")
+    year_starts = datetime.date(QUARTERS[4][0], 4, 1)
+    threshold = (
+        Threshold.objects.filter(metric__kind="percentage", provider_type__isnull=True)
+        .select_related("metric__framework")
+        .order_by("metric__framework__position", "metric__position")
+        .first()
+    )
+    old = threshold.metric.framework
+    new = create_next_version(old, version="bench", effective_from=year_starts, user=admin)
+    # Making the version saved its thresholds, which already recomputed its returns (in-process): now the change.
+    year = list(returns_governed_by(new))
+    quarters = len({period.pk for period in periods if period.starts_on >= year_starts})
+    before = list(RagRun.objects.current().filter(provider_return_id__in=year).values_list("pk", flat=True))
+    changed = Threshold.objects.get(metric__framework=new, metric__code=threshold.metric.code, provider_type=None)
+    jobs_before = RecomputeJob.objects.count()
+
+    started = time.perf_counter()
+    with transaction.atomic():
+        changed.green_from -= 5
+        changed.amber_from -= 5
+        changed.save()  # once committed, the returns the version judges are recomputed as a job
+    took = time.perf_counter() - started
+    job = RecomputeJob.objects.order_by("-pk").first()
+    assert RecomputeJob.objects.count() == jobs_before + 1 and job.is_finished, "the change made no finished job"
+    print(
+        f"A year after a threshold change ({new.short_name or new.name} {new.version} in force from "
+        f"{year_starts:%-d %B %Y}; green from {changed.green_from}%): {job.returns_total} returns of {quarters} "
+        f"quarters, {job.chunks_total} chunks, {job.returns_changed} statuses changed"
+    )
+    print(
+        f"  as the recompute job the change made, in this process: {took:.2f} s, {took / quarters:.2f} s a quarter "
+        f"(goal: <= 5 s a quarter)"
+    )
+
+    # The same job from the same starting point: the runs it made are removed and the earlier ones made current.
+    RagRun.objects.current().filter(provider_return_id__in=year).exclude(pk__in=before).delete()
+    RagRun.objects.filter(pk__in=before).update(is_current=True)
+    started = time.perf_counter()
+    job = start_recompute(year, reason=RecomputeReason.THRESHOLD, description="Benchmark", framework=new, send=False)
+    chunk_ids = list(job.chunks.order_by("number").values_list("pk", flat=True))
+    connections.close_all()  # each forked process opens its own connection
+    with multiprocessing.get_context("fork").Pool(WORKERS) as pool:
+        pool.map(do_chunk, chunk_ids, chunksize=1)
+    took = time.perf_counter() - started
+    job.refresh_from_db()
+    assert job.is_finished and not job.returns_failed, "the job shared by processes did not finish cleanly"
+    print(
+        f"  the same job, its chunks shared by {WORKERS} worker processes (as Celery workers would): {took:.2f} s, "
+        f"{took / quarters:.2f} s a quarter (goal: <= 5 s a quarter); {job.returns_changed} statuses changed"
+    )
 
 
 def judge_batch(return_ids) -> None:

@@ -1,10 +1,12 @@
 """Django admin for stored RAG runs and review records: read-only, because every change goes through a service.
 
-RAG runs are what Celery computed, with their explanations; reviews, comments, acceptances, follow-ups, overdue
+RAG runs are what Celery computed, with their explanations; recompute jobs show how far along the computation of
+many returns is (a threshold changed, the sweep, the command); reviews, comments, acceptances, follow-ups, overdue
 flags and reminders are records of what people did, each with its change history where it has one.
 """
 
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from .models import (
@@ -17,6 +19,8 @@ from .models import (
     KeyMeasure,
     OverdueFlag,
     RagRun,
+    RecomputeChunk,
+    RecomputeJob,
     Reminder,
     ReportPart,
     ReturnAcceptance,
@@ -177,3 +181,83 @@ class KeyMeasureAdmin(SimpleHistoryAdmin):
     list_display = ["heading", "metric_code", "position"]
     list_editable = ["position"]
     search_fields = ["heading", "metric_code"]
+
+
+# Recompute jobs.
+
+
+class RecomputeChunkInline(ReadOnlyInline):
+    model = RecomputeChunk
+    fields = ["number", "state", "return_count", "sent_at", "done_at"]
+    readonly_fields = fields
+    verbose_name_plural = "Chunks"
+
+    @admin.display(description="Returns")
+    def return_count(self, obj):
+        return len(obj.return_ids)
+
+
+@admin.register(RecomputeJob)
+class RecomputeJobAdmin(admin.ModelAdmin):
+    """The progress of recompute jobs, read-only: chunks done of total, returns done of total, failures, who, when.
+
+    The page of a job not yet finished reloads itself every few seconds (a meta refresh: no script).
+    """
+
+    list_display = ["pk", "description", "state", "chunks", "returns", "returns_failed", "created_at", "finished_at"]
+    list_display_links = ["pk", "description"]
+    list_filter = ["state", "reason"]
+    search_fields = ["description", "requested_by__username"]
+    list_select_related = ["requested_by"]
+    date_hierarchy = "created_at"
+    fields = [
+        "description", "reason", "framework", "requested_by", "created_at", "state", "progress", "chunks", "returns",
+        "returns_changed", "returns_failed", "finished_at", "failures",
+    ]  # fmt: skip
+    readonly_fields = fields
+    inlines = [RecomputeChunkInline]
+    change_form_template = "admin/reviews/recomputejob/change_form.html"
+
+    @admin.display(description="Chunks done")
+    def chunks(self, obj):
+        return f"{obj.chunks_done} of {obj.chunks_total}"
+
+    @admin.display(description="Returns done")
+    def returns(self, obj):
+        return f"{obj.returns_done} of {obj.returns_total}"
+
+    @admin.display(description="How far along")
+    def progress(self, obj):
+        done = obj.returns_done + obj.returns_failed
+        percent = round(100 * done / obj.returns_total) if obj.returns_total else 100
+        failed = f", {obj.returns_failed} failed" if obj.returns_failed else ""
+        return format_html(
+            '<progress max="{}" value="{}">{}%</progress> {}% ({} of {} returns judged{})',
+            obj.returns_total, done, percent, percent, obj.returns_done, obj.returns_total, failed,
+        )  # fmt: skip
+
+    @admin.display(description="Failures")
+    def failures(self, obj):
+        failed = {}
+        for chunk in obj.chunks.exclude(failures={}).order_by("number"):
+            failed.update(chunk.failures)
+        if not failed:
+            return "None"
+        from returns.models import Return
+
+        named = Return.objects.select_related("provider", "period").in_bulk([int(pk) for pk in failed])
+        return format_html(
+            "<ul>{}</ul>",
+            format_html_join(
+                "", "<li>{}: {}</li>", ((named.get(int(pk), f"Return {pk}"), reason) for pk, reason in failed.items())
+            ),
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -262,6 +262,98 @@ class Reminder(models.Model):
         return f"Reminder to {self.provider.name} for {self.period.label}"
 
 
+# Recompute jobs.
+
+
+class RecomputeReason(models.TextChoices):
+    THRESHOLD = "threshold", "A threshold changed"
+    SWEEP = "sweep", "Statuses missing or out of date (the sweep)"
+    COMMAND = "command", "The recompute_rag command"
+
+
+class RecomputeState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    FINISHED = "finished", "Finished"
+    FINISHED_WITH_FAILURES = "failures", "Finished, with failures"
+
+
+class RecomputeJob(models.Model):
+    """The RAG of many returns computed again, as chunks that Celery workers share (:class:`RecomputeChunk`).
+
+    A threshold changed, the sweep of statuses missing or out of date, or the ``recompute_rag`` command makes one.
+    Each chunk done adds to the counters here in the transaction that stores its runs, so the counters say exactly
+    how far along the job is; the last chunk done finishes it.
+    """
+
+    reason = models.CharField(max_length=20, choices=RecomputeReason.choices)
+    description = models.CharField(max_length=300, help_text="Why, in words: what changed, by whom.")
+    framework = models.ForeignKey(
+        Framework, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The framework version whose threshold changed.",
+    )  # fmt: skip
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    state = models.CharField(max_length=20, choices=RecomputeState.choices, default=RecomputeState.QUEUED)
+    chunks_total = models.PositiveIntegerField(default=0)
+    chunks_done = models.PositiveIntegerField(default=0)
+    returns_total = models.PositiveIntegerField(default=0)
+    returns_done = models.PositiveIntegerField(default=0, help_text="Judged, whether or not their status changed.")
+    returns_changed = models.PositiveIntegerField(default=0, help_text="Judged, with a status that changed.")
+    returns_failed = models.PositiveIntegerField(default=0)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(chunks_done__lte=models.F("chunks_total")), name="recompute_chunks_done_of_total"
+            ),
+            models.CheckConstraint(
+                condition=Q(returns_done__lte=models.F("returns_total")), name="recompute_returns_done_of_total"
+            ),
+        ]
+
+    def __str__(self):
+        return f"Recompute {self.pk}: {self.description}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+
+class ChunkState(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class RecomputeChunk(models.Model):
+    """A part of a :class:`RecomputeJob`: up to ``RAG_BATCH_SIZE`` returns judged in one pass by one Celery task.
+
+    Done once: a copy of its task delivered again (a worker died, the sweep sent it again) finds it done and leaves
+    it. ``failures`` maps each return that could not be judged to the reason, in words.
+    """
+
+    job = models.ForeignKey(RecomputeJob, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    return_ids = models.JSONField(help_text="The ids of the returns this chunk judges.")
+    state = models.CharField(max_length=10, choices=ChunkState.choices, default=ChunkState.QUEUED)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When its task was last sent; empty if never.")
+    done_at = models.DateTimeField(null=True, blank=True)
+    failures = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["job", "number"]
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="recompute_chunk_once_per_job")]
+        indexes = [models.Index(fields=["state", "sent_at"], name="recompute_chunk_pending")]
+
+    def __str__(self):
+        return f"Chunk {self.number} of job {self.job_id}"
+
+
 # Assurance reports.
 
 

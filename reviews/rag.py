@@ -34,6 +34,7 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import cached_property, lru_cache
 
 from django.db import models
 
@@ -52,6 +53,9 @@ class Colour(models.TextChoices):
     NOT_DUE = "not_due", "Not due"
     OVERDUE = "overdue", "Overdue"
 
+
+#: Each colour's name as it reads inside a sentence ("2 red, 1 amber").
+_LOWER_LABELS = {colour.value: colour.label.lower() for colour in Colour}
 
 #: Worse first: a roll-up takes the first of these that any of its answers has.
 SEVERITY = (Colour.RED, Colour.AMBER, Colour.GREEN)
@@ -81,6 +85,12 @@ class Status:
         return "; ".join(parts)
 
 
+@lru_cache(maxsize=1024)
+def _exact(edge: Decimal) -> Fraction:
+    """A threshold's edge as an exact fraction (the same few edges are compared with thousands of answers)."""
+    return Fraction(edge)
+
+
 def _percent(value: Decimal) -> str:
     return f"{value.normalize():f}%"
 
@@ -95,9 +105,9 @@ def colour_for_percentage(value: Fraction, threshold) -> tuple[str, str]:
 
     ``value`` must be exact (see :func:`standards.kinds.percentage`): a figure rounded first could cross an edge.
     """
-    if value >= Fraction(threshold.green_from):
+    if value >= _exact(threshold.green_from):
         return Colour.GREEN, f"at or above the threshold of {_percent(threshold.green_from)}"
-    if value >= Fraction(threshold.amber_from):
+    if value >= _exact(threshold.amber_from):
         return Colour.AMBER, (
             f"below the threshold of {_percent(threshold.green_from)} but within the tolerance band "
             f"from {_percent(threshold.amber_from)}"
@@ -228,12 +238,12 @@ class RollUp:
     colour: str
     counts: dict = field(default_factory=dict)
 
-    @property
+    @cached_property  # read for the fingerprint and again when stored: worked out once
     def explanation(self) -> str:
-        shown = [f"{self.counts[c]} {Colour(c).label.lower()}" for c in SEVERITY if self.counts.get(c)]
+        shown = [f"{self.counts[c]} {_LOWER_LABELS[c]}" for c in SEVERITY if self.counts.get(c)]
         if not shown:
             return "no answer here is given a colour"
-        return ", ".join(shown) + f": the worst colour, {Colour(self.colour).label.lower()}, is shown"
+        return ", ".join(shown) + f": the worst colour, {_LOWER_LABELS[self.colour]}, is shown"
 
 
 def roll_up(colours) -> RollUp:

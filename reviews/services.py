@@ -11,19 +11,23 @@ Refusals are ``PermissionDenied`` and ``ValidationError`` with the words people 
 
 from __future__ import annotations
 
+import csv
 import datetime
 import hashlib
+import io
 import json
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import EmailMessage, get_connection
-from django.db import connection, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, Subquery
+from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 from providers.models import ContractStatus, Organisation
 from providers.scoping import provider_ids
@@ -39,9 +43,14 @@ from .models import (
     AnswerComment,
     AnswerReview,
     AnswerStatus,
+    ChunkState,
     FrameworkStatus,
     OverdueFlag,
     RagRun,
+    RecomputeChunk,
+    RecomputeJob,
+    RecomputeReason,
+    RecomputeState,
     Reminder,
     ReturnAcceptance,
     ReviewDecision,
@@ -102,6 +111,9 @@ def reviewed_status(metric: Metric, status: Status, review: AnswerReview | None)
     return replace(status, rule=f"{status.rule}; agreed by {who}" if status.rule else f"agreed by {who}")
 
 
+#: The kinds of answer that come to a figure (:func:`standards.kinds.figure`), compared with earlier periods'.
+KINDS_WITH_A_FIGURE = frozenset({RequirementKind.PERCENTAGE, RequirementKind.AUDIT, RequirementKind.COUNT})
+
 #: Returns judged in one pass of :func:`compute_rag_for_returns` by the quarter-wide recomputes.
 RAG_BATCH_SIZE = 100
 
@@ -112,12 +124,14 @@ def _in_force(framework: Framework, day: datetime.date) -> bool:
 
 def _applies(metric: Metric, provider_type_code, service_codes: set, metric_types: dict, metric_services: dict) -> bool:
     """:meth:`standards.models.MetricQuerySet.applicable_to`, on rows already read."""
-    types, services = metric_types.get(metric.pk, set()), metric_services.get(metric.pk, set())
+    types, services = metric_types.get(metric.id, set()), metric_services.get(metric.id, set())
     return (not types or provider_type_code in types) and (not services or bool(services & service_codes))
 
 
-def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, list, dict, dict, object, dict]:
-    """What the rules (and reviewers' standing judgements) give for one return: nothing is read or written here."""
+def _judge(provider_return, submission, metrics, before, reviews, due: dict) -> tuple:
+    """What the rules (and reviewers' standing judgements) give for one return: nothing is read or written here.
+
+    ``due``: whether each metric (by id) is asked in the return's period."""
     provider, period = provider_return.provider, provider_return.period
     values = _snapshot_values(submission)
     type_name = provider.provider_type.name if provider.provider_type_id else ""
@@ -131,12 +145,12 @@ def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, 
             period_end=period.ends_on,
             previous_values=before.get(metric.code, (None, ""))[0],
             previous_period=before.get(metric.code, (None, ""))[1],
-            due=is_due(metric, period),
+            due=due[metric.id],
         )
-        review = reviews.get(metric.pk)
+        review = reviews.get(metric.id)
         if review is not None and review.values_reviewed != values.get(metric.code):
             review = None  # the answer changed since the reviewer saw it: the rules judge it until reviewed again
-        computed[metric.pk] = (status, review.decision if review else "")
+        computed[metric.id] = (status, review.decision if review else "")
         answers.append((metric, reviewed_status(metric, status, review)))
 
     by_standard, by_framework = defaultdict(list), defaultdict(list)
@@ -152,7 +166,7 @@ def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, 
         json.dumps(
             {
                 "submission": submission.pk,
-                "answers": [[m.pk, s.colour, s.value, s.threshold, s.rule, s.direction] for m, s in answers],
+                "answers": [[m.id, s.colour, s.value, s.threshold, s.rule, s.direction] for m, s in answers],
                 "standards": sorted([pk, r.colour, r.explanation] for pk, r in standards.items()),
                 "frameworks": sorted([pk, r.colour, r.explanation] for pk, r in framework_results.items()),
                 "overall": [overall.colour, overall.explanation],
@@ -163,23 +177,39 @@ def _judge(provider_return, submission, metrics, before, reviews) -> tuple[str, 
     return digest, answers, standards, framework_results, overall, computed
 
 
-def _insert(model, fields: list[str], rows: list[tuple], per_statement: int = 2000) -> None:
-    """Insert plain rows (values in the order of ``fields``) into a model's table, a few thousand a statement.
+def _insert(model, fields: list[str], rows: list[tuple]) -> None:
+    """Insert plain rows (values in the order of ``fields``) into a model's table.
 
-    The answers' statuses of a batch of returns are thousands of rows: building a model instance for each, as
-    ``bulk_create`` does, took longer than judging them (standards and frameworks, a few rows a return, use it).
-    Values are quoted by the driver (``mogrify``).
+    The statuses of a batch of returns are thousands of rows: building a model instance for each, as
+    ``bulk_create`` does, took longer than judging them. On PostgreSQL they go in one ``COPY``, written as CSV by
+    Python's C writer: every value quoted (so an empty text stays empty), and a quoted empty value read as null
+    only in the nullable columns (booleans here; no text column is nullable). Elsewhere (SQLite, for the demo)
+    they go in one ``executemany``.
     """
     if not rows:
         return
     ops = connection.ops
-    columns = ", ".join(ops.quote_name(model._meta.get_field(name).column) for name in fields)
-    placeholder = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    table = ops.quote_name(model._meta.db_table)
+    model_fields = [model._meta.get_field(name) for name in fields]
+    columns = ", ".join(ops.quote_name(f.column) for f in model_fields)
     with connection.cursor() as cursor:
-        quote = cursor.cursor.mogrify
-        for start in range(0, len(rows), per_statement):
-            values = b", ".join(quote(placeholder, row) for row in rows[start : start + per_statement])
-            cursor.execute(f"INSERT INTO {ops.quote_name(model._meta.db_table)} ({columns}) VALUES {values.decode()}")
+        if connection.vendor == "postgresql":
+            nullable = [ops.quote_name(f.column) for f in model_fields if f.null]
+            if any(f.null and f.get_internal_type() in ("CharField", "TextField") for f in model_fields):
+                raise ValueError("A nullable text column would read an empty text as null.")
+            text = io.StringIO()
+            csv.writer(text, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+            text.seek(0)
+            force_null = f", FORCE_NULL ({', '.join(nullable)})" if nullable else ""
+            sql = f"COPY {table} ({columns}) FROM STDIN WITH (FORMAT csv{force_null})"
+            started = time.monotonic()
+            cursor.cursor.copy_expert(sql, text)
+            if connection.queries_logged:  # the driver's COPY bypasses Django's log: counted like any statement
+                took = f"{time.monotonic() - started:.3f}"
+                connection.queries_log.append({"sql": f"{sql} -- {len(rows)} rows", "time": took})
+        else:
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", rows)
 
 
 def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
@@ -203,11 +233,10 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
     ids = sorted({int(pk) for pk in return_ids})
     result: dict[int, RagRun | None] = dict.fromkeys(ids)
     returns = {r.pk: r for r in Return.objects.filter(pk__in=ids).select_related("provider__provider_type", "period")}
+    # Every submission of these returns, the latest last (a return is seldom submitted more than twice); read so
+    # rather than with DISTINCT ON, which only PostgreSQL has.
     latest = {
-        s.provider_return_id: s
-        for s in Submission.objects.filter(provider_return_id__in=returns)
-        .order_by("provider_return_id", "-number")
-        .distinct("provider_return_id")
+        s.provider_return_id: s for s in Submission.objects.filter(provider_return_id__in=returns).order_by("number")
     }
     returns = {pk: r for pk, r in returns.items() if pk in latest}
     if not returns:
@@ -286,16 +315,23 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
         reviews[review.provider_return_id][review.metric_id] = review
 
     judged = {}
+    due_in = {}
+    asked = {}  # the metrics a return answers, for each combination of frameworks, provider type and services
     for pk, provider_return in returns.items():
         provider, period = provider_return.provider, provider_return.period
-        in_frameworks = {f.pk for f in frameworks_of[pk]}
-        metrics = [
-            m
-            for m in metrics_read
-            if m.framework_id in in_frameworks
-            and _applies(m, provider.provider_type_id, provider_services[provider.pk], metric_types, metric_services)
-        ]
-        kinds = {metric.code: metric.kind for metric in metrics}
+        in_frameworks = frozenset(f.pk for f in frameworks_of[pk])
+        key = (in_frameworks, provider.provider_type_id, frozenset(provider_services[provider.pk]))
+        if key not in asked:
+            metrics = [
+                m
+                for m in metrics_read
+                if m.framework_id in in_frameworks
+                and _applies(m, provider.provider_type_id, key[2], metric_types, metric_services)
+            ]
+            # Only these kinds have a figure to compare with an earlier period's (standards.kinds.figure).
+            figured = {metric.code: metric.kind for metric in metrics if metric.kind in KINDS_WITH_A_FIGURE}
+            asked[key] = (metrics, figured)
+        metrics, kinds = asked[key]
         immediately_before = period.starts_on - datetime.timedelta(days=1)
         before: dict[str, tuple[dict, str]] = {}
         for submission in earlier[provider.pk]:
@@ -303,10 +339,13 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
             if not (period.starts_on - datetime.timedelta(days=365) <= earlier_period.ends_on < period.starts_on):
                 continue
             name = "" if earlier_period.ends_on == immediately_before else earlier_period.label.split(" (")[0]
-            for code, values in _snapshot_values(submission).items():
+            for answer in submission.snapshot.get("answers", []):
+                code, values = answer["metric"], answer["values"]
                 if code in kinds and code not in before and figure(kinds[code], values) is not None:
                     before[code] = (values, name)
-        judged[pk] = _judge(provider_return, latest[pk], metrics, before, reviews[pk])
+        if period.pk not in due_in:  # whether each metric is asked depends on the quarter alone
+            due_in[period.pk] = {metric.id: is_due(metric, period) for metric in metrics_read}
+        judged[pk] = _judge(provider_return, latest[pk], metrics, before, reviews[pk], due_in[period.pk])
 
     with transaction.atomic():
         # Runs of one return are written one at a time (the returns are locked); a duplicate of the current result
@@ -330,27 +369,21 @@ def compute_rag_for_returns(return_ids) -> dict[int, RagRun | None]:
         for run in runs:
             _, answers, standards, framework_results, _, computed = judged[run.provider_return_id]
             answer_rows += [
-                (run.pk, metric.pk, s.colour, s.value[:200], s.threshold[:200], s.rule, s.direction,
-                 s.direction_is_better, computed[metric.pk][0].colour, computed[metric.pk][0].rule[:300],
-                 computed[metric.pk][1])
+                (run.pk, metric.id, s.colour, s.value[:200], s.threshold[:200], s.rule, s.direction,
+                 s.direction_is_better, computed[metric.id][0].colour, computed[metric.id][0].rule[:300],
+                 computed[metric.id][1])
                 for metric, s in answers
             ]  # fmt: skip
-            standard_rows += [
-                StandardStatus(run=run, standard_id=pk, colour=r.colour, explanation=r.explanation[:300])
-                for pk, r in standards.items()
-            ]
-            framework_rows += [
-                FrameworkStatus(run=run, framework_id=pk, colour=r.colour, explanation=r.explanation[:300])
-                for pk, r in framework_results.items()
-            ]
+            standard_rows += [(run.pk, pk, r.colour, r.explanation[:300]) for pk, r in standards.items()]
+            framework_rows += [(run.pk, pk, r.colour, r.explanation[:300]) for pk, r in framework_results.items()]
         _insert(
             AnswerStatus,
             ["run", "metric", "colour", "value", "threshold", "rule", "direction", "direction_is_better",
              "computed_colour", "computed_rule", "review_decision"],
             answer_rows,
         )  # fmt: skip
-        StandardStatus.objects.bulk_create(standard_rows, batch_size=2000)
-        FrameworkStatus.objects.bulk_create(framework_rows, batch_size=2000)
+        _insert(StandardStatus, ["run", "standard", "colour", "explanation"], standard_rows)
+        _insert(FrameworkStatus, ["run", "framework", "colour", "explanation"], framework_rows)
         RagRun.objects.filter(provider_return_id__in=changed, is_current=True).update(is_current=False)
         RagRun.objects.filter(pk__in=[run.pk for run in runs]).update(is_current=True)
         for run in runs:
@@ -407,18 +440,21 @@ def returns_missing_rag():
     )
 
 
-def queue_missing_rag() -> list[int]:
-    """Queue every return whose status is missing or out of date (found in one query); the ids queued.
+def queue_missing_rag() -> RecomputeJob | None:
+    """Recompute every return whose status is missing or out of date (found in one query) as one chunked job.
 
-    Each job expires by the next sweep, which sends again what is still missing.
+    Returns already in a chunk still waiting to be done are left to that chunk, so a sweep every few minutes never
+    queues the same returns twice while a job is under way; chunks whose task was never sent (the broker was down)
+    or was lost are sent again first (:func:`send_lost_chunks`). None when nothing is missing.
     """
-    queued = []
-    expires = settings.LOST_JOB_SWEEP_MINUTES * 60
-    for return_id in returns_missing_rag():
-        if not schedule_rag(return_id, expires=expires):
-            break  # the broker is down: the next sweep tries again
-        queued.append(return_id)
-    return queued
+    send_lost_chunks()
+    waiting = set()
+    for return_ids in RecomputeChunk.objects.filter(state=ChunkState.QUEUED).values_list("return_ids", flat=True):
+        waiting.update(return_ids)
+    missing = [pk for pk in returns_missing_rag() if pk not in waiting]
+    return start_recompute(
+        missing, reason=RecomputeReason.SWEEP, description="Statuses missing or out of date, found by the sweep"
+    )
 
 
 def returns_governed_by(framework: Framework):
@@ -438,17 +474,17 @@ def returns_governed_by(framework: Framework):
     )
 
 
-def recompute_framework(framework_id: int) -> list[int]:
-    """Queue the recomputation of every submitted return that this framework version judges."""
+def recompute_framework(framework_id: int, *, by=None) -> RecomputeJob | None:
+    """Recompute, as one chunked job, every submitted return that this framework version judges (a threshold of it
+    changed, by ``by``); None when it judges none or is gone."""
     framework = Framework.objects.filter(pk=framework_id).first()
     if framework is None:
-        return []
-    queued = []
-    for return_id in returns_governed_by(framework):
-        if not schedule_rag(return_id):
-            break
-        queued.append(return_id)
-    return queued
+        return None
+    who = f" by {_person(by)}" if by is not None else ""
+    return start_recompute(
+        returns_governed_by(framework), reason=RecomputeReason.THRESHOLD, framework=framework, by=by,
+        description=f"A threshold of {framework} changed{who}",
+    )  # fmt: skip
 
 
 def threshold_changed(sender, instance: Threshold, **kwargs) -> None:
@@ -465,12 +501,194 @@ def threshold_changed(sender, instance: Threshold, **kwargs) -> None:
     if waiting is not None and any(entry[1] is waiting for entry in connection.run_on_commit):
         return
 
+    request = getattr(HistoricalRecords.context, "request", None)  # the admin's request, if it was one
+    user = getattr(request, "user", None)
+    by = user if user is not None and user.is_authenticated else None
+
     def recompute():
         pending.pop(framework_id, None)
-        recompute_framework(framework_id)
+        job = recompute_framework(framework_id, by=by)
+        if request is not None and by is not None and by.is_staff:  # the link leads to Django admin
+            announce_recompute(request, job, framework_id)
 
     pending[framework_id] = recompute
     transaction.on_commit(recompute)
+
+
+def announce_recompute(request, job: RecomputeJob | None, framework_id: int) -> None:
+    """Tell the person whose change made the job (in Django admin) that it is under way, with a link to its
+    progress."""
+    from django.contrib import messages
+    from django.template.defaultfilters import pluralize
+    from django.urls import reverse
+    from django.utils.html import format_html
+
+    if job is None:
+        framework = Framework.objects.filter(pk=framework_id).first()
+        text = f"No submitted return is judged by {framework}, so no status needed computing again."
+        messages.info(request, text, fail_silently=True)
+        return
+    url = reverse("admin:reviews_recomputejob_change", args=[job.pk])
+    returns, chunks = job.returns_total, job.chunks_total
+    messages.info(
+        request,
+        format_html(
+            "The RAG status of the {} submitted return{} judged by {} is being computed again, in {} chunk{}. "
+            '<a href="{}">See how far along it is</a>.',
+            returns, pluralize(returns), job.framework, chunks, pluralize(chunks), url,
+        ),
+        fail_silently=True,
+    )  # fmt: skip
+
+
+# Recompute jobs: many returns judged again in chunks that Celery workers share.
+
+#: Returns a chunk of a recompute job judges in one pass (one task, one transaction).
+RECOMPUTE_CHUNK_SIZE = RAG_BATCH_SIZE
+#: Errors worth trying a chunk again for: the database out of reach for a moment, a deadlock, a lost connection.
+TRANSIENT_ERRORS = (OperationalError, InterfaceError)
+CHUNK_FAILED = "It could not be judged: {error}. The other returns of its chunk were."
+
+
+def start_recompute(
+    return_ids, *, reason: str, description: str, by=None, framework=None, send: bool = True
+) -> RecomputeJob | None:
+    """Make a recompute job of these returns, in chunks of :data:`RECOMPUTE_CHUNK_SIZE`, and send each chunk's task
+    once it is committed; None (no job) when there is no return to judge.
+
+    Called inside a transaction, the chunks are sent after it commits; in-process (no broker) they run at once.
+    ``send=False``: the caller does the chunks itself (:func:`recompute_chunk`), as ``recompute_rag --here`` does.
+    """
+    ids = sorted({int(pk) for pk in return_ids})
+    if not ids:
+        return None
+    parts = [ids[start : start + RECOMPUTE_CHUNK_SIZE] for start in range(0, len(ids), RECOMPUTE_CHUNK_SIZE)]
+    with transaction.atomic():
+        job = RecomputeJob.objects.create(
+            reason=reason, description=description[:300], framework=framework, requested_by=by,
+            chunks_total=len(parts), returns_total=len(ids),
+        )  # fmt: skip
+        chunks = RecomputeChunk.objects.bulk_create(
+            RecomputeChunk(job=job, number=number, return_ids=part) for number, part in enumerate(parts, 1)
+        )
+    chunk_ids = [chunk.pk for chunk in chunks]
+    if send:
+        transaction.on_commit(lambda: send_chunks(chunk_ids))
+    return job
+
+
+def send_chunks(chunk_ids: list[int]) -> int:
+    """Send the tasks of these chunks; how many were sent. Stops at the first the broker refuses (logged, not
+    raised): the sweep sends the rest once the broker is back."""
+    from .tasks import recompute_chunk  # the task module imports this one
+
+    sent = 0
+    for chunk_id in chunk_ids:
+        # Recorded before sending: in-process, the task runs (and may finish the chunk) inside apply_async.
+        RecomputeChunk.objects.filter(pk=chunk_id, state=ChunkState.QUEUED).update(sent_at=timezone.now())
+        try:
+            recompute_chunk.apply_async((chunk_id,))
+        except Exception:  # kombu's OperationalError, redis's ConnectionError, or anything else from the broker
+            RecomputeChunk.objects.filter(pk__in=chunk_ids[sent:], state=ChunkState.QUEUED).update(sent_at=None)
+            logger.warning(
+                "Could not queue chunk %s of a recompute; recompute_missing will send it later.", chunk_id,
+                exc_info=True,
+            )  # fmt: skip
+            break
+        sent += 1
+    return sent
+
+
+def lost_chunks(now=None):
+    """Chunks not done whose task was never sent, or sent longer ago than any chunk takes (the visibility timeout:
+    by then Redis has handed an unacknowledged task to another worker, so the task itself was lost)."""
+    now = now or timezone.now()
+    lost_since = now - datetime.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT)
+    return (
+        RecomputeChunk.objects.filter(state=ChunkState.QUEUED)
+        .filter(Q(sent_at__isnull=True) | Q(sent_at__lt=lost_since))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def send_lost_chunks(now=None) -> int:
+    """Send again the chunks whose task was never sent or was lost (a chunk done twice is done once); how many."""
+    return send_chunks(list(lost_chunks(now)))
+
+
+def recompute_chunk(chunk_id: int) -> RecomputeChunk | None:
+    """Judge a chunk's returns (:func:`compute_rag_for_returns`) and count them into its job, in one transaction.
+
+    Idempotent: a chunk already done is left as it is (the chunk's row is locked, so two copies of its task at once
+    run one after the other). A return the rules cannot judge does not hold up the others: the chunk's returns
+    are then judged one at a time and each failure is recorded with its reason. Transient database errors are
+    raised, for the task to try again.
+    """
+    with transaction.atomic():
+        chunk = RecomputeChunk.objects.select_for_update().filter(pk=chunk_id).first()
+        if chunk is None or chunk.state != ChunkState.QUEUED:
+            return chunk
+        if connection.vendor == "postgresql":
+            # Statuses are derived, and the chunk's "done" is committed with them: were the database server to crash
+            # before this commit reached its disk, both would be lost together and the sweep would send the chunk
+            # again. So the commit need not wait for the disk (about a sixth of a chunk's time).
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        ids = chunk.return_ids
+        was = dict(RagRun.objects.current().filter(provider_return_id__in=ids).values_list("provider_return_id", "pk"))
+        failures = {}
+        try:
+            with transaction.atomic():
+                runs = compute_rag_for_returns(ids)
+        except TRANSIENT_ERRORS:
+            raise
+        except Exception:
+            logger.exception("Chunk %s of recompute job %s failed; judging its returns one at a time", chunk.pk,
+                             chunk.job_id)  # fmt: skip
+            runs = {}
+            for pk in ids:
+                try:
+                    with transaction.atomic():
+                        runs.update(compute_rag_for_returns([pk]))
+                except TRANSIENT_ERRORS:
+                    raise
+                except Exception as exc:
+                    logger.exception("Return %s could not be judged", pk)
+                    failures[str(pk)] = CHUNK_FAILED.format(error=type(exc).__name__)
+        changed = sum(run is not None and run.pk != was.get(pk) for pk, run in runs.items())
+        _finish_chunk(chunk, ChunkState.FAILED if failures else ChunkState.DONE, failures, changed)
+    return chunk
+
+
+def fail_chunk(chunk_id: int, reason: str) -> None:
+    """Record that a chunk could not be done at all (its last try met a transient error), so its job finishes."""
+    with transaction.atomic():
+        chunk = RecomputeChunk.objects.select_for_update().filter(pk=chunk_id).first()
+        if chunk is None or chunk.state != ChunkState.QUEUED:
+            return
+        _finish_chunk(chunk, ChunkState.FAILED, {str(pk): reason for pk in chunk.return_ids}, 0)
+
+
+def _finish_chunk(chunk: RecomputeChunk, state: str, failures: dict, changed: int) -> None:
+    """Mark the (locked) chunk done and add it to its job's counters; the last chunk finishes the job."""
+    chunk.state, chunk.failures, chunk.done_at = state, failures, timezone.now()
+    chunk.save(update_fields=["state", "failures", "done_at"])
+    jobs = RecomputeJob.objects.filter(pk=chunk.job_id)
+    # One UPDATE, so chunks finishing at once on several workers each add theirs (the row is locked until commit).
+    jobs.update(
+        chunks_done=F("chunks_done") + 1,
+        returns_done=F("returns_done") + len(chunk.return_ids) - len(failures),
+        returns_changed=F("returns_changed") + changed,
+        returns_failed=F("returns_failed") + len(failures),
+        state=RecomputeState.RUNNING,
+    )
+    jobs.filter(chunks_done=F("chunks_total"), returns_failed=0).update(
+        state=RecomputeState.FINISHED, finished_at=chunk.done_at
+    )
+    jobs.filter(chunks_done=F("chunks_total"), returns_failed__gt=0).update(
+        state=RecomputeState.FINISHED_WITH_FAILURES, finished_at=chunk.done_at
+    )
 
 
 # Review acts.

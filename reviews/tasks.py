@@ -34,13 +34,47 @@ def compute_rag(return_id: int) -> int | None:
     return run.pk if run else None
 
 
+#: Tries of a chunk in all (the first and four retries) before it is recorded as failed.
+CHUNK_ATTEMPTS = 5
+CHUNK_RETRY_SECONDS = 5
+CHUNK_UNREACHABLE = "The database could not be reached, after several tries."
+
+
+@shared_task(bind=True, acks_late=True, max_retries=CHUNK_ATTEMPTS - 1)
+def recompute_chunk(self, chunk_id: int) -> None:
+    """Judge one chunk of a recompute job and count it into the job; a chunk already done is left alone.
+
+    Late acknowledgement: a worker that dies midway leaves the task to be delivered again (the chunk's transaction
+    was rolled back). A transient database error is tried again with a growing wait, and after the last try the
+    chunk is recorded as failed so that its job still finishes. Retries are explicit, as in :func:`render_report`,
+    because tasks run in-process propagate their errors.
+    """
+    in_process = self.request.is_eager or self.request.called_directly
+    tries = CHUNK_ATTEMPTS if in_process else 1  # in-process: try again now; through a broker: retry the task
+    for attempt in range(1, tries + 1):
+        try:
+            services.recompute_chunk(chunk_id)
+            return None
+        except services.TRANSIENT_ERRORS as exc:
+            if not in_process and self.request.retries < self.max_retries:
+                countdown = min(120, CHUNK_RETRY_SECONDS * 2**self.request.retries)
+                raise self.retry(args=(chunk_id,), kwargs={}, exc=exc, countdown=countdown) from exc
+            if attempt < tries:
+                continue
+            logger.exception("Chunk %s of a recompute could not be done", chunk_id)
+            services.fail_chunk(chunk_id, CHUNK_UNREACHABLE)
+    return None
+
+
 @shared_task(acks_late=True)
 def recompute_missing() -> int:
-    """Queue every submitted return with no status, or a status of an older submission; how many were queued.
+    """Recompute, as one chunked job, every submitted return with no status or a status of an older submission
+    (and send again chunks whose task was lost); how many returns the new job holds.
 
     Catches up after the broker was down when a return was submitted, or its worker died computing it.
     """
-    return len(services.queue_missing_rag())
+    job = services.queue_missing_rag()
+    return job.returns_total if job else 0
 
 
 @shared_task(acks_late=True)

@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from returns.models import Evidence
 from returns.services import AnswerInput, open_return, save_answers, submit_return
+from reviews import services
 from reviews.models import AnswerStatus, RagRun, StandardStatus
 from reviews.services import compute_return_rag
 from reviews.tasks import compute_rag
@@ -72,10 +73,14 @@ def test_a_run_killed_midway_leaves_the_previous_result_in_place(submitted, cata
     threshold.green_from, threshold.amber_from = 90, 85  # the same version's threshold is corrected: recompute
     threshold.save()
 
-    def killed(*args, **kwargs):
-        raise RuntimeError("worker killed")
+    insert = services._insert
 
-    monkeypatch.setattr(StandardStatus.objects, "bulk_create", killed)
+    def killed(model, fields, rows):
+        if model is StandardStatus:  # after the answers' statuses are written
+            raise RuntimeError("worker killed")
+        insert(model, fields, rows)
+
+    monkeypatch.setattr(services, "_insert", killed)
     with pytest.raises(RuntimeError):
         compute_return_rag(submitted)
     assert list(RagRun.objects.current()) == [first]

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from returns.models import Return, Submission
+from reviews import services
 from reviews.models import AnswerReview, AnswerStatus, FrameworkStatus, RagRun, ReviewDecision
 from reviews.services import _snapshot_values, compute_rag_for_returns
 from standards.models import Metric
@@ -137,10 +138,14 @@ def test_a_return_never_submitted_or_not_found_has_no_run(world, catalogue, q2):
 def test_a_batch_that_fails_while_writing_stores_no_run_at_all(world, catalogue, q1, q2, monkeypatch):
     return_ids = [submit_directly(world.riverside, period, by=world.riverside_lead).pk for period in (q1, q2)]
 
-    def fail(*args, **kwargs):
-        raise RuntimeError("the database went away")
+    insert = services._insert
 
-    monkeypatch.setattr(FrameworkStatus.objects, "bulk_create", fail)  # after the answers' statuses are written
+    def fail(model, fields, rows):
+        if model is FrameworkStatus:  # after the answers' and standards' statuses are written
+            raise RuntimeError("the database went away")
+        insert(model, fields, rows)
+
+    monkeypatch.setattr(services, "_insert", fail)
     with pytest.raises(RuntimeError):
         compute_rag_for_returns(return_ids)
     assert not RagRun.objects.exists() and not AnswerStatus.objects.exists()

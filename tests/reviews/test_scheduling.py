@@ -8,6 +8,7 @@ import time
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
+from django.test import TestCase
 from django.utils import timezone
 
 import returns.services as return_services
@@ -15,7 +16,16 @@ from assurance.celery import app
 from returns.models import Evidence, Return, ReturnStatus, Submission
 from returns.services import AnswerInput, open_return, return_for_revision, save_answers
 from reviews import report_services, services, tasks
-from reviews.models import AssuranceReport, OverdueFlag, RagRun, ReportKind, ReportState
+from reviews.models import (
+    AssuranceReport,
+    OverdueFlag,
+    RagRun,
+    RecomputeChunk,
+    RecomputeJob,
+    RecomputeState,
+    ReportKind,
+    ReportState,
+)
 from reviews.services import compute_return_rag, schedule_rag
 from standards.models import Threshold
 from standards.services import create_next_version
@@ -118,7 +128,10 @@ def test_sending_stores_no_result_except_for_the_heartbeat_whose_answer_is_read(
     from assurance.tasks import heartbeat
 
     assert app.conf.task_ignore_result is True
-    sent_by_the_app = [tasks.compute_rag, tasks.render_report, tasks.recompute_missing, tasks.requeue_stuck_reports]
+    sent_by_the_app = [
+        tasks.compute_rag, tasks.recompute_chunk, tasks.render_report, tasks.recompute_missing,
+        tasks.requeue_stuck_reports,
+    ]  # fmt: skip
     assert all(task.ignore_result for task in sent_by_the_app)
     assert tasks.mark_overdue.ignore_result
     assert heartbeat.ignore_result is False
@@ -145,11 +158,27 @@ def test_a_redis_that_never_answers_holds_sending_for_about_a_second(world, subm
     assert took < PROMPTLY, f"sending took {took:.1f} s to a Redis that does not answer"
 
 
+def sweep(run=tasks.recompute_missing):
+    """Run the sweep as Celery beat does, outside any transaction: what it queues once committed is sent at once
+    (the test's own transaction would otherwise hold it back)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return run()
+
+
 @pytest.fixture
 def queued(monkeypatch):
-    """The ids of returns whose computation was queued, instead of sending them."""
+    """The ids of returns put in the chunks of recompute jobs, in order, instead of sending the chunks' tasks (each
+    chunk recorded as sent, as sending does)."""
     ids = []
-    monkeypatch.setattr(services, "schedule_rag", lambda return_id, expires=None: ids.append(return_id) or True)
+
+    def record(chunk_ids):
+        chunks = RecomputeChunk.objects.filter(pk__in=chunk_ids).order_by("pk")
+        for return_ids in chunks.values_list("return_ids", flat=True):
+            ids.extend(return_ids)
+        chunks.update(sent_at=timezone.now())
+        return len(chunk_ids)
+
+    monkeypatch.setattr(services, "send_chunks", record)
     return ids
 
 
@@ -204,28 +233,38 @@ def test_recompute_missing_queues_returns_with_no_status_or_an_old_one(world, ca
     compute_return_rag(submitted)
     open_return(world.riverside, make_period(2025, 3), by=world.riverside_contributor)  # a draft: nothing to judge
 
-    assert tasks.recompute_missing() == 1
+    assert sweep() == 1
     assert queued == [never_computed.pk]
 
     compute_return_rag(never_computed)
     queued.clear()
-    assert tasks.recompute_missing() == 0
+    assert sweep() == 0
 
     return_for_revision(submitted, by=world.newham_nurse, comments="Please check.")
     submit_through_services(world, catalogue, submitted)  # a second submission: the current run judged the first
-    assert tasks.recompute_missing() == 1
+    assert sweep() == 1
     assert queued == [submitted.pk]
 
 
 def test_recompute_missing_computes_them_once_the_worker_is_back(world, q1, submitted):
-    assert tasks.recompute_missing() == 1  # tasks run in-process here: queued is computed
+    assert sweep() == 1  # tasks run in-process here: queued is computed
     assert RagRun.objects.current().get().provider_return == submitted
-    assert tasks.recompute_missing() == 0
+    assert sweep() == 0
 
 
-def test_recompute_missing_stops_while_the_broker_is_down(world, submitted, broker_down):
-    assert tasks.recompute_missing() == 0
+def test_with_the_broker_down_the_sweeps_job_waits_and_the_next_sweep_sends_it(world, submitted, broker_down):
+    assert sweep() == 1  # the job is made; its chunk could not be sent
     assert list(services.returns_missing_rag()) == [submitted.pk]
+    job = RecomputeJob.objects.get()
+    assert job.chunks.get().sent_at is None
+
+    forget_broker_and_backend(app)
+    app.conf.update(task_always_eager=True)  # the broker is back (tasks run in-process here)
+    assert sweep() == 0  # no second job for a return already waiting in a chunk: it is sent
+    job.refresh_from_db()
+    assert (job.state, job.chunks_done, job.returns_done) == (RecomputeState.FINISHED, 1, 1)
+    assert RagRun.objects.current().get().provider_return == submitted
+    assert RecomputeJob.objects.count() == 1
 
 
 # Overdue.
@@ -273,11 +312,25 @@ def test_lost_jobs_are_swept_every_five_minutes(settings, task):
     assert schedule.hour == set(range(24))
 
 
-def test_what_a_sweep_sends_expires_by_the_next_sweep(world, submitted, monkeypatch):
-    sent = []
-    monkeypatch.setattr(tasks.compute_rag, "apply_async", lambda args, **options: sent.append((args, options)))
-    assert services.queue_missing_rag() == [submitted.pk]
-    assert sent == [((submitted.pk,), {"expires": 300})]
+def test_a_sweep_queues_no_return_already_waiting_in_a_chunk(world, q1, submitted, queued):
+    other = submit_directly(world.riverside, q1, by=world.riverside_lead)
+    first = sweep(services.queue_missing_rag)
+    assert sorted(queued) == sorted([submitted.pk, other.pk]) and first.returns_total == 2
+    queued.clear()
+    assert sweep(services.queue_missing_rag) is None  # the next sweep, while the first job's chunk waits
+    assert queued == [] and RecomputeJob.objects.count() == 1
+
+
+def test_a_chunk_whose_task_was_lost_is_sent_again_by_the_sweep(world, submitted, queued, settings):
+    sweep(services.queue_missing_rag)
+    chunk = RecomputeChunk.objects.get()
+    queued.clear()
+    within = timezone.now() + datetime.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT - 60)
+    assert list(services.lost_chunks(within)) == []  # it may still be waiting in the queue, or being done
+    later = timezone.now() + datetime.timedelta(seconds=settings.CELERY_VISIBILITY_TIMEOUT + 60)
+    assert list(services.lost_chunks(later)) == [chunk.pk]
+    assert services.send_lost_chunks(later) == 1
+    assert queued == [submitted.pk]
 
 
 # Reports whose job was lost.
@@ -387,7 +440,7 @@ def test_thresholds_changed_together_queue_each_return_once(
         for green in (99, 98, 97):
             threshold.green_from, threshold.amber_from = green, 90
             threshold.save()
-    assert len(callbacks) == 1
+    assert sum(callback.__name__ == "recompute" for callback in callbacks) == 1
     assert queued == [this_year.pk]
 
 
