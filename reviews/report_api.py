@@ -105,6 +105,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                 front_part=ready_part(ReportPartKind.FRONT),
                 annex_part=ready_part(ReportPartKind.ANNEX),
             )
+            .order_by("-requested_at", "-id")  # a grouped query does not take the model's ordering
         )
 
     def create(self, request, *args, **kwargs):
