@@ -68,6 +68,34 @@ def test_progress_is_counted_chunk_by_chunk_and_the_last_chunk_finishes_the_job(
     assert (job.state, job.chunks_done, job.returns_done) == (RecomputeState.FINISHED, 3, 5)
 
 
+def test_the_chunk_that_finishes_a_large_job_gathers_the_status_tables_statistics(
+    five_returns, small_chunks, monkeypatch
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER_RETURNS", 5)
+    job = services.start_recompute(five_returns, reason=RecomputeReason.COMMAND, description="By hand", send=False)
+    chunks = list(job.chunks.order_by("number").values_list("pk", flat=True))
+    analyzed = []
+    for pk in chunks:
+        with CaptureQueriesContext(connection) as captured:
+            services.recompute_chunk(pk)
+        analyzed.append(any(q["sql"].startswith("ANALYZE ") for q in captured.captured_queries))
+    assert analyzed == [False, False, True]  # only the last chunk, which finished the job
+
+    with CaptureQueriesContext(connection) as captured:
+        services.recompute_chunk(chunks[-1])  # delivered again: nothing to do, nothing gathered
+    assert not any(q["sql"].startswith("ANALYZE ") for q in captured.captured_queries)
+
+    monkeypatch.setattr(services, "ANALYZE_AFTER_RETURNS", 6)  # a job smaller than that is left to autovacuum
+    job = services.start_recompute(five_returns, reason=RecomputeReason.COMMAND, description="Again", send=False)
+    with CaptureQueriesContext(connection) as captured:
+        for pk in job.chunks.order_by("number").values_list("pk", flat=True):
+            services.recompute_chunk(pk)
+    assert not any(q["sql"].startswith("ANALYZE ") for q in captured.captured_queries)
+
+
 def test_a_chunk_delivered_twice_is_done_and_counted_once(five_returns, small_chunks):
     job = start(five_returns)
     runs = set(RagRun.objects.values_list("pk", flat=True))
