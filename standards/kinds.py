@@ -275,10 +275,26 @@ FIELD_PHRASES = {
 }
 
 
+#: A label longer than this is named in messages by its first words (GOV.UK: keep messages short).
+LONGEST_LABEL_IN_MESSAGE = 60
+_TRAILING_SMALL_WORDS = {"a", "an", "and", "by", "for", "in", "of", "or", "the", "to", "who", "with"}
+
+
+def label_in_message(label: str) -> str:
+    """A field's label as a message quotes it: whole when short, else its first words and an ellipsis."""
+    label = label.strip()
+    if len(label) <= LONGEST_LABEL_IN_MESSAGE:
+        return label
+    words = label[: LONGEST_LABEL_IN_MESSAGE - 10].rsplit(" ", 1)[0].split()
+    while len(words) > 3 and words[-1].lower() in _TRAILING_SMALL_WORDS:
+        words.pop()
+    return " ".join(words).rstrip(",;:") + "…"
+
+
 def _called(field: str, labels: Mapping[str, str]) -> str:
     if field in FIELD_PHRASES:
         return FIELD_PHRASES[field]
-    return f"“{labels[field]}”"
+    return f"“{label_in_message(labels[field])}”"
 
 
 def _whole_number(errors: AnswerErrors, values: dict, field: str, label: str, largest: int) -> int | None:
@@ -416,7 +432,7 @@ def clean_answer(
         need("evidence", "Describe the evidence that the standard is met.")
     elif kind == RequirementKind.NARRATIVE:
         text("text")
-        need("text", "Enter the narrative.")
+        need("text", "Enter your answer.")
     else:
         errors["kind"] = f"“{kind}” is not a kind of requirement."
     return cleaned, errors

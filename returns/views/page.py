@@ -17,7 +17,7 @@ from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from standards.kinds import RequirementKind, figure, figure_text
+from standards.kinds import RequirementKind, figure, figure_text, label_in_message
 from standards.models import Framework, Metric, SourceNote, Standard
 from standards.wording import threshold_for_provider_in_words
 
@@ -96,6 +96,11 @@ class Question:
     @property
     def prefix(self) -> str:
         return f"m{self.metric.pk}"
+
+    @property
+    def section(self) -> str:
+        """The id of the page's section (its framework) the question is in."""
+        return section_id(self.metric.framework_id)
 
     @property
     def words(self) -> list[tuple[str, str]]:
@@ -206,6 +211,11 @@ class FrameworkSection:
     sections: list[StandardSection]
 
     @property
+    def id(self) -> str:
+        """The section's id on the page: the address's fragment after its "Save this section"."""
+        return section_id(self.framework.pk)
+
+    @property
     def questions(self) -> list[Question]:
         return [question for section in self.sections for question in section.questions]
 
@@ -216,6 +226,9 @@ class Problem:
 
     text: str
     anchor: str = ""
+    #: The question the message is about, when the field's own label does not name it ("Number"), so that
+    #: several such messages in one summary can be told apart; it follows the message, never leads it.
+    question: str = ""
 
     @property
     def href(self) -> str:
@@ -223,6 +236,17 @@ class Problem:
         if not self.anchor:
             return ""
         return self.anchor if self.anchor.startswith("/") else f"#{self.anchor}"
+
+
+def section_id(framework_pk: int) -> str:
+    return f"framework-{framework_pk}"
+
+
+def question_named(metric: Metric, name: str) -> str:
+    """The question a message about the field ``name`` is about, unless the field's label names it already."""
+    if metric.kind == RequirementKind.PERCENTAGE and name in ("numerator", "denominator"):
+        return ""
+    return label_in_message(metric.title)
 
 
 def _standard_order(metric: Metric):
@@ -443,16 +467,17 @@ class ReturnPage:
             question.form.add_service_errors(fields)
 
     def collect_form_problems(self) -> None:
-        """Add every message shown beside an input to the error summary, linking to that input."""
+        """Add every message shown beside an input to the error summary, in the same words, linking to that input."""
         for question in self.questions:
             form = question.form
             if form is None:
                 continue
+            metric = question.metric
             for name, errors in (form._errors if form.is_bound and form._errors else {}).items():
                 for message in errors:
-                    self.problems.append(Problem(f"{question.metric.code}: {message}", form.anchor(name)))
+                    self.problems.append(Problem(message, form.anchor(name), question_named(metric, name)))
             for name, message in form.other_errors.items():
-                self.problems.append(Problem(f"{question.metric.code}: {message}", form.anchor(name)))
+                self.problems.append(Problem(message, form.anchor(name), question_named(metric, name)))
 
     def show_conflicts(self, conflicts: list[Conflict]) -> None:
         self.conflicts = conflicts

@@ -5,11 +5,18 @@ rendered, so an untouched answer never conflicts with one someone else saved. Ev
 typed: wrong values are listed in the error summary and shown beside their inputs; an edit conflict shows the
 other person's answer beside this person's and lets them save again knowingly. Evidence files chosen on the
 page are attached when it is saved, and each button of the page saves what was typed before doing its own job.
+
+The page is one form, so nothing typed anywhere on it is lost whichever button is pressed, with or without
+script. Each section's "Save this section" button names its section (``section=framework-12``): the page comes
+back at that section (the address's fragment) with a banner there saying what was saved, in that section and,
+if anything typed elsewhere was saved with it, where. A post may carry any subset of the return's inputs: a
+question none of whose inputs were sent is left as it is.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -28,6 +35,8 @@ from .page import Problem, ReturnPage
 
 #: The session key holding the submission just made, to confirm it once on the return's page.
 JUST_SUBMITTED = "returns:just-submitted"
+#: The session key holding what a section's save did, to show once in that section of the return's page.
+JUST_SAVED = "returns:just-saved"
 ACTION = re.compile(r"^(?P<verb>save|more-rows|remove-evidence)(?::(?P<pk>\d+))?$")
 
 
@@ -61,6 +70,7 @@ class ReturnDetailView(ReturnMixin, View):
 
         page = ReturnPage(provider_return, user)
         page.build_forms(data, rows)
+        section = self.posted_section(page)
         changed = [q for q in page.questions if q.form is not None and q.form.answer_has_changed()]
         if any(not question.form.is_valid() for question in changed):
             return self.refuse(page)
@@ -96,18 +106,23 @@ class ReturnDetailView(ReturnMixin, View):
             else:
                 done.append(f"{evidence.original_name} removed")
                 target = evidence.answer.metric_id
-        self.report(done, result.warnings)
+        if section:
+            self.request.session[JUST_SAVED] = self.section_report(page, section, result, attached)
+        else:
+            self.report(done, result.warnings)
         if refused.by_metric or refused.general:
             page = ReturnPage(provider_return, user)  # what was typed is saved: show it as saved
             page.build_forms(rows=rows)
             page.show_problems(refused)
             return self.refuse(page)
+        if section:
+            return HttpResponseRedirect(f"{reverse('returns:return_detail', args=[provider_return.pk])}#{section}")
         return HttpResponseRedirect(self.next_url(provider_return, verb, target, rows, result.warnings, page))
 
     # Steps -------------------------------------------------------------------------------------------------------
 
-    def attach_files(self, page: ReturnPage, refused: ReturnProblems) -> list[str]:
-        """Attach the files chosen for each question; refusals are added to ``refused`` by question."""
+    def attach_files(self, page: ReturnPage, refused: ReturnProblems) -> list[tuple[str, str]]:
+        """Attach the files chosen for each question (each as its section and name); refusals go to ``refused``."""
         attached = []
         for question in page.questions:
             for upload in self.request.FILES.getlist(f"{question.prefix}-file"):
@@ -118,8 +133,44 @@ class ReturnDetailView(ReturnMixin, View):
                         refused.by_metric.setdefault(code, {}).update(fields)
                     refused.general.extend(problems.general)
                 else:
-                    attached.append(upload.name)
+                    attached.append((question.section, upload.name))
         return attached
+
+    def posted_section(self, page: ReturnPage) -> str:
+        """The section whose "Save this section" was pressed, if it is one of the page's; else ""."""
+        section = self.request.POST.get("section", "")
+        return section if section in {question.section for question in page.questions} else ""
+
+    def section_report(self, page: ReturnPage, section: str, result, attached: list[tuple[str, str]]) -> dict:
+        """What a section's save did, for the banner in that section: its own answers first, then the others'."""
+        sections = {question.metric.pk: question.section for question in page.questions}
+        names = {question.section: question.metric.framework.name for question in page.questions}
+        answers, files = defaultdict(int), defaultdict(int)
+        for answer in result.saved:
+            answers[sections.get(answer.metric_id, section)] += 1
+        for where, _name in attached:
+            files[where] += 1
+
+        def what(where: str) -> str:
+            done = [plural(answers[where], "answer")] if answers[where] else []
+            if files[where]:
+                done.append(plural(files[where], "file") + " attached")
+            return get_text_list(done, "and")
+
+        here = what(section)
+        lines = [f"Saved in this section: {here}." if here else "Nothing had changed in this section."]
+        order = dict.fromkeys(sections.values())
+        elsewhere = [f"{what(where)} in {names[where]}" for where in order if where != section and what(where)]
+        if elsewhere:
+            lines.append(f"Also saved what you typed elsewhere: {get_text_list(elsewhere, 'and')}.")
+        warnings = result.warnings
+        warning = ""
+        if warnings:
+            warning = (
+                f"{plural(len(warnings), 'figure is', 'figures are')} far from your recent ones. Check "
+                f"{'it' if len(warnings) == 1 else 'each'}, and tick “Yes, this figure is right” if it is."
+            )
+        return {"section": section, "lines": lines, "warning": warning}
 
     def report(self, done: list[str], warnings: dict[str, str]) -> None:
         if done:
@@ -169,6 +220,7 @@ class ReturnDetailView(ReturnMixin, View):
     def show(self, page: ReturnPage):
         provider_return = page.provider_return
         just_submitted = None
+        just_saved = self.request.session.pop(JUST_SAVED, None) if self.request.method == "GET" else None
         latest = page.latest_submission
         if self.request.method == "GET" and latest and self.request.session.get(JUST_SUBMITTED) == latest.pk:
             del self.request.session[JUST_SUBMITTED]
@@ -183,6 +235,7 @@ class ReturnDetailView(ReturnMixin, View):
                 "provider_return": provider_return,
                 "period": page.period,
                 "just_submitted": just_submitted,
+                "just_saved": just_saved,
                 "reference": submission_reference(just_submitted) if just_submitted else "",
                 "breadcrumbs": [home_crumb(), returns_crumb(), (return_crumb(provider_return)[0], None)],
             },

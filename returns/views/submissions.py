@@ -20,7 +20,7 @@ from ..selectors import metrics_for
 from ..services import DECLARATION, ReturnProblems, completeness_problems, may, return_for_revision, submit_return
 from .common import ReturnMixin
 from .display import answer_in_words, person, submission_reference
-from .page import Problem
+from .page import Problem, question_named
 from .return_form import JUST_SUBMITTED
 
 
@@ -31,6 +31,12 @@ class Missing:
     metric: Metric
     message: str
     anchor: str
+    field: str = ""
+
+    @property
+    def question(self) -> str:
+        """The question, when the field's label does not name it (the message never starts with a code)."""
+        return question_named(self.metric, self.field)
 
 
 def missing_answers(provider_return: Return) -> list[Missing]:
@@ -42,7 +48,7 @@ def missing_answers(provider_return: Return) -> list[Missing]:
         metric = metrics.get(code)
         if metric is None:
             continue
-        missing.extend(Missing(metric, message, anchor_for(metric, name)) for name, message in fields.items())
+        missing.extend(Missing(metric, message, anchor_for(metric, name), name) for name, message in fields.items())
     order = {code: index for index, code in enumerate(metrics)}
     return sorted(missing, key=lambda item: order.get(item.metric.code, 0))
 
@@ -82,10 +88,9 @@ class SubmitView(ReturnMixin, View):
         missing = missing_answers(provider_return) if provider_return.is_editable_by_provider else []
         problems = [Problem(message) for message in (refused.general if refused else [])]
         if refused:
+            # Listed here once, in the error summary, and not again below it (see ``missing_in_summary``).
             form_url = provider_return.get_absolute_url()
-            problems += [
-                Problem(f"{item.metric.code}: {item.message}", f"{form_url}#{item.anchor}") for item in missing
-            ]
+            problems += [Problem(item.message, f"{form_url}#{item.anchor}", item.question) for item in missing]
         problems += [Problem(error, "id_confirmed") for error in form.errors.get("confirmed", [])]
         return render(
             self.request,
@@ -96,6 +101,7 @@ class SubmitView(ReturnMixin, View):
                 "declaration_form": form,
                 "problems": problems,
                 "missing": missing,
+                "missing_in_summary": bool(refused and missing),
                 "locked": period.is_locked(),
                 "declaration": DECLARATION.format(provider=provider_return.provider.name),
                 "answers": self.answers(provider_return),

@@ -571,7 +571,7 @@ def test_submitting_lists_every_missing_or_invalid_answer_in_the_services_words(
     assert post_answers(client, draft, answers).status_code == 200
     expected = refusal(submit_return, draft, by=world.riverside_lead, declaration_confirmed=False)
     assert expected == {
-        "errors": {"POLICY": {"evidence": "Attach the policy document."}, "LEADS": {"text": "Enter the narrative."}},
+        "errors": {"POLICY": {"evidence": "Attach the policy document."}, "LEADS": {"text": "Enter your answer."}},
         "general": ["Confirm the declaration to submit the return."],
     }
     refused = client.post(api(f"returns/{draft.pk}/submit/"), {}, content_type="application/json")

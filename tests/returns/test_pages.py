@@ -10,6 +10,7 @@ import html
 import io
 import re
 from html.parser import HTMLParser
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -24,7 +25,7 @@ from returns.models import Answer, Evidence, Return, ReturnStatus, Submission
 from returns.selectors import metrics_for
 from returns.services import AnswerInput, open_return, return_for_revision, save_answers, submit_return
 from tests import hostile_files
-from tests.factories import MetricFactory, StandardFactory, ThresholdFactory
+from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -207,7 +208,7 @@ def test_wrong_values_are_listed_at_the_top_and_beside_their_fields_and_what_was
         ("POLICY", "review_date", "Enter the review date as a real date, like 2026-03-31."),
     ]:
         metric = {"DBS": c.dbs, "ALLEGATIONS": c.allegations, "POLICY": c.policy}[code]
-        assert f'<a href="#id_m{metric.pk}-{field}">{code}: {message}</a>' in summary
+        assert f'<a href="#id_m{metric.pk}-{field}">{message}' in summary  # the label's words; no code leads
         beside = html.unescape(response.content.decode()).split(f'id="id_m{metric.pk}-{field}-error"', 1)[1]
         assert message in beside.split("</p>", 1)[0]
     shown = form_of(response)
@@ -244,7 +245,7 @@ def test_the_action_plan_grows_without_javascript_and_its_rows_are_kept(world, a
     assert f"{prefix}-actions-6-owner" in form and f"{prefix}-actions-7-owner" not in form
     response = save(client, draft, form, {"S11-01.actions-2-action": "Train panel members"})
     assert response.status_code == 200
-    assert f'href="#id_{prefix}-actions-2-owner">S11-01: Action 2: say who owns the action.' in summary_of(response)
+    assert f'href="#id_{prefix}-actions-2-owner">Action 2: say who owns the action.' in summary_of(response)
     assert form_of(response)[f"{prefix}-actions-2-action"] == "Train panel members"
 
 
@@ -281,6 +282,93 @@ def test_someone_elses_save_since_the_page_was_opened_is_shown_and_what_was_type
     assert Answer.objects.get(metric=c.allegations).values == {"count": 5}
     # The DBS answer the contributor never touched kept the lead's figures: untouched answers are not sent.
     assert Answer.objects.get(metric=c.dbs).values == {"numerator": 90, "denominator": 100}
+
+
+@pytest.fixture
+def adults(world, catalogue):
+    """A second framework on Riverside's contract, so that its return has two sections."""
+    framework = FrameworkFactory(code="test-adults", name="Adult standards", effective_from=datetime.date(2019, 4, 1))
+    standard = StandardFactory(framework=framework, number="1", title="Leadership")
+    count = MetricFactory(framework=framework, standard=standard, code="ADULT-REFERRALS", kind="count")
+    world.riverside_contract.frameworks.add(framework)
+    return SimpleNamespace(framework=framework, count=count)
+
+
+def section_of(response, framework) -> str:
+    """The markup of one framework's section of the return's page."""
+    page = html.unescape(response.content.decode())
+    return page.split(f'<section class="return-framework" id="framework-{framework.pk}"', 1)[1].split("</section>")[0]
+
+
+def test_saving_a_section_comes_back_to_it_with_a_banner_saying_what_was_saved(
+    world, as_person, catalogue, adults, draft
+):
+    client = as_person("riverside_contributor")
+    response = client.get(page_url(draft))
+    assert "Save draft" not in main_text(response)
+    for framework in (catalogue.framework, adults.framework):  # one save a section, naming its section
+        assert f'name="section" value="framework-{framework.pk}"' in section_of(response, framework)
+        assert f"Save this section: {framework.name}" in text_of(response)
+    form = form_of(response)
+    typed = {"DBS.numerator": "95", "DBS.denominator": "100", "ADULT-REFERRALS.count": "4"}
+    data = {**form, **{name_of(draft, key): value for key, value in typed.items()}}
+    response = client.post(page_url(draft), {**data, "section": f"framework-{adults.framework.pk}"})
+    assert response.status_code == 302
+    assert response["Location"] == f"{page_url(draft)}#framework-{adults.framework.pk}"
+    # Nothing typed is lost: what was typed in the other section was saved with it, and the banner says so.
+    assert {a.metric.code: a.values for a in Answer.objects.select_related("metric")} == {
+        "DBS": {"numerator": 95, "denominator": 100},
+        "ADULT-REFERRALS": {"count": 4},
+    }
+    response = client.get(response["Location"])
+    section = section_of(response, adults.framework)
+    assert f'role="status" aria-labelledby="framework-{adults.framework.pk}-saved-title"' in section
+    banner = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.split("data-saved-banner>", 1)[1]))
+    assert "Saved Saved in this section: 1 answer." in banner
+    assert f"Also saved what you typed elsewhere: 1 answer in {catalogue.framework.name}." in banner
+    assert "data-saved-banner" not in section_of(response, catalogue.framework)
+    assert "Saved: " not in main_text(response)  # said once, in the section, not again at the top
+    assert "data-saved-banner" not in client.get(page_url(draft)).content.decode()  # and only once
+
+    response = client.post(page_url(draft), {**form_of(response), "section": f"framework-{catalogue.framework.pk}"})
+    assert response["Location"].endswith(f"#framework-{catalogue.framework.pk}")
+    banner = section_of(client.get(response["Location"]), catalogue.framework)
+    assert "Nothing had changed in this section." in banner
+
+
+def test_a_post_of_one_sections_inputs_saves_them_and_leaves_every_other_answer_untouched(
+    world, as_person, catalogue, adults, draft
+):
+    dbs = AnswerInput({"numerator": "9", "denominator": "10"})
+    save_answers(draft, by=world.riverside_lead, answers={catalogue.dbs.pk: dbs})
+    client = as_person("riverside_contributor")
+    form = form_of(client.get(page_url(draft)))
+    prefix = f"m{adults.count.pk}-"
+    own = {name: value for name, value in form.items() if name.startswith((prefix, f"initial-{prefix}"))}
+    own[f"{prefix}count"] = "4"
+    response = client.post(page_url(draft), {**own, "section": f"framework-{adults.framework.pk}"})
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"#framework-{adults.framework.pk}")
+    assert Answer.objects.get(metric=adults.count).values == {"count": 4}
+    assert Answer.objects.get(metric=catalogue.dbs).values == {"numerator": 9, "denominator": 10}
+    assert Answer.objects.count() == 2
+
+
+def test_a_section_save_over_someone_elses_save_shows_the_conflict_then_saves_knowingly(
+    world, as_person, catalogue, adults, draft
+):
+    client = as_person("riverside_contributor")
+    form = form_of(client.get(page_url(draft)))
+    theirs = AnswerInput({"count": "3"}, base_revision=0)
+    save_answers(draft, by=world.riverside_lead, answers={adults.count.pk: theirs})
+    section = {"section": f"framework-{adults.framework.pk}"}
+    response = client.post(page_url(draft), {**form, name_of(draft, "ADULT-REFERRALS.count"): "5", **section})
+    assert response.status_code == 200
+    assert f"{world.riverside_lead.get_full_name()} saved: 3" in main_text(response)
+    assert Answer.objects.get(metric=adults.count).values == {"count": 3}  # nothing was overwritten
+    response = client.post(page_url(draft), {**form_of(response), **section})
+    assert response.status_code == 302 and response["Location"].endswith(section["section"])
+    assert Answer.objects.get(metric=adults.count).values == {"count": 5}
 
 
 def test_an_unusual_figure_is_warned_about_then_confirmed_and_the_note_kept(world, as_person, catalogue, q1, draft):
@@ -347,8 +435,11 @@ def test_the_lead_checks_what_is_missing_confirms_the_declaration_and_submits(wo
     page = main_text(response)
     assert "2 things to finish before you can submit" in page
     content = html.unescape(response.content.decode())
-    assert f'href="{page_url(draft)}#id_m{c.policy.pk}-file">POLICY: Attach the policy document.' in content
-    assert f'href="{page_url(draft)}#id_m{c.narrative.pk}-text">LEADS: Enter the narrative.' in content
+    policy, narrative = (f"({title})" for title in (c.policy.title, c.narrative.title))
+    assert f'href="{page_url(draft)}#id_m{c.policy.pk}-file">Attach the policy document.' in content
+    assert f'href="{page_url(draft)}#id_m{c.narrative.pk}-text">Enter your answer.' in content
+    assert policy in page and narrative in page  # the question follows the message; no code leads it
+    assert "LEADS:" not in page and "POLICY:" not in page
     assert "I confirm that this return is complete and accurate" in page
     assert "held by Riverside University Hospitals NHS Trust" in page
 
@@ -357,7 +448,10 @@ def test_the_lead_checks_what_is_missing_confirms_the_declaration_and_submits(wo
     assert '<a href="#id_confirmed">Confirm the declaration to submit the return.</a>' in summary_of(response)
     response = client.post(submit_url(draft), {"confirmed": "on"})
     assert response.status_code == 200
-    assert "LEADS: Enter the narrative." in summary_of(response)
+    summary = summary_of(response)
+    assert f'href="{page_url(draft)}#id_m{c.narrative.pk}-text">Enter your answer.' in summary
+    assert main_text(response).count("Enter your answer.") == 1  # each problem is listed once, in the summary
+    assert main_text(response).count("Attach the policy document.") == 1
     assert Return.objects.get().status == ReturnStatus.DRAFT
 
     save_answers(draft, by=world.riverside_contributor, answers={c.narrative.pk: AnswerInput({"text": "Dr Patel."})})
@@ -488,7 +582,8 @@ def test_evidence_is_uploaded_listed_and_removed_and_a_renamed_executable_is_ref
     assert response.status_code == 200
     message = "policy.pdf must be a PDF, Word, Excel, PNG or JPEG file."
     prefix = f"m{catalogue.policy.pk}"
-    assert f'<a href="#id_{prefix}-file">POLICY: {message}</a>' in summary_of(response)
+    question = f'<span class="error-summary__question">({catalogue.policy.title})</span>'
+    assert f'<a href="#id_{prefix}-file">{message} {question}</a>' in summary_of(response)
     assert message in html.unescape(response.content.decode()).split(f'id="id_{prefix}-file-error"', 1)[1][:200]
     assert not Evidence.objects.exists()
     assert Answer.objects.get(metric=catalogue.policy).values["in_place"] is True  # the answers were saved

@@ -182,7 +182,7 @@ def test_submitting_lists_every_missing_or_invalid_answer(world, catalogue, draf
     assert problems.by_metric == {
         "POLICY": {"evidence": "Attach the policy document."},
         "S11-01": {"actions": "Add at least one action, with its owner and due date, to meet the standard."},
-        "LEADS": {"text": "Enter the narrative."},
+        "LEADS": {"text": "Enter your answer."},
     }
     assert Return.objects.get().status == ReturnStatus.DRAFT
 

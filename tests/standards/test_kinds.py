@@ -13,6 +13,7 @@ from standards.kinds import (
     clean_answer,
     clean_typed_text,
     definition_errors,
+    label_in_message,
     percentage,
 )
 
@@ -99,7 +100,7 @@ def test_percentage_of_nobody_eligible_is_not_a_number():
         ("audit", {"sampled": "20", "compliant": "21"}, "compliant", "cannot be more than the number sampled"),
         ("self_assessment", {"grade": "mostly", "evidence": "x"}, "grade", "Choose compliant"),
         ("self_assessment", {"grade": "compliant", "evidence": " "}, "evidence", "Describe the evidence"),
-        ("narrative", {"text": ""}, "text", "Enter the narrative"),
+        ("narrative", {"text": ""}, "text", "Enter your answer"),
     ],
 )
 def test_a_wrong_answer_gets_a_plain_english_message(kind, values, field, message):
@@ -243,3 +244,23 @@ def test_one_rule_for_typed_text_anywhere_words_the_field_as_asked():
 def test_a_choice_sent_as_a_list_object_or_number_is_refused(kind, field, raw):
     _, errors = clean_answer(kind, {field: raw}, complete=False)
     assert errors[field].startswith("Choose")
+
+
+@pytest.mark.parametrize(
+    "label,in_message",
+    [
+        ("Checked", "Checked"),
+        (
+            "Relevant staff up to date with the level of safeguarding children training they need",
+            "Relevant staff up to date with the level…",
+        ),
+        (
+            "Staff eligible for level 3 who have received safeguarding children training",
+            "Staff eligible for level 3 who have received…",
+        ),
+    ],
+)
+def test_a_message_names_a_field_by_its_label_or_a_long_labels_first_words(label, in_message):
+    assert label_in_message(label) == in_message
+    _, errors = clean_answer("percentage", {"numerator": "x"}, complete=False, labels=answer_labels(label, "Staff"))
+    assert errors["numerator"] == f"Enter “{in_message}” as a whole number, like 12."
