@@ -168,9 +168,14 @@ class ReturnDetailView(ReturnMixin, View):
         if warnings:
             warning = (
                 f"{plural(len(warnings), 'figure is', 'figures are')} far from your recent ones. Check "
-                f"{'it' if len(warnings) == 1 else 'each'}, and tick “Yes, this figure is right” if it is."
+                f"{'it' if len(warnings) == 1 else 'each'}, and tick “Yes, this figure is right” if it is:"
             )
-        return {"section": section, "lines": lines, "warning": warning}
+        to_check = [
+            {"anchor": question.prefix, "title": question.metric.title}
+            for question in page.questions
+            if question.metric.code in warnings
+        ]
+        return {"section": section, "lines": lines, "warning": warning, "to_check": to_check}
 
     def report(self, done: list[str], warnings: dict[str, str]) -> None:
         if done:

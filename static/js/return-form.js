@@ -19,9 +19,13 @@
     (section || banner).scrollIntoView({ block: "start" });
   }
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", focusBanner);
-  } else {
+  // After the page has loaded: the browser's own move to the address's fragment happens by then, and would
+  // otherwise take focus back to the page.
+  if (document.readyState === "complete") {
     focusBanner();
+  } else {
+    window.addEventListener("load", function () {
+      window.setTimeout(focusBanner, 0);
+    });
   }
 })();

@@ -45,8 +45,8 @@ def test_a_contributor_drafts_and_the_lead_completes_and_submits_the_return(
     field(page, c.dbs, "numerator").fill("97")
     field(page, c.dbs, "denominator").fill("100")
     field(page, c.allegations, "count").fill("2")
-    page.get_by_role("button", name="Save draft").first.click()
-    assert "Saved: 2 answers" in page.locator("main").inner_text()
+    page.get_by_role("button", name="Save this section").first.click()
+    assert "Saved in this section: 2 answers." in page.locator("[data-saved-banner]").inner_text()
     assert page.get_by_role("link", name="Check your answers and submit").count() == 0  # only the lead submits
     screenshot("1-contributor-saved-part")
     sign_out(page)
@@ -65,7 +65,7 @@ def test_a_contributor_drafts_and_the_lead_completes_and_submits_the_return(
     page.locator(f"#m{c.self_assessment.pk}").get_by_label("Compliant", exact=True).check()
     field(page, c.self_assessment, "evidence").fill("Board minutes of March 2025 record the accountability structure.")
     field(page, c.narrative, "text").fill("Dr A Patel is the named safeguarding lead.")
-    page.get_by_role("button", name="Save draft").first.click()
+    page.get_by_role("button", name="Save this section").first.click()
     assert "safer-recruitment-policy.pdf" in page.locator("main").inner_text()
     screenshot("2-lead-completed")
 
@@ -90,7 +90,7 @@ def test_a_wrong_figure_brings_up_the_error_summary_and_keeps_what_was_typed(
     field(page, c.dbs, "numerator").fill("120")
     field(page, c.dbs, "denominator").fill("100")
     field(page, c.allegations, "count").fill("two")
-    page.get_by_role("button", name="Save draft").first.click()
+    page.get_by_role("button", name="Save this section").first.click()
 
     summary = page.locator(".error-summary")
     assert "There is a problem" in summary.inner_text()
@@ -116,7 +116,7 @@ def test_a_long_answer_counts_its_characters_left_and_too_many(page, world, cata
     field(page, c.narrative, "text").fill("x" * 10_005)
     expect(counter).to_contain_text("many")
     assert counter.inner_text() == "You have 5 characters too many"
-    page.get_by_role("button", name="Save draft").first.click()
+    page.get_by_role("button", name="Save this section").first.click()
     summary = page.locator(".error-summary")
     assert "Keep your answer to 10,000 characters or fewer (it has 10,005)." in summary.inner_text()
     assert len(field(page, c.narrative, "text").input_value()) == 10_005  # what was typed is kept

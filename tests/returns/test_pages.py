@@ -308,7 +308,7 @@ def test_saving_a_section_comes_back_to_it_with_a_banner_saying_what_was_saved(
     assert "Save draft" not in main_text(response)
     for framework in (catalogue.framework, adults.framework):  # one save a section, naming its section
         assert f'name="section" value="framework-{framework.pk}"' in section_of(response, framework)
-        assert f"Save this section: {framework.name}" in text_of(response)
+        assert f"Save this section ({framework.name})" in text_of(response)
     form = form_of(response)
     typed = {"DBS.numerator": "95", "DBS.denominator": "100", "ADULT-REFERRALS.count": "4"}
     data = {**form, **{name_of(draft, key): value for key, value in typed.items()}}
@@ -324,7 +324,7 @@ def test_saving_a_section_comes_back_to_it_with_a_banner_saying_what_was_saved(
     section = section_of(response, adults.framework)
     assert f'role="status" aria-labelledby="framework-{adults.framework.pk}-saved-title"' in section
     banner = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section.split("data-saved-banner>", 1)[1]))
-    assert "Saved Saved in this section: 1 answer." in banner
+    assert "Success Saved in this section: 1 answer." in banner
     assert f"Also saved what you typed elsewhere: 1 answer in {catalogue.framework.name}." in banner
     assert "data-saved-banner" not in section_of(response, catalogue.framework)
     assert "Saved: " not in main_text(response)  # said once, in the section, not again at the top
@@ -389,6 +389,14 @@ def test_an_unusual_figure_is_warned_about_then_confirmed_and_the_note_kept(worl
     response = client.get(response["Location"])
     page = main_text(response)
     assert "1 figure is far from your recent ones." in page
+    # Saved with its section's button, the page comes back to the section, whose banner links to the figure.
+    changed = {**form_of(response), name_of(draft, "DBS.numerator"): "41"}
+    response = client.post(page_url(draft), {**changed, "section": f"framework-{c.framework.pk}"})
+    assert response["Location"].endswith(f"#framework-{c.framework.pk}")
+    banner = section_of(client.get(response["Location"]), c.framework).split("data-saved-banner>", 1)[1]
+    assert "Important" in banner and "1 figure is far from your recent ones." in banner
+    assert f'<a href="#m{c.dbs.pk}">{c.dbs.title}</a>' in banner.split("</div>\n</div>")[0]
+    response = client.get(page_url(draft))
     assert "This comes to 40.0%, far from your recent figures (100.0% in Q1 2025/26)." in page
     prefix = f"m{c.dbs.pk}"
     form = form_of(response)
@@ -401,7 +409,7 @@ def test_an_unusual_figure_is_warned_about_then_confirmed_and_the_note_kept(worl
     assert response.status_code == 302
     answer = Answer.objects.get(provider_return=draft, metric=c.dbs)
     assert answer.unusual_value_confirmed and answer.unusual_value_note == "New starters are waiting for their checks."
-    assert answer.values == {"numerator": 40, "denominator": 100}
+    assert answer.values == {"numerator": 41, "denominator": 100}
     page = main_text(client.get(page_url(draft)))
     assert "Figure confirmed Confirmed as right although far from recent figures: “New starters are waiting" in page
     assert "far from your recent ones" not in page
