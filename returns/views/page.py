@@ -73,9 +73,7 @@ class Question:
 
     metric: Metric
     answer: Answer | None
-    threshold: str
     in_force: object = None  # the Threshold that judges this metric for the provider, if any
-    warning: str = ""
     form: AnswerForm | None = None
     conflict: Conflict | None = None
     #: The page's change history by metric, read when first shown (a save that redirects never reads it).
@@ -83,6 +81,23 @@ class Question:
     provider_type: str = ""  # the provider type's name, as the guidance words the threshold
     #: The page's notes on the source by metric, read when the guidance is first shown.
     notes_of: Callable[[int], list[SourceNote]] | None = field(default=None, repr=False)
+    provider_type_code: str | None = None  # the provider's type, whose threshold is worded
+    #: The provider's figures of recent periods by metric code, read when a warning is first asked for.
+    recent_of: Callable[[str], list] | None = field(default=None, repr=False)
+
+    # Worded only when shown: a save that redirects shows neither (issue 14).
+
+    @cached_property
+    def threshold(self) -> str:
+        return threshold_for_provider_in_words(self.metric, self.provider_type_code)
+
+    @cached_property
+    def warning(self) -> str:
+        """Why the saved figure asks to be confirmed, while it is unconfirmed and far from recent ones."""
+        answer = self.answer
+        if answer is None or answer.unusual_value_confirmed or self.recent_of is None:
+            return ""
+        return unusual_value_warning(self.metric.kind, answer.values, self.recent_of(self.metric.code))
 
     @property
     def guidance(self) -> str:
@@ -257,7 +272,8 @@ def _standard_order(metric: Metric):
 class ReturnPage:
     """A return with its questions, answers, submissions, revision requests and what the person may do to it."""
 
-    def __init__(self, provider_return: Return, user, today: datetime.date | None = None):
+    def __init__(self, provider_return: Return, user, today: datetime.date | None = None, may_edit: bool | None = None):
+        """``may_edit``: whether ``user`` may edit the return, when the caller has asked already."""
         self.provider_return, self.user = provider_return, user
         self.today = today or timezone.localdate()
         provider, period = provider_return.provider, provider_return.period
@@ -269,29 +285,24 @@ class ReturnPage:
             .prefetch_related("actions", Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")))
         )
         self.answers = {answer.metric_id: answer for answer in answers}
-        self.may_edit = may(user, provider_return, "edit_return")
+        self.may_edit = may(user, provider_return, "edit_return") if may_edit is None else may_edit
         self.locked = period.is_locked(self.today)
         self.editable = self.may_edit and provider_return.is_editable_by_provider and not self.locked
 
-        recent = recent_values(provider, period, [metric.code for metric in self.metrics])
         provider_type = provider.provider_type_id
         provider_type_name = provider.provider_type.name if provider_type else ""
         self.questions: list[Question] = []
         for metric in self.metrics:
-            answer = self.answers.get(metric.pk)
-            warning = ""
-            if answer is not None and not answer.unusual_value_confirmed:
-                warning = unusual_value_warning(metric.kind, answer.values, recent.get(metric.code, []))
             self.questions.append(
                 Question(
                     metric=metric,
-                    answer=answer,
-                    threshold=threshold_for_provider_in_words(metric, provider_type),
+                    answer=self.answers.get(metric.pk),
                     in_force=metric.threshold_for(provider_type),
-                    warning=warning,
                     changes_of=self.changes_of,
                     provider_type=provider_type_name,
                     notes_of=self.notes_of,
+                    provider_type_code=provider_type,
+                    recent_of=self.recent_of,
                 )
             )
         self.by_metric = {question.metric.pk: question for question in self.questions}
@@ -323,6 +334,15 @@ class ReturnPage:
     @cached_property
     def may_review(self) -> bool:
         return may(self.user, self.provider_return, "review")
+
+    def recent_of(self, code: str) -> list:
+        """The provider's figures for a metric in recent periods (all the page's read at the first call, one query)."""
+        return self._recent.get(code, [])
+
+    @cached_property
+    def _recent(self) -> dict[str, list]:
+        provider_return = self.provider_return
+        return recent_values(provider_return.provider, self.period, [metric.code for metric in self.metrics])
 
     def notes_of(self, metric_pk: int) -> list[SourceNote]:
         """The catalogue's notes on the source of one metric (all the page's read at the first call, one query)."""

@@ -68,7 +68,7 @@ class ReturnDetailView(ReturnMixin, View):
             posted = data.get(f"m{target}-rows", "")
             rows[target] = min((int(posted) if posted.isdigit() else 0) + BLANK_ACTION_ROWS, MOST_ACTION_ROWS)
 
-        page = ReturnPage(provider_return, user)
+        page = ReturnPage(provider_return, user, may_edit=True)
         page.build_forms(data, rows)
         section = self.posted_section(page)
         changed = [q for q in page.questions if q.form is not None and q.form.answer_has_changed()]
@@ -85,7 +85,7 @@ class ReturnDetailView(ReturnMixin, View):
             page.show_problems(problems)
             return self.refuse(page)
         except EditConflict as conflict:
-            page = ReturnPage(provider_return, user)  # the answers as they are now saved
+            page = ReturnPage(provider_return, user, may_edit=True)  # the answers as they are now saved
             for found in conflict.conflicts:
                 rebase(data, found.metric, page.answers.get(found.metric.pk))
             page.build_forms(data, rows)
@@ -111,7 +111,7 @@ class ReturnDetailView(ReturnMixin, View):
         else:
             self.report(done, result.warnings)
         if refused.by_metric or refused.general:
-            page = ReturnPage(provider_return, user)  # what was typed is saved: show it as saved
+            page = ReturnPage(provider_return, user, may_edit=True)  # what was typed is saved: show it as saved
             page.build_forms(rows=rows)
             page.show_problems(refused)
             return self.refuse(page)
