@@ -241,8 +241,11 @@ def main() -> None:
         if draft is None:
             lead, draft = build_return()
         else:
+            from returns.models import Answer
+
             Return.objects.filter(pk=draft.pk).update(status="draft")
             draft.answers.all().delete()
+            Answer.history.filter(provider_return_id=draft.pk).delete()  # as new: a page shows no history
             lead = draft.provider.memberships.get().user
         from returns.selectors import metrics_for
 
