@@ -181,7 +181,8 @@ def test_the_return_page_gives_the_services_message_and_keeps_the_answers(as_per
         client, draft, form, {"POLICY.in_place": "yes"}, **{"POLICY.file": SimpleUploadedFile(name, content)}
     )
     assert response.status_code == 200
-    assert f"POLICY: {message}</a>" in summary_of(response)
+    question = f'<span class="error-summary__question">({catalogue.policy.title})</span>'
+    assert f'-file">{message} {question}</a>' in summary_of(response)  # the service's words, no code leading
     assert not Evidence.objects.exists()
     assert Answer.objects.get(metric=catalogue.policy).values["in_place"] is True
 
