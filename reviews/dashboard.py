@@ -65,6 +65,9 @@ SORT_BY_STATUS, SORT_BY_NAME, SORT_BY_FRAMEWORK = "status", "name", "framework-"
 #: Kinds of exception: a red answer, or a return not in by its deadline.
 RED_ANSWER, OVERDUE_RETURN = "red", "overdue"
 EXCEPTION_KINDS = {RED_ANSWER: "Red answers", OVERDUE_RETURN: "Overdue returns"}
+#: What the dashboard page and its API say of an exceptions filter that names no kind or framework there is.
+NO_SUCH_EXCEPTION_KIND = "Choose red answers or overdue returns."
+NO_SUCH_FRAMEWORK = "There is no such framework."
 
 
 @dataclass(frozen=True)

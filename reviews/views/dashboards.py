@@ -82,7 +82,7 @@ class AssuranceFilterForm(forms.Form):
     framework = forms.ChoiceField(
         label="Framework",
         required=False,
-        error_messages={"invalid_choice": "There is no such framework."},
+        error_messages={"invalid_choice": board.NO_SUCH_FRAMEWORK},
     )
 
     def __init__(self, data, *, user, periods: list[ReportingPeriod]):
@@ -387,8 +387,12 @@ def exceptions_on_page(exceptions, completeness_url: str) -> list[dict]:
 class ExceptionFilterForm(forms.Form):
     """Which exceptions to list: a kind (red answers or overdue returns) and the framework of the red answers."""
 
-    exceptions = forms.ChoiceField(label="Show", required=False)
-    exceptions_framework = forms.ChoiceField(label="Red answers in", required=False)
+    exceptions = forms.ChoiceField(
+        label="Show", required=False, error_messages={"invalid_choice": board.NO_SUCH_EXCEPTION_KIND}
+    )
+    exceptions_framework = forms.ChoiceField(
+        label="Red answers in", required=False, error_messages={"invalid_choice": board.NO_SUCH_FRAMEWORK}
+    )
 
     def __init__(self, data, frameworks: list[tuple[str, str]]):
         super().__init__(data)
@@ -396,7 +400,8 @@ class ExceptionFilterForm(forms.Form):
         self.fields["exceptions_framework"].choices = [("", "Every framework"), *frameworks]
 
     def asked(self) -> tuple[str | None, str | None]:
-        """The kind and framework asked; an unknown one is taken as none (the form shows every exception)."""
+        """The kind and framework asked; when either is unknown, neither (every exception is listed, and the page
+        says what was wrong beside the field and in its error summary)."""
         if not self.is_valid():
             return None, None
         return self.cleaned_data["exceptions"] or None, self.cleaned_data["exceptions_framework"] or None

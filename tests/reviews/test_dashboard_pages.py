@@ -128,8 +128,23 @@ def test_the_exceptions_filter_by_kind_and_framework_and_keep_the_providers_page
     assert '<input type="hidden" name="sort" value="name">' in html  # the exception form keeps the sort
     response = client.get(DASHBOARD, {"exceptions_framework": "test-returns", "exceptions": "red"})
     assert [item["exception"].metric_code for item in response.context["exceptions"]] == ["DBS"]
-    unknown = client.get(DASHBOARD, {"exceptions": "purple"})
+
+
+@pytest.mark.parametrize(
+    "asked,field,problem",
+    [
+        ({"exceptions": "purple"}, "exceptions", "Choose red answers or overdue returns."),
+        ({"exceptions_framework": "no-such-framework"}, "exceptions_framework", "There is no such framework."),
+    ],
+)
+def test_an_unknown_exceptions_filter_is_refused_in_plain_english(as_person, world, quarter, asked, field, problem):
+    """The same words as the API's; the exceptions are all listed meanwhile, and the providers stay on the page."""
+    unknown = as_person("administrator").get(DASHBOARD, asked)
     assert unknown.status_code == 200 and len(unknown.context["exceptions"]) == 2  # every exception
+    html = unknown.content.decode()
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#id_{field}">{problem}</a>' in summary
+    assert f'id="id_{field}-error"' in html and len(unknown.context["rows"]) == 3
 
 
 @pytest.mark.parametrize(
