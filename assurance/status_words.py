@@ -58,6 +58,7 @@ STATES = {
     "returned": StatusWord("Returned for revision", "Sent back to the provider to revise and submit again", "bordered"),
     "overdue": StatusWord("Overdue", "Not in (or not done) by its deadline", "dark"),
     "accepted": StatusWord("Accepted", "Reviewed and accepted by the commissioner", "solid"),
+    "in_progress": StatusWord("In progress", "A quarter not over, or its return not yet due: no figure yet", "light"),
     # An action in an action plan
     "not_due_yet": StatusWord("Not due yet", "An action whose date is more than 30 days away", "outline"),
     "due_soon": StatusWord("Due soon", "An action due within 30 days", "light"),

@@ -31,7 +31,7 @@ from standards.models import Framework, Metric, ProviderType
 
 from .. import dashboard as board
 from .. import selectors, services
-from ..charts import legend, trend_chart
+from ..charts import legend_items, trend_chart
 from ..models import Reminder
 from ..rag import Colour
 
@@ -727,7 +727,8 @@ def first_to_show(choices: list[MetricChoice]) -> MetricChoice:
 
 @login_required
 def trend(request, provider):
-    """A provider's figures for one metric over the last eight quarters: a chart and the same figures in a table."""
+    """A provider's figures for one metric over its last quarters (up to eight): a chart and the same figures in a
+    table."""
     provider = selectors.assurance_provider(request.user, provider)
     if provider is None:
         raise Http404("No such provider.")
@@ -753,8 +754,11 @@ def trend(request, provider):
         "choices_by_framework": frameworks,
         "error": error,
         "trend": result,
-        "chart": trend_chart(result, width=640, height=240) if has_figures else "",
-        "legend": legend() if has_figures else "",
+        # Two drawings of one chart: the wide one for a laptop, the narrow one (its text as large) for a phone.
+        "chart": trend_chart(result, width=640, height=270, font_size=13) if has_figures else "",
+        "narrow_chart": trend_chart(result, width=340, height=250, font_size=12, narrow=True) if has_figures else "",
+        "legend": legend_items() if has_figures else [],
+        "most_quarters": selectors.TREND_QUARTERS,
         "breadcrumbs": [home_crumb(), dashboard_crumb(), (f"{provider.name}: trend", None)],
     }
     return render(request, "reviews/trend.html", context, status=400 if error and choices else 200)

@@ -6,10 +6,11 @@ from pathlib import Path
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from assurance.status_words import NEUTRAL_STYLES, RAG, RAG_STYLES, STATES, STATUS_WORDS, STYLES
 from returns.services import return_for_revision
-from tests.reviews.fixtures import submitted  # noqa: F401
+from tests.reviews.fixtures import make_period, submitted  # noqa: F401
 from tests.reviews.test_dashboard_pages import COMPLETENESS, DASHBOARD, quarter  # noqa: F401
 
 ROOT = Path(settings.BASE_DIR)
@@ -98,3 +99,15 @@ def test_a_submitted_return_whose_rag_is_amber_shows_a_neutral_submitted_tag_bes
     returns = tags_on(as_person("riverside_lead").get(reverse("returns:return_list")))
     assert returns["Submitted"] == {"solid"}
     assert_rag_styles_for_rag_words_only(returns)
+
+
+def test_the_trend_marks_the_quarter_in_progress_as_such_not_as_a_missing_return(as_person, world, quarter):
+    today = timezone.localdate()
+    financial_year = today.year if today.month >= 4 else today.year - 1
+    current = make_period(financial_year, (today.month - 4) % 12 // 3 + 1)
+    response = as_person("newham_nurse").get(reverse("reviews:trend", args=[world.riverside.pk]), {"metric": "DBS"})
+
+    (point,) = [p for p in response.context["trend"].points if p.period_id == current.pk]
+    assert point.in_progress and point.label == "In progress" and "No return submitted" not in point.explanation
+    assert tags_on(response)["In progress"] == {"light"}
+    assert "in progress</text>" in response.content.decode()
