@@ -146,6 +146,11 @@ def _no_figure(point) -> str:
     return "in progress" if getattr(point, "in_progress", False) else "no figure"
 
 
+def _no_figure_mark(point) -> str:
+    """On a narrow chart, no words fit a quarter's slot: the shading says "in progress", a dash "no figure"."""
+    return "" if getattr(point, "in_progress", False) else "–"
+
+
 def trend_chart(trend, *, width: int = 480, height: int = 200, font_size: int = 10, narrow: bool = False) -> SafeString:
     """An inline SVG line chart of a :class:`reviews.selectors.Trend`: figures, colours and thresholds by quarter.
 
@@ -173,6 +178,13 @@ def trend_chart(trend, *, width: int = 480, height: int = 200, font_size: int = 
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(_description(trend, percent))}</desc>",
     ]
+    # The quarter in progress, shaded: it has no figure yet, and is not a return missing.
+    for x, point in zip(xs, trend.points, strict=True):
+        if getattr(point, "in_progress", False):
+            parts.append(
+                f'<rect x="{_number(x - slot / 2)}" y="{top}" width="{_number(slot)}" height="{_number(plot_height)}" '
+                'fill="#f3f2f1"/>'
+            )
     step = _tick_step(bottom_value, top_value)
     value = bottom_value
     while value <= top_value:
@@ -227,7 +239,7 @@ def trend_chart(trend, *, width: int = 480, height: int = 200, font_size: int = 
         if point.figure is None:
             parts.append(
                 f'<text x="{_number(x)}" y="{top + plot_height - 4}" text-anchor="middle" fill="#505a5f">'
-                f"{'…' if narrow else _no_figure(point)}</text>"
+                f"{_no_figure_mark(point) if narrow else _no_figure(point)}</text>"
             )
             continue
         y = y_of(point.figure)
@@ -275,6 +287,8 @@ def legend_items() -> list[tuple[SafeString, str]]:
     line = '<line x1="1" y1="8" x2="19" y2="8" stroke="{}" stroke-width="2"{}/>'
     items.append((_key_svg(line.format(GREEN_LINE, "")), "Green from (threshold)"))
     items.append((_key_svg(line.format(AMBER_LINE, ' stroke-dasharray="5 3"')), "Amber from (threshold)"))
+    shade = '<rect x="1" y="1" width="18" height="14" fill="#f3f2f1" stroke="#b1b4b6" stroke-width="1"/>'
+    items.append((_key_svg(shade), "Shaded: the quarter in progress"))
     return items
 
 

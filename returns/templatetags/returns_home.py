@@ -47,7 +47,8 @@ def returns_on_home(context, entry, level=2):
         shown["days_left"] = (period.submission_deadline - timezone.localdate()).days
         shown["days_over"] = -shown["days_left"]
     else:
-        providers = [item.provider for item in entry.providers]
+        # A provider owes its commissioner a return only through an accepted contract (one proposed asks nothing).
+        providers = [item.provider for item in entry.providers if any(link.contract.is_accepted for link in item.links)]
         by_provider = {r.provider_id: r for r in returns.filter(provider__in=[p.pk for p in providers])}
         shown["rows"] = [
             {

@@ -123,6 +123,7 @@ def test_the_quarter_in_progress_says_so_and_not_that_no_return_was_submitted():
     svg = str(trend_chart(training([point(0, "80", "red"), point(1, "96", "green"), current])))
 
     assert "in progress</text>" in svg and ">no figure<" not in svg
+    assert svg.count('fill="#f3f2f1"') == 1  # its slot is shaded
     assert "Q3 2025/26: in progress, no figure yet." in svg
 
 
@@ -142,6 +143,7 @@ def test_every_text_is_at_least_the_font_size_asked_and_the_narrow_chart_leaves_
 def test_the_key_for_pages_lists_every_marker_and_line_in_words():
     assert [words for _, words in legend_items()] == [
         "Red", "Amber", "Green", "No colour", "Green from (threshold)", "Amber from (threshold)",
+        "Shaded: the quarter in progress",
     ]  # fmt: skip
     assert all('aria-hidden="true"' in str(marker) for marker, _ in legend_items())
 
