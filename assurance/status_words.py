@@ -45,6 +45,7 @@ RAG = {
     "none": StatusWord("No colour", "A trend or a narrative: no threshold to meet", "grey"),
     "not_due": StatusWord("Not due", "Not asked in this period", "grey"),
     "not_computed": StatusWord("Not computed yet", "Submitted; its RAG status is still being worked out", "grey"),
+    "not_asked": StatusWord("Not asked", "The return holds no answer in this framework", "grey"),
 }
 STATES = {
     # A return's submission
