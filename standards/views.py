@@ -28,16 +28,16 @@ DEEPEST_HEADING = 6
 @dataclass(frozen=True)
 class VersionStatus:
     text: str
-    colour: str
+    key: str  # its status in assurance.status_words, which gives its tag's style
 
 
 def version_status(framework: Framework, today: datetime.date) -> VersionStatus:
     """Whether a framework version is in force today, has ended, or has not started, in words."""
     if framework.effective_from > today:
-        return VersionStatus("Not yet in force", "blue")
+        return VersionStatus("Not yet in force", "not_in_force_yet")
     if framework.effective_to and framework.effective_to < today:
-        return VersionStatus("Ended", "grey")
-    return VersionStatus("In force", "green")
+        return VersionStatus("Ended", "ended")
+    return VersionStatus("In force", "in_force")
 
 
 @dataclass

@@ -31,7 +31,7 @@ from standards.models import Framework, Metric, ProviderType
 
 from .. import dashboard as board
 from .. import selectors, services
-from ..charts import legend, trend_chart
+from ..charts import legend_items, trend_chart
 from ..models import Reminder
 from ..rag import Colour
 
@@ -305,19 +305,9 @@ class RowOnPage:
     row: board.ProviderRow
     review_url: str
     trend_url: str
-    state_colour: str
     cells: list = field(default_factory=list)  # a CellOnPage per framework, or a Cell per standard and group
     framework_cell: object = None  # in a drill-down: the provider's cell of the framework
 
-
-#: The tag colour of each submission state (its words are always shown with it).
-STATE_COLOURS = {
-    selectors.ON_TIME: "green",
-    selectors.LATE: "yellow",
-    selectors.RETURNED: "purple",
-    selectors.NOT_YET: "grey",
-    selectors.OVERDUE: "red",
-}
 
 #: The colour of each total's bar (its words are always shown with it).
 TOTAL_COLOURS = {
@@ -355,7 +345,6 @@ def rows_on_page(rows, drill_urls: dict[str, str] | None = None) -> list[RowOnPa
             row,
             review_url(row),
             reverse("reviews:trend", args=[row.provider_id]),
-            STATE_COLOURS.get(row.state.code, "grey"),
         )
         if drill_urls is not None:
             item.cells = [
@@ -566,13 +555,14 @@ def drill_down(column: selectors.Column) -> str:
 
 # ---------------------------------------------------------------------------------------------- completeness
 
-#: Where a provider's return stands, as the completeness page counts and shows it: words and tag colour.
+#: Where a provider's return stands, as the completeness page counts and shows it (its tag's style: the key's in
+#: assurance.status_words).
 STANDINGS = {
-    selectors.ON_TIME: ("On time", "green"),
-    selectors.LATE: ("Late", "yellow"),
-    selectors.RETURNED: ("Returned for revision", "purple"),
-    selectors.NOT_YET: ("Not yet submitted", "grey"),
-    selectors.OVERDUE: ("Overdue", "red"),
+    selectors.ON_TIME: "On time",
+    selectors.LATE: "Late",
+    selectors.RETURNED: "Returned for revision",
+    selectors.NOT_YET: "Not yet submitted",
+    selectors.OVERDUE: "Overdue",
 }
 
 
@@ -581,7 +571,6 @@ class CompletenessOnPage:
     row: selectors.CompletenessRow
     standing: str
     label: str
-    colour: str
     last_reminder: object = None  # when the last reminder for this period went, if one did
     ticked: bool = False  # ticked by the person when the form came back with an error
 
@@ -651,13 +640,12 @@ def completeness_context(request, filters: Filters, form: RemindForm | None = No
     shown = []
     for row in rows:
         standing = standing_of(row)
-        label, colour = STANDINGS[standing]
         shown.append(
             CompletenessOnPage(
-                row, standing, label, colour, last_reminders.get(row.provider_id), str(row.provider_id) in ticked
+                row, standing, STANDINGS[standing], last_reminders.get(row.provider_id), str(row.provider_id) in ticked
             )
         )
-    counts = [(label, sum(1 for r in shown if r.standing == key), key) for key, (label, _) in STANDINGS.items()]
+    counts = [(label, sum(1 for r in shown if r.standing == key), key) for key, label in STANDINGS.items()]
     context.update(rows=shown, counts=counts, remindable=[r for r in shown if r.may_be_reminded])
     return context
 
@@ -744,7 +732,8 @@ def first_to_show(choices: list[MetricChoice]) -> MetricChoice:
 
 @login_required
 def trend(request, provider):
-    """A provider's figures for one metric over the last eight quarters: a chart and the same figures in a table."""
+    """A provider's figures for one metric over its last quarters (up to eight): a chart and the same figures in a
+    table."""
     provider = selectors.assurance_provider(request.user, provider)
     if provider is None:
         raise Http404("No such provider.")
@@ -770,8 +759,11 @@ def trend(request, provider):
         "choices_by_framework": frameworks,
         "error": error,
         "trend": result,
-        "chart": trend_chart(result, width=640, height=240) if has_figures else "",
-        "legend": legend() if has_figures else "",
+        # Two drawings of one chart: the wide one for a laptop, the narrow one (its text as large) for a phone.
+        "chart": trend_chart(result, width=640, height=270, font_size=13) if has_figures else "",
+        "narrow_chart": trend_chart(result, width=340, height=250, font_size=12, narrow=True) if has_figures else "",
+        "legend": legend_items() if has_figures else [],
+        "most_quarters": selectors.TREND_QUARTERS,
         "breadcrumbs": [home_crumb(), dashboard_crumb(), (f"{provider.name}: trend", None)],
     }
     return render(request, "reviews/trend.html", context, status=400 if error and choices else 200)

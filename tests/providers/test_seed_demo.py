@@ -604,3 +604,21 @@ def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to
     assert RagRun.objects.filter(is_current=True).count() == submitted.count()
     # Overdue, but Riverside's people can still start it until the period locks; it would go in late.
     riverside_starts_its_return(latest, AFTER_THE_DEADLINE)
+
+
+def test_no_provider_s_answers_name_another_provider_s_people(catalogue):
+    seed_demo(history=True, today=DESIGN_DAY)
+
+    people = {}  # each provider's people's full names, by the provider's id
+    for membership in Membership.objects.filter(organisation__kind="provider").select_related("user"):
+        people.setdefault(membership.organisation_id, set()).add(membership.user.get_full_name())
+    assert len(people) >= 10
+    answers = Answer.objects.select_related("provider_return")
+    named_own_lead = set()
+    for answer in answers:
+        text = str(answer.values)
+        others = {name for pk, names in people.items() if pk != answer.provider_return.provider_id for name in names}
+        assert not [name for name in others if name in text], (answer.provider_return, answer.metric_id, text)
+        if any(name in text for name in people[answer.provider_return.provider_id]):
+            named_own_lead.add(answer.provider_return.provider_id)
+    assert len(named_own_lead) == len(people)  # and each names its own lead
