@@ -712,8 +712,8 @@ def same_measure_problems(source: Metric, target: Metric) -> list[str]:
     """
     if source.kind != target.kind:
         return [
-            f"{item_label(source)} is a {source.get_kind_display().lower()} and {item_label(target)} a "
-            f"{target.get_kind_display().lower()}; a same measure must be of the same kind."
+            f"{item_label(source)} is of the kind “{source.kind.replace('_', ' ')}” and {item_label(target)} of "
+            f"“{target.kind.replace('_', ' ')}”; a same measure must be of the same kind."
         ]
     problems = []
     if source.kind == RequirementKind.PERCENTAGE and _words(source.denominator_label) != _words(
