@@ -5,7 +5,9 @@ import re
 from types import SimpleNamespace
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.db.models import ProtectedError
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
@@ -155,8 +157,6 @@ def test_each_kind_of_mapping_is_stored(two):
 
 
 def test_removing_a_mapped_target_is_refused_but_removing_the_source_removes_its_mapping(two):
-    from django.db.models import ProtectedError
-
     make(kind=SAME, source_metric=two.luton_dbs, target_metric=two.nel_dbs)
     with pytest.raises(ProtectedError):
         two.nel_dbs.delete()
@@ -220,8 +220,6 @@ def test_a_mapping_links_two_different_frameworks_and_items_that_fit_its_kind(tw
 
 
 def test_the_model_refuses_what_validation_refuses(two):
-    from django.core.exceptions import ValidationError
-
     mapping = Mapping(kind=SAME, source_metric=two.luton_dbs, target_metric=two.nel_policy, note="A note.")
     with pytest.raises(ValidationError) as refused:
         mapping.full_clean()
