@@ -6,7 +6,6 @@ import datetime
 import json
 import re
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -131,9 +130,8 @@ def test_load_catalogue_names_the_unknown_item_and_imports_nothing(tmp_path):
     with pytest.raises(CommandError) as refused:
         call_command("load_catalogue", str(tmp_path), stdout=StringIO())
     assert "Nothing was imported" in str(refused.value)
-    assert (
-        "b.json: Mapping 1 points to metric “S11-99-X” of nel-test 2019, which the catalogue does not have."
-        in str(refused.value)
+    assert "b.json: Mapping 1 points to metric “S11-99-X” of nel-test 2019, which the catalogue does not have." in str(
+        refused.value
     )
     assert not Framework.objects.exists()
 
