@@ -667,7 +667,13 @@ class Mapping(models.Model):
         ]
 
     def __str__(self):
-        return f"{item_label(self.source)} — {self.get_kind_display().lower()} {item_label(self.target)}"
+        def named(item):
+            if item is None:
+                return "nothing"
+            framework = framework_of(item)
+            return f"{item_label(item)} of {framework.short_name} {framework.version}"
+
+        return f"{named(self.source)} — {self.get_kind_display().lower()} {named(self.target)}"
 
     @property
     def source(self):
