@@ -11,7 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from standards.catalogue import CatalogueImportError, export_framework, import_catalogue, import_catalogues
-from standards.models import Framework, Mapping, Metric
+from standards.models import Framework, Mapping, Metric, framework_of
+from standards.selectors import mappings_in_force
 from standards.services import create_next_version
 from tests.standards.test_catalogue_documents import FIXTURES, catalogue_state, minimal_document, read
 from tests.standards.test_faithful_to_source import SOURCE_FILE, SOURCES, normalise
@@ -239,6 +240,29 @@ def test_the_next_version_of_a_framework_keeps_its_mappings(django_user_model):
     new = create_next_version(source, version="2025/26", effective_from=datetime.date(2025, 4, 1), user=admin)
     assert export_framework(new)["mappings"] == source_document()["mappings"]
     assert Mapping.objects.count() == 8
+
+
+def test_the_next_version_of_a_mapped_framework_is_mapped_again_from_the_other_frameworks(django_user_model):
+    admin = django_user_model.objects.create_superuser("admin", "a@example.org", "x" * 16)
+    target, source = (result.framework for result in load(target_document(), source_document()))
+    new = create_next_version(target, version="2025", effective_from=datetime.date(2025, 4, 1), user=admin)
+
+    exported = export_framework(source)
+    assert exported["mappings"][:4] == source_document()["mappings"]
+    again = copy.deepcopy(source_document()["mappings"])
+    for mapping in again:
+        mapping["target"]["version"] = "2025"
+    assert exported["mappings"][4:] == again
+    assert {h.history_user for h in Mapping.history.filter(target_standard__framework=new)} == {admin}
+
+    def mapped_versions(day):
+        return [framework_of(mapping.target).version for mapping in mappings_in_force(day)]
+
+    # Each governs its own years: the old version's until 31 March 2025, the copies from 1 April.
+    assert mapped_versions(datetime.date(2025, 3, 31)) == ["2019"] * 4
+    assert mapped_versions(datetime.date(2025, 4, 1)) == ["2025"] * 4
+    # The source's document, exported with the new mappings, imports again unchanged.
+    assert import_catalogue(exported).changes == 0
 
 
 # ------------------------------------------------------------------------------------------- the shipped ones
