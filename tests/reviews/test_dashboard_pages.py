@@ -66,12 +66,14 @@ def test_the_dashboard_shows_each_framework_cell_in_words_with_its_counts_and_li
     assert [r.row.provider_name for r in response.context["rows"]] == [world.eastway.name, world.riverside.name]
     riverside = row_of(response, world.riverside.name)
     drill = reverse("reviews:dashboard_framework", args=["test-returns"])
-    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
     cell = (
-        f'<td class="rag rag--amber" {explained}><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
-        'Amber</a><span class="rag__counts">0 red, 1 amber, 2 green</span></td>'
+        f'<td class="rag rag--amber"><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
+        'Amber</a><span class="rag__counts">0 red, 1 amber, 2 green</span><details class="why">'
+        f'<summary class="why__summary">Why<span class="visually-hidden"> {catalogue.framework.short_name} is amber '
+        f"for {world.riverside.name}</span></summary>"
     )
-    assert cell in riverside
+    assert cell in riverside  # the colour's explanation opens by click, tap or keyboard, not on hover
+    assert '<p class="why__text">1 amber, 2 green: the worst colour, amber, is shown</p></details></td>' in riverside
     assert "On time" in riverside and "by the deadline of 31 October 2025" in riverside
     eastway = row_of(response, world.eastway.name)
     assert '<td class="rag rag--red"' in eastway and ">Red</a>" in eastway and "1 red, 0 amber, 2 green" in eastway
@@ -174,11 +176,12 @@ def test_the_drill_down_shows_a_frameworks_standards_and_groups_linking_to_the_r
     assert response.status_code == 200
     riverside = row_of(response, world.riverside.name)
     review = reverse("reviews:return_review", args=[world.riverside_return.pk])
-    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
     assert (
-        f'<td class="rag rag--amber" {explained}><a href="{review}?standard={catalogue.standard.pk}">Amber</a></td>'
-        in (riverside)
-    )
+        f'<td class="rag rag--amber"><a href="{review}?standard={catalogue.standard.pk}">Amber</a><details class="why">'
+        '<summary class="why__summary">Why<span class="visually-hidden"> Standard 1 is amber for '
+        f'{world.riverside.name}</span></summary><p class="why__text">1 amber, 2 green: the worst colour, amber, is '
+        "shown</p></details></td>"
+    ) in riverside
     assert f'<a href="{review}?group=Training">Amber</a>' in riverside
     assert "0 red, 1 amber, 2 green" in riverside  # the framework's own cell
     assert f'<a href="{DASHBOARD}?period={quarter.pk}">Back to the dashboard</a>' in response.content.decode()
