@@ -630,7 +630,7 @@ def framework_columns(period: ReportingPeriod, code: str) -> list[Column]:
         .order_by("position", "id")
     )
     columns = [
-        Column(f"standard-{s.pk}", "standard", s.framework.short_name, f"Standard {s.number}", s.short_title)
+        Column(f"standard-{s.pk}", "standard", s.framework.short_name, f"Standard {s.number}", s.title)
         for s in standards
     ]
     groups = (
