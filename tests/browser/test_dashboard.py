@@ -44,9 +44,9 @@ def test_a_nurse_opens_the_dashboard_filters_it_and_follows_a_cell_to_the_review
     amber = riverside.locator('td:has(a[href*="/reviews/dashboard/frameworks/test-returns/"])')  # the framework
     assert "rag--amber" in amber.get_attribute("class")
     assert amber.inner_text().split("\n")[:2] == ["Amber", "0 red, 1 amber, 2 green"]  # the colour in words, counted
-    assert not amber.locator(".why__text").is_visible()
+    assert not amber.locator(".why p").is_visible()
     amber.get_by_text("Why").click()  # why it has that colour, on a click rather than a hover
-    assert "the worst colour, amber, is shown" in amber.locator(".why__text").inner_text()
+    assert "the worst colour, amber, is shown" in amber.locator(".why p").inner_text()
     eastway = grid.get_by_role("row").filter(has_text=world.eastway.name)
     assert eastway.locator("td.rag--red").first.inner_text().startswith("Red")
     assert "Late" in eastway.inner_text()
@@ -180,12 +180,12 @@ def test_on_a_phone_the_dashboard_is_a_list_of_providers_with_their_overall_stat
     why = overall.locator("summary")
     why.focus()
     page.keyboard.press("Enter")
-    assert overall.locator(".why__text").is_visible()
-    assert "the worst colour, amber, is shown" in overall.locator(".why__text").inner_text()
+    assert overall.locator(".why p").is_visible()
+    assert "the worst colour, amber, is shown" in overall.locator(".why p").inner_text()
     submission = riverside.locator(".provider-card__status").filter(has_text="Submission")
     submission.locator("summary").focus()
     page.keyboard.press("Space")
-    assert "by the deadline of 31 October 2025" in submission.locator(".why__text").inner_text()
+    assert "by the deadline of 31 October 2025" in submission.locator(".why p").inner_text()
     screenshot("2-phone-explanations-open")
 
     stops = tab_through(page)
@@ -199,7 +199,7 @@ def test_on_a_phone_the_dashboard_is_a_list_of_providers_with_their_overall_stat
     standard = card.locator(".provider-card__status").filter(has_text="Standard 1")
     assert standard.inner_text().split("\n")[:3] == ["Standard 1", "Safe recruitment", "Amber"]
     standard.get_by_text("Why").click()  # and a tap opens it too
-    assert "the worst colour, amber, is shown" in standard.locator(".why__text").inner_text()
+    assert "the worst colour, amber, is shown" in standard.locator(".why p").inner_text()
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     screenshot("3-phone-drill-down")
     standard.get_by_role("link", name="Amber").click()
