@@ -147,6 +147,9 @@ def test_what_needs_action_is_counted_before_the_grid_with_links_to_those_except
     narrowed = as_person("administrator").get(DASHBOARD, {"exceptions": "red"})
     assert [item["exception"].kind for item in narrowed.context["exceptions"]] == ["red"]
     assert "Needs action 1 overdue return to chase 1 red answer to review" in text_of(narrowed)
+    overdue_only = as_person("luton_nurse").get(DASHBOARD)  # Chalk Hills, overdue: no red answer to link to
+    assert "Needs action 1 overdue return to chase 0 red answers Every exception" in text_of(overdue_only)
+    assert "exceptions=red#exceptions" not in overdue_only.content.decode()
     calm = as_person("luton_nurse").get(DASHBOARD, {"status": "amber"})
     assert "Needs action No red answer and no overdue return among the providers listed." in text_of(calm)
 
