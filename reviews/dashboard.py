@@ -225,7 +225,8 @@ class _Statements:
     def summary(self, kind: str | None, framework: str | None) -> tuple[str, list]:
         """In one statement, so that the providers shown are worked out once: every matching provider counted by
         overall status (``status``), the providers listed by their worst colour in each framework (``framework``,
-        from the runs' stored roll-ups) and the exceptions counted by kind (``exceptions``)."""
+        from the runs' stored roll-ups) and the exceptions asked counted by kind (``exceptions``); when only some
+        are asked, every exception counted by kind as well (``all_exceptions``)."""
         sql, params = self._exceptions(kind, framework)
         sql += f"""
             SELECT 'status', standing, '', COUNT(*) FROM shown GROUP BY standing
@@ -239,6 +240,14 @@ class _Statements:
             UNION ALL
             SELECT 'exceptions', kind, '', COUNT(*) FROM exceptions GROUP BY kind
         """
+        if kind or framework:  # the exceptions of every kind and framework too, for the summary of what needs action
+            sql += f"""
+                UNION ALL
+                SELECT 'all_exceptions', '{OVERDUE_RETURN}', '', COUNT(*) FROM listed WHERE standing = '{OVERDUE}'
+                UNION ALL
+                SELECT 'all_exceptions', '{RED_ANSWER}', '', COUNT(*)
+                FROM listed JOIN {_table(AnswerStatus)} a ON a.run_id = listed.run_id AND a.colour = 'red'
+            """
         return sql, params
 
     def page(self, sort: str, descending: bool, limit: int, offset: int) -> tuple[str, list]:
@@ -462,6 +471,7 @@ class FrameworkDashboard:
     framework_totals: dict[str, dict[str, int]]  # framework code → worst colour → providers listed
     providers: ProviderRows
     exceptions: ExceptionRows
+    exception_totals: dict[str, int] = field(default_factory=dict)  # every exception by kind, whatever was asked
 
     @property
     def matching(self) -> int:
@@ -521,11 +531,14 @@ def framework_dashboard(
     totals = dict.fromkeys(STANDINGS, 0)
     framework_totals = {column.code: dict.fromkeys(SEVERITY, 0) for column in frameworks}
     exception_counts = dict.fromkeys(EXCEPTION_KINDS, 0)
+    exception_totals = dict.fromkeys(EXCEPTION_KINDS, 0)
     for what, key, colour, n in _run(statements.summary(exception_kind, exception_framework)):
         if what == "status":
             totals[key] = n
         elif what == "exceptions":
             exception_counts[key] = n
+        elif what == "all_exceptions":
+            exception_totals[key] = n
         elif key in framework_totals:
             framework_totals[key][colour] = n
     listed = totals[filters.status] if filters.status else sum(totals.values())
@@ -538,6 +551,7 @@ def framework_dashboard(
         exceptions=ExceptionRows(
             statements, exception_kind, exception_framework, exception_counts, filters.period, today
         ),
+        exception_totals=exception_totals if exception_kind or exception_framework else exception_counts,
     )
 
 
@@ -619,7 +633,7 @@ def framework_columns(period: ReportingPeriod, code: str) -> list[Column]:
         .order_by("position", "id")
     )
     columns = [
-        Column(f"standard-{s.pk}", "standard", s.framework.short_name, f"Standard {s.number}", s.short_title)
+        Column(f"standard-{s.pk}", "standard", s.framework.short_name, f"Standard {s.number}", s.title)
         for s in standards
     ]
     groups = (

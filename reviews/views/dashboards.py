@@ -296,8 +296,14 @@ def pagination(page, path: str, query: dict, parameter: str, fragment: str, labe
 
 @dataclass
 class CellOnPage:
-    cell: board.FrameworkCell
-    url: str  # the framework's drill-down, at this provider
+    cell: board.FrameworkCell | None  # None when the framework is not on this provider's contract
+    url: str  # the framework's drill-down, at this provider's row of the grid
+    framework: board.FrameworkColumn | None = None
+
+    @property
+    def card_url(self) -> str:
+        """The same drill-down at this provider's entry in the list a phone shows instead of the grid."""
+        return self.url + "-card"
 
 
 @dataclass
@@ -336,9 +342,11 @@ def review_url(row: board.ProviderRow) -> str:
     return reverse("reviews:return_review", args=[row.return_id]) if row.return_id else ""
 
 
-def rows_on_page(rows, drill_urls: dict[str, str] | None = None) -> list[RowOnPage]:
-    """The page's rows with their links; on the dashboard each framework cell links to the framework's drill-down
-    at the provider, and in a drill-down each cell to the return's review at that standard or group."""
+def rows_on_page(rows, drill_urls: dict[str, str] | None = None, frameworks=()) -> list[RowOnPage]:
+    """The page's rows with their links; on the dashboard each framework cell (of ``frameworks``, the columns)
+    links to the framework's drill-down at the provider, and in a drill-down each cell to the return's review at
+    that standard or group."""
+    frameworks = {column.code: column for column in frameworks}
     shown = []
     for row in rows:
         item = RowOnPage(
@@ -348,13 +356,15 @@ def rows_on_page(rows, drill_urls: dict[str, str] | None = None) -> list[RowOnPa
         )
         if drill_urls is not None:
             item.cells = [
-                CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}")
+                CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}", frameworks.get(code))
                 for code, url in drill_urls.items()
                 if code in row.cells
             ]
             if row.cells and len(item.cells) < len(drill_urls):  # a framework not on this provider's contract
                 item.cells = [
-                    CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}") if code in row.cells else None
+                    CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}", frameworks.get(code))
+                    if code in row.cells
+                    else CellOnPage(None, "", frameworks.get(code))
                     for code, url in drill_urls.items()
                 ]
         shown.append(item)
@@ -371,6 +381,28 @@ def exceptions_on_page(exceptions, completeness_url: str) -> list[dict]:
             url = completeness_url
         shown.append({"exception": exception, "url": url})
     return shown
+
+
+#: What each kind of exception needs, in the summary of what needs action: words for one and for several.
+NEEDS_ACTION = {
+    board.OVERDUE_RETURN: ("overdue return", "overdue returns", "to chase"),
+    board.RED_ANSWER: ("red answer", "red answers", "to review"),
+}
+
+
+def needs_action(counts: dict[str, int], path: str, query: dict) -> list[dict]:
+    """The exceptions counted by kind (overdue returns, then red answers), each with a link to the exceptions of
+    that kind, listed further down the page: what the designated professional sees before the grid."""
+    return [
+        {
+            "kind": kind,
+            "count": counts.get(kind, 0),
+            "words": one if counts.get(kind, 0) == 1 else several,
+            "action": action,
+            "url": link(path, {**query, "exceptions": kind}, "exceptions"),
+        }
+        for kind, (one, several, action) in NEEDS_ACTION.items()
+    ]
 
 
 class ExceptionFilterForm(forms.Form):
@@ -449,7 +481,7 @@ def dashboard(request):
         sorted_as=[(name, value) for name, value in sorted_as.items() if value],
         sorted_by=sorted_by(sort, descending, {column.code: column.short_name for column in result.frameworks}),
         page=page,
-        rows=rows_on_page(page.object_list, drill_urls),
+        rows=rows_on_page(page.object_list, drill_urls, result.frameworks),
         pagination=pagination(page, path, sorting, "page", "providers", "Pages of providers", "providers"),
         totals=[
             {
@@ -463,6 +495,7 @@ def dashboard(request):
             for key, label in board.STANDINGS.items()
         ],
         all_statuses_url=link(path, {**listed, "status": ""}),
+        needs_action=needs_action(result.exception_totals, path, on_page),
         exception_form=exception_form,
         exception_hidden=[(name, value) for name, value in on_page.items() if value not in ("", None)],
         exceptions=exceptions_on_page(exceptions_page.object_list, completeness_url),
@@ -505,12 +538,17 @@ def dashboard_framework(request, code):
     page = Paginator(result.providers, PROVIDERS_A_PAGE).get_page(request.GET.get("page"))
     dashboard_url = link(reverse("reviews:dashboard"), {**listed, "page": page.number if page.number > 1 else ""})
     headings = framework_headings(result.columns)
+    by_key = {heading.key: heading for group in headings for heading in group.columns}
     rows = rows_on_page(page.object_list)
     for item in rows:
         item.framework_cell = item.row.cells.get(code)
         if item.row.details:
             item.cells = [
-                {"cell": item.row.details[column.key], "url": item.review_url + drill_down(column)}
+                {
+                    "cell": item.row.details[column.key],
+                    "url": item.review_url + drill_down(column),
+                    "column": by_key[column.key],
+                }
                 for column in result.columns
             ]
     by_worst = ("worst first", "best first")
@@ -537,12 +575,61 @@ class FrameworkHeading:
     columns: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ColumnHeading:
+    """A drill-down column's heading: its label ("Standard 3"), a short name cut between words, and the full
+    title, which the key to the columns gives (never only on hover)."""
+
+    column: selectors.Column
+    short_title: str
+
+    @property
+    def key(self) -> str:
+        return self.column.key
+
+    @property
+    def label(self) -> str:
+        return self.column.label
+
+    @property
+    def title(self) -> str:
+        return self.column.title
+
+    @property
+    def kind(self) -> str:
+        return self.column.kind
+
+    @property
+    def shortened(self) -> bool:
+        return self.short_title != self.column.title
+
+
+#: The longest short name a column heading shows, in characters; a longer title is cut before the word that
+#: would pass it.
+SHORT_TITLE_LENGTH = 40
+
+
+def short_title(title: str, limit: int = SHORT_TITLE_LENGTH) -> str:
+    """``title`` cut at a word boundary to ``limit`` characters at most, with an ellipsis when cut; a first word
+    longer than that is kept whole, as a heading never breaks a word."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    words, kept = title.split(" "), []
+    for word in words:
+        if kept and len(" ".join([*kept, word])) > limit - 1:
+            break
+        kept.append(word)
+    return " ".join(kept).rstrip(",;:.–-— ") + "…"
+
+
 def framework_headings(columns: list[selectors.Column]) -> list[FrameworkHeading]:
-    """The columns grouped: the framework's standards, then its metric groups."""
+    """The columns grouped: the framework's standards, then its metric groups, each with its short name."""
     headings: dict[str, FrameworkHeading] = {}
     for column in columns:
         name = "Standards" if column.kind == "standard" else "Metric groups"
-        headings.setdefault(name, FrameworkHeading(name)).columns.append(column)
+        heading = ColumnHeading(column, short_title(column.title) if column.kind == "standard" else column.title)
+        headings.setdefault(name, FrameworkHeading(name)).columns.append(heading)
     return list(headings.values())
 
 

@@ -66,12 +66,14 @@ def test_the_dashboard_shows_each_framework_cell_in_words_with_its_counts_and_li
     assert [r.row.provider_name for r in response.context["rows"]] == [world.eastway.name, world.riverside.name]
     riverside = row_of(response, world.riverside.name)
     drill = reverse("reviews:dashboard_framework", args=["test-returns"])
-    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
     cell = (
-        f'<td class="rag rag--amber" {explained}><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
-        'Amber</a><span class="rag__counts">0 red, 1 amber, 2 green</span></td>'
+        f'<td class="rag rag--amber"><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
+        'Amber</a><span class="rag__counts">0 red, 1 amber, 2 green</span><details class="why">'
+        f'<summary>Why<span class="visually-hidden"> {catalogue.framework.short_name} is amber '
+        f"for {world.riverside.name}</span></summary>"
     )
-    assert cell in riverside
+    assert cell in riverside  # the colour's explanation opens by click, tap or keyboard, not on hover
+    assert "<p>1 amber, 2 green: the worst colour, amber, is shown</p></details></td>" in riverside
     assert "On time" in riverside and "by the deadline of 31 October 2025" in riverside
     eastway = row_of(response, world.eastway.name)
     assert '<td class="rag rag--red"' in eastway and ">Red</a>" in eastway and "1 red, 0 amber, 2 green" in eastway
@@ -147,6 +149,96 @@ def test_an_unknown_exceptions_filter_is_refused_in_plain_english(as_person, wor
     assert f'id="id_{field}-error"' in html and len(unknown.context["rows"]) == 3
 
 
+def test_what_needs_action_is_counted_before_the_grid_with_links_to_those_exceptions(as_person, world, quarter):
+    response = as_person("administrator").get(DASHBOARD)
+    html = response.content.decode()
+    overdue = f"{DASHBOARD}?period={quarter.pk}&amp;exceptions=overdue#exceptions"
+    red = f"{DASHBOARD}?period={quarter.pk}&amp;exceptions=red#exceptions"
+    assert "Needs action 1 overdue return to chase 1 red answer to review" in text_of(response)
+    assert f'<a class="needs-action__link" href="{overdue}">' in html
+    assert f'<a class="needs-action__link" href="{red}">' in html
+    assert html.index('id="needs-action"') < html.index('id="totals"') < html.index('id="dashboard-caption"')
+    # Narrowed to red answers, the exceptions listed are those, and what needs action still counts every kind.
+    narrowed = as_person("administrator").get(DASHBOARD, {"exceptions": "red"})
+    assert [item["exception"].kind for item in narrowed.context["exceptions"]] == ["red"]
+    assert "Needs action 1 overdue return to chase 1 red answer to review" in text_of(narrowed)
+    overdue_only = as_person("luton_nurse").get(DASHBOARD)  # Chalk Hills, overdue: no red answer to link to
+    assert "Needs action 1 overdue return to chase 0 red answers Every exception" in text_of(overdue_only)
+    assert "exceptions=red#exceptions" not in overdue_only.content.decode()
+    calm = as_person("luton_nurse").get(DASHBOARD, {"status": "amber"})
+    assert "Needs action No red answer and no overdue return among the providers listed." in text_of(calm)
+
+
+def test_on_a_phone_the_same_providers_are_a_list_each_with_its_colours_in_words(as_person, world, catalogue, quarter):
+    response = as_person("newham_nurse").get(DASHBOARD)
+    html = response.content.decode()
+    listed = html[html.index('<ol class="provider-list"') : html.index("</ol>", html.index('class="provider-list"'))]
+    cards = listed.split('<li class="provider-card"')[1:]
+    assert [world.eastway.name in cards[0], world.riverside.name in cards[1]] == [True, True]  # worst first
+    riverside = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cards[1]))
+    short_name = catalogue.framework.short_name
+    assert f"Overall Amber 0 red, 1 amber, 2 green Why the overall status is amber for {world.riverside.name}" in (
+        riverside
+    )
+    assert f"{short_name} Amber 0 red, 1 amber, 2 green Why {short_name} is amber" in riverside
+    drill = reverse("reviews:dashboard_framework", args=["test-returns"])
+    assert f'<a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}-card">Amber</a>' in cards[1]
+    review = reverse("reviews:return_review", args=[world.riverside_return.pk])
+    assert f'<h3 class="provider-card__name"><a href="{review}">{world.riverside.name}</a></h3>' in cards[1]
+
+
+@pytest.mark.parametrize("page", ["dashboard", "drill", "review", "answer", "completeness"])
+def test_no_status_is_explained_only_on_hover(as_person, world, catalogue, quarter, page):
+    urls = {
+        "dashboard": DASHBOARD,
+        "drill": reverse("reviews:dashboard_framework", args=["test-returns"]),
+        "review": reverse("reviews:return_review", args=[world.riverside_return.pk]),
+        "answer": reverse("reviews:answer_review", args=[world.riverside_return.pk, "DBS"]),
+        "completeness": COMPLETENESS,
+    }
+    response = as_person("newham_nurse").get(urls[page])
+    main = response.content.decode().split('<main class="main"', 1)[1]
+    assert " title=" not in main
+    if page in ("dashboard", "drill"):
+        # Every coloured cell, in the grid and in the phone's list, has its why, opened by click, tap or keyboard.
+        # So has every submission state.
+        states = main.count('<td class="dashboard__state">') + main.count("<dt>Submission</dt>")
+        coloured = main.count('class="rag rag--') - main.count("Not on contract")
+        assert states == 2 * 2 and main.count('<details class="why">') == coloured + states
+
+
+@pytest.mark.parametrize(
+    "title,short",
+    [
+        ("Safe recruitment", "Safe recruitment"),
+        ("Effective training of all staff consistent with national guidance", "Effective training of all staff…"),
+        ("The Provider must comply with the requirements and principles", "The Provider must comply with the…"),
+        ("Requirements, requirements, requirements, requirements", "Requirements, requirements…"),
+        (
+            "Antidisestablishmentarianismsupercalifragilisticexpialidocious rule",
+            "Antidisestablishmentarianismsupercalifragilisticexpialidocious…",
+        ),
+    ],
+)
+def test_a_column_heading_is_cut_between_words_never_inside_one(title, short):
+    from reviews.views.dashboards import short_title
+
+    assert short_title(title) == short
+    assert len(short) <= 41 or " " not in short
+
+
+def test_the_drill_down_headings_are_short_names_with_the_full_titles_in_a_key(as_person, world, catalogue, quarter):
+    long_title = "Staff who work with children receive the safeguarding supervision their role requires"
+    catalogue.standard.title = long_title
+    catalogue.standard.save()
+    response = as_person("newham_nurse").get(reverse("reviews:dashboard_framework", args=["test-returns"]))
+    html = response.content.decode()
+    thead = html[html.index("<thead>") : html.index("</thead>")]
+    assert '<span class="table__note">Staff who work with children receive…</span>' in thead
+    assert "What the columns are" in html
+    assert f"<dt>Standard 1</dt><dd>{long_title}</dd>" in html
+
+
 @pytest.mark.parametrize(
     "query,order,aria",
     [
@@ -189,11 +281,12 @@ def test_the_drill_down_shows_a_frameworks_standards_and_groups_linking_to_the_r
     assert response.status_code == 200
     riverside = row_of(response, world.riverside.name)
     review = reverse("reviews:return_review", args=[world.riverside_return.pk])
-    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
     assert (
-        f'<td class="rag rag--amber" {explained}><a href="{review}?standard={catalogue.standard.pk}">Amber</a></td>'
-        in (riverside)
-    )
+        f'<td class="rag rag--amber"><a href="{review}?standard={catalogue.standard.pk}">Amber</a><details class="why">'
+        '<summary>Why<span class="visually-hidden"> Standard 1 is amber for '
+        f"{world.riverside.name}</span></summary><p>1 amber, 2 green: the worst colour, amber, is "
+        "shown</p></details></td>"
+    ) in riverside
     assert f'<a href="{review}?group=Training">Amber</a>' in riverside
     assert "0 red, 1 amber, 2 green" in riverside  # the framework's own cell
     assert f'<a href="{DASHBOARD}?period={quarter.pk}">Back to the dashboard</a>' in response.content.decode()
