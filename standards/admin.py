@@ -284,7 +284,9 @@ class StandardAdmin(SimpleHistoryAdmin):
     fields = ["framework", "number", "parent", "title", "guidance", "source_reference", "position"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(criterion_total=Count("criteria")).distinct()
+        # Ordered explicitly: a default ordering does not order a grouped query, which the autocomplete pages.
+        queryset = super().get_queryset(request).annotate(criterion_total=Count("criteria")).distinct()
+        return queryset.order_by(*Standard._meta.ordering)
 
     @admin.display(description="Criteria", ordering="criterion_total")
     def criterion_count(self, obj):
