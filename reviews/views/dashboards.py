@@ -33,7 +33,7 @@ from .. import dashboard as board
 from .. import selectors, services
 from ..charts import legend_items, trend_chart
 from ..models import Reminder
-from ..rag import Colour
+from ..rag import SEVERITY, Colour
 
 NO_PROVIDERS = "Choose the providers to remind."
 NOT_A_REMINDER = "Only a designated professional of a commissioner of these providers can remind them."
@@ -510,6 +510,9 @@ def dashboard(request):
             "exceptions",
         ),
         completeness_url=completeness_url,
+        # A red, amber or green cell shows its counts, and the page says once how they give its colour (the worst):
+        # its "Why" would only say the counts again, so it has none. Cells without a colour say why.
+        counted_colours=SEVERITY,
     )
     return render(request, "reviews/dashboard.html", context)
 
