@@ -11,8 +11,7 @@ open fails the test until ``seed_for_admin`` makes one.
 
 axe-core (``vendor/axe.min.js``, MPL-2.0, from the npm registry) is added to each page as a script of the page's
 own origin, which the browser context answers itself (``AXE_URL``): the app's Content-Security-Policy forbids
-inline scripts but allows its own, so pages are scanned under their real policy, with nothing bypassed, and
-Chromium keeps the parsed script between pages.
+inline scripts but allows its own, so pages are scanned under their real policy, with nothing bypassed.
 """
 
 from __future__ import annotations
