@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from simple_history.admin import SimpleHistoryAdmin
 
+from standards.admin_labels import LabelledFieldsAdmin, LabelledTabularInline
+
 from . import services
 from .models import (
     CommissionerRole,
@@ -18,7 +20,7 @@ from .models import (
 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "organisation"]
@@ -59,7 +61,7 @@ class CommissionerLinkFormSet(BaseInlineFormSet):
             raise ValidationError(self.once_message)
 
 
-class ContractCommissionerInline(admin.TabularInline):
+class ContractCommissionerInline(LabelledTabularInline):
     model = ContractCommissioner
     formset = CommissionerLinkFormSet
     extra = 1
@@ -67,7 +69,7 @@ class ContractCommissionerInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(LabelledFieldsAdmin, SimpleHistoryAdmin):
     """Contracts with whether, when and by whom the provider accepted or refused them.
 
     Acceptance is never typed in: a change here that widens an accepted contract proposes it again, by the rule of
@@ -138,7 +140,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SimpleHistoryAdmin):
+class InvitationAdmin(LabelledFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["email", "organisation", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
     list_filter = ["role", "organisation__kind"]
     search_fields = ["email", "organisation__name"]
@@ -152,7 +154,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(LabelledFieldsAdmin, UserAdmin):
     """Django's user admin, with the person's organisations and roles alongside."""
 
     inlines = [MembershipInline]

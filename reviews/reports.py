@@ -714,11 +714,14 @@ def render_html(snapshot: dict, **context) -> str:
 
 def render_pdf(snapshot: dict) -> RenderedReport:
     """The report as PDF bytes with its page count, drawn by WeasyPrint from the snapshot (a provider report, or a
-    committee pack's front section: each is bounded, so one document is laid out at a time)."""
+    committee pack's front section: each is bounded, so one document is laid out at a time).
+
+    The PDF is tagged (PDF/UA-1): its headings, lists and tables, with their header cells, are in a structure tree
+    in reading order, so a screen reader reads it as it reads a page, not as loose text."""
     from weasyprint import HTML
 
-    document = HTML(string=render_html(snapshot)).render()
-    rendered = RenderedReport(document.write_pdf(), len(document.pages))
+    document = HTML(string=render_html(snapshot)).render(pdf_tags=True)
+    rendered = RenderedReport(document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True), len(document.pages))
     del document
     _after_a_document()
     return rendered

@@ -19,6 +19,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_labels import LabelledTabularInline
 from .catalogue import CatalogueImportError, export_framework, import_catalogue
 from .kinds import definition_errors
 from .management.commands.export_catalogue import document_text
@@ -38,7 +39,7 @@ from .models import (
 from .services import create_next_version
 
 
-class SourceNoteInline(admin.TabularInline):
+class SourceNoteInline(LabelledTabularInline):
     model = SourceNote
     extra = 0
     fields = ["kind", "text", "position"]
@@ -61,7 +62,7 @@ class MetricNoteInline(SourceNoteInline):
     fk_name = "metric"
 
 
-class StandardInline(admin.TabularInline):
+class StandardInline(LabelledTabularInline):
     model = Standard
     extra = 0
     fields = ["number", "title", "parent", "position", "edit_link"]
@@ -76,7 +77,7 @@ class StandardInline(admin.TabularInline):
         return format_html('<a href="{}">Edit criteria</a>', reverse("admin:standards_standard_change", args=[obj.pk]))
 
 
-class AssuranceCriterionInline(admin.TabularInline):
+class AssuranceCriterionInline(LabelledTabularInline):
     model = AssuranceCriterion
     extra = 0
     fields = ["number", "text", "time_rule", "time_rule_kind", "time_limit", "time_unit", "position"]
@@ -108,7 +109,7 @@ class ThresholdFormSet(BaseInlineFormSet):
             raise ValidationError("Give each provider type at most one threshold, and at most one for every type.")
 
 
-class ThresholdInline(admin.TabularInline):
+class ThresholdInline(LabelledTabularInline):
     model = Threshold
     formset = ThresholdFormSet
     extra = 0
