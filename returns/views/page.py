@@ -159,7 +159,7 @@ class Question:
     @property
     def carried_confirmation(self) -> dict:
         """The “Confirm unchanged” checkbox of a carried-forward answer not yet confirmed."""
-        if self.form is None or not self.answer.awaits_confirmation:
+        if self.form is None or self.answer is None or not self.answer.awaits_confirmation:
             return {}
         return self._input("confirm_carried")
 
@@ -363,8 +363,10 @@ class ReturnPage:
             if record.unusual_value_confirmed and not confirmed_before.get(record.id):
                 note = f" ({record.unusual_value_note})" if record.unusual_value_note else ""
                 changes[metric.pk].append(Change(who, record.history_date, f"Confirmed the figure is right{note}"))
-            if record.confirmed_at and not carried_confirmed_before.get(record.id):
-                changes[metric.pk].append(Change(who, record.history_date, "Confirmed the carried-forward answer"))
+            if record.confirmed_at and record.carried_from and not carried_confirmed_before.get(record.id):
+                label = record.carried_from.provider_return.period.short_label
+                what = f"Confirmed the answer carried forward from {label} is unchanged"
+                changes[metric.pk].append(Change(who, record.history_date, what))
             before[record.id] = record.values
             confirmed_before[record.id] = record.unusual_value_confirmed
             carried_confirmed_before[record.id] = record.confirmed_at is not None
