@@ -6,6 +6,7 @@ be told what day it is, can save and submit.
 """
 
 import datetime
+import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +14,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from openpyxl import load_workbook
 
+from returns.excel import WorkbookProblems, build_workbook, read_workbook
 from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, ReturnStatus, Submission
 from returns.services import (
     AnswerInput,
@@ -27,6 +30,7 @@ from returns.services import (
 )
 from reviews.models import ActionFollowUp
 from tests import hostile_files
+from tests.returns.test_excel import COLUMN, fill, row_of, sheet_of
 from tests.returns.test_pages import add_questions, form_of, main_text, page_url, submit_url, summary_of
 
 pytestmark = pytest.mark.django_db
@@ -432,3 +436,52 @@ def test_the_return_page_save_and_submit_ask_the_same_number_of_queries_with_3_o
 
     assert small == large, f"page, save, submit: {small} queries with 3 carried answers, {large} with 30"
     assert large[0] <= 23 and large[2] <= 23
+
+
+# The workbook --------------------------------------------------------------------------------------------------
+
+CONFIRMED = "Carried forward: confirmed unchanged (Yes/No)"
+
+
+def workbook_upload(provider_return, data, person):
+    return read_workbook(provider_return, SimpleUploadedFile("return.xlsx", data), by=person)
+
+
+def test_a_workbook_downloaded_and_uploaded_unchanged_leaves_carried_answers_to_confirm(
+    world, catalogue, first, second
+):
+    submitted(world, catalogue, first)
+    draft = open_return(world.riverside, second, by=world.riverside_contributor)
+    before = {code: (a.revision, a.awaits_confirmation) for code, a in carried(draft).items()}
+    data = build_workbook(draft)
+    ws = sheet_of(load_workbook(io.BytesIO(data)), catalogue)
+    assert ws.cell(row_of(ws, "LEADS"), COLUMN[CONFIRMED]).value == "No"
+    assert not ws.cell(row_of(ws, "LEADS"), COLUMN[CONFIRMED]).protection.locked
+    assert ws.cell(row_of(ws, "DBS"), COLUMN[CONFIRMED]).protection.locked  # not carried
+
+    result = workbook_upload(draft, data, world.riverside_contributor)
+
+    assert result.saved == []
+    assert {code: (a.revision, a.awaits_confirmation) for code, a in carried(draft).items()} == before
+
+
+def test_yes_in_the_workbook_confirms_a_carried_answer_and_another_word_is_refused(world, catalogue, first, second):
+    submitted(world, catalogue, first)
+    draft = open_return(world.riverside, second, by=world.riverside_contributor)
+    data = build_workbook(draft)
+
+    with pytest.raises(WorkbookProblems) as refused:
+        workbook_upload(draft, fill(data, catalogue, {"LEADS": {CONFIRMED: "Perhaps"}}), world.riverside_lead)
+    row = row_of(sheet_of(load_workbook(io.BytesIO(data)), catalogue), "LEADS")
+    sheet = catalogue.framework.short_name
+    assert refused.value.problems == [f"Sheet ‘{sheet}’, row {row} (LEADS), {CONFIRMED}: Choose Yes or No."]
+    assert carried(draft)["LEADS"].awaits_confirmation
+
+    workbook_upload(draft, fill(data, catalogue, {"LEADS": {CONFIRMED: "Yes"}}), world.riverside_lead)
+
+    answers = carried(draft)
+    assert not answers["LEADS"].awaits_confirmation and answers["LEADS"].confirmed_by == world.riverside_lead
+    assert answers["POLICY"].awaits_confirmation
+    ws = sheet_of(load_workbook(io.BytesIO(build_workbook(draft))), catalogue)
+    assert ws.cell(row_of(ws, "LEADS"), COLUMN[CONFIRMED]).value == "Yes"
+    assert ws.cell(row_of(ws, "LEADS"), COLUMN[CONFIRMED]).protection.locked
