@@ -27,7 +27,7 @@ from standards.kinds import RequirementKind, SelfAssessmentGrade
 
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
 from .selectors import metrics_for
-from .services import AnswerInput, open_return, save_answers, submit_return
+from .services import AnswerInput, confirm_carried_answers, open_return, save_answers, submit_return
 
 # The timeline.
 
@@ -332,7 +332,7 @@ def make_return(plan: ReturnPlan) -> Return | None:
         return None
     character = CHARACTERS.get(plan.provider.ods_code, Character(90))
     with transaction.atomic():
-        provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor)
+        provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor, carry=False)
         answers = {}
         for metric in metrics_for(plan.provider, plan.period):
             values, actions = demo_answer(
@@ -395,3 +395,31 @@ def backdate(provider_return: Return, answered: datetime.datetime, submitted: da
     history = Return.history.filter(id=provider_return.pk)
     history.filter(status="draft").update(history_date=answered)
     history.exclude(status="draft").update(history_date=submitted)
+
+
+#: The provider whose return for the anchor quarter is started from its last one: carried forward from its return
+#: for the quarter before, every other carried answer confirmed unchanged and the rest still to confirm or change.
+#: Bramblegate is late with its returns, so its latest is still a draft.
+CARRIED_FORWARD = "ZG2"
+
+
+def make_carried_forward_return(provider, period: ReportingPeriod, person, today: datetime.date) -> Return | None:
+    """Start the provider's return for the period from its last submitted one and confirm every other carried answer.
+
+    Returns the return made, or None when it was already there (so running the demo again changes nothing).
+    """
+    if Return.objects.filter(provider=provider, period=period).exists():
+        return None
+    answered, _ = early_days(period, today)
+    with transaction.atomic():
+        provider_return = open_return(provider, period, by=person)
+        carried = provider_return.answers.filter(carried_from__isnull=False).order_by(
+            "metric__framework__position", "metric__position", "metric_id"
+        )
+        every_other = list(carried.values_list("metric_id", flat=True))[::2]
+        confirm_carried_answers(provider_return, by=person, metric_ids=every_other, today=answered.date())
+        backdate(provider_return, answered, answered)
+        confirmed = {"confirmed_at__isnull": False}
+        Answer.objects.filter(provider_return=provider_return, **confirmed).update(confirmed_at=answered)
+        Answer.history.filter(provider_return_id=provider_return.pk, **confirmed).update(confirmed_at=answered)
+    return provider_return

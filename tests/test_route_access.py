@@ -419,6 +419,7 @@ ROUTES: dict[str, Route] = {
     ),
     "returns:return_detail": Route("tenant", make=riverside_return),
     "returns:return_submit": Route("tenant", make=riverside_return),
+    "returns:confirm_carried": Route("tenant", make=riverside_return, method="post", owner_status=302),
     "returns:submission_detail": Route("tenant", make=riverside_submission),
     "returns:return_for_revision": Route("tenant", make=lambda w: riverside_return(w, owner="newham_nurse")),
     "returns:workbook_download": Route("tenant", make=lambda w: riverside_return(w, owner="newham_committee")),

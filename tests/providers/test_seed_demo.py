@@ -502,6 +502,18 @@ def reviewed(model, **filters) -> set[tuple[str, str]]:
     return {(row.provider_return.provider.ods_code, row.provider_return.period.label[:10]) for row in rows}
 
 
+def carried_forward_from_the_quarter_before(latest: ReportingPeriod, before: ReportingPeriod) -> None:
+    """Bramblegate's latest return was started from its return for the quarter before: some answers confirmed."""
+    answers = Answer.objects.filter(provider_return__provider__ods_code="ZG2", provider_return__period=latest)
+    carried = [answer for answer in answers.select_related("carried_from__provider_return") if answer.carried_from]
+    assert carried and len(carried) == answers.count()
+    assert {answer.carried_from.provider_return.period_id for answer in carried} == {before.pk}
+    assert {answer.metric.kind for answer in carried} <= {"narrative", "policy", "self_assessment"}
+    confirmed = [answer for answer in carried if answer.confirmed_at]
+    assert 0 < len(confirmed) < len(carried)
+    assert {answer.confirmed_by for answer in confirmed} == {carried[0].updated_by}  # the lead who started it
+
+
 def test_the_full_demo_before_the_deadline_holds_a_year_and_a_half_of_returns_with_late_overdue_and_reviewed_ones(
     catalogue, django_capture_on_commit_callbacks
 ):
@@ -515,7 +527,8 @@ def test_the_full_demo_before_the_deadline_holds_a_year_and_a_half_of_returns_wi
     assert submitted.count() == 12 * 5 + 7 - 1  # Lanternwick's Q1 2026/27 return was started, never submitted
     lanternwick_q1 = Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 1)])
     assert lanternwick_q1.status == ReturnStatus.DRAFT
-    assert set(Return.objects.filter(period=latest).values_list("provider__ods_code", flat=True)) == EARLY
+    assert set(Return.objects.filter(period=latest).values_list("provider__ods_code", flat=True)) == EARLY | {"ZG2"}
+    carried_forward_from_the_quarter_before(latest, periods[(2026, 1)])
     early = Submission.objects.filter(provider_return__period=latest)
     assert not early.filter(late=True).exists()
     assert all(latest.ends_on < timezone.localdate(s.submitted_at) <= datetime.date(2026, 11, 20) for s in early)
@@ -570,11 +583,13 @@ def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to
     latest = periods[(2026, 3)]
     assert latest.submission_deadline < AFTER_THE_DEADLINE < latest.lock_date
     submitted = Return.objects.filter(submissions__isnull=False).distinct()
-    assert submitted.count() == 12 * 5 - 1 + 10  # Riverside's and Lanternwick's latest returns are not in
+    assert submitted.count() == 12 * 5 - 1 + 9  # Riverside's, Lanternwick's and Bramblegate's latest are not in
     in_latest = dict(Return.objects.filter(period=latest).values_list("provider__ods_code", "status"))
     assert "ZR1" not in in_latest and in_latest.pop("ZI2") == ReturnStatus.DRAFT
+    assert in_latest.pop("ZG2") == ReturnStatus.DRAFT  # carried forward, some answers still to confirm
     assert in_latest.pop("ZC1") == ReturnStatus.RETURNED
-    assert set(in_latest.values()) == {ReturnStatus.SUBMITTED} and len(in_latest) == 9
+    assert set(in_latest.values()) == {ReturnStatus.SUBMITTED} and len(in_latest) == 8
+    carried_forward_from_the_quarter_before(latest, periods[(2026, 2)])
     assert not Submission.objects.filter(provider_return__period=latest, late=True).exists()
     # The late and overdue stories of the quarters before still hold.
     assert Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 2)]).status == ReturnStatus.DRAFT
@@ -587,7 +602,7 @@ def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to
         for r in overdue_returns(AFTER_THE_DEADLINE)
         if r.period_id == latest.pk
     }
-    assert overdue == {("ZR1", "not_started"), ("ZI2", "draft")}
+    assert overdue == {("ZR1", "not_started"), ("ZI2", "draft"), ("ZG2", "draft")}
     assert states_seen_by_the_newham_nurse(latest, AFTER_THE_DEADLINE) == {
         "ZR1": OVERDUE, "ZC1": RETURNED, "ZI1": ON_TIME, "ZI2": OVERDUE,
     }  # fmt: skip

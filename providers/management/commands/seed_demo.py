@@ -504,6 +504,10 @@ class Command(BaseCommand):
             made = demo.make_return(plan)
             what = "Submitted returns" if plan.submit else "Returns started, not submitted"
             self.count(what, "created" if made is not None else "unchanged")
+        if self.history:
+            code = demo.CARRIED_FORWARD
+            made = demo.make_carried_forward_return(organisations[code], periods[demo.ANCHOR], leads[code], today)
+            self.count("Returns carried forward", "created" if made is not None else "unchanged")
 
 
 def return_plans(organisations, periods, people, leads, *, history: bool, today: datetime.date):
@@ -532,7 +536,7 @@ def return_plans(organisations, periods, people, leads, *, history: bool, today:
 
 
 def anchor_plans(organisations, period: ReportingPeriod, leads, today: datetime.date) -> list[demo.ReturnPlan]:
-    """The returns for the anchor quarter, Riverside's left out.
+    """The returns for the anchor quarter, Riverside's and the one carried forward left out.
 
     Until the deadline, the early providers' only, sent a few days before ``today`` at the latest; once it has
     passed, every provider's, on time but for :data:`returns.demo.ANCHOR_TIMINGS_AFTER_DEADLINE`.
@@ -546,7 +550,7 @@ def anchor_plans(organisations, period: ReportingPeriod, leads, today: datetime.
             )
         return plans
     for spec in PROVIDERS:
-        if spec.ods_code == RIVERSIDE:
+        if spec.ods_code in (RIVERSIDE, demo.CARRIED_FORWARD):  # the latter's is made by carrying forward
             continue
         timing = demo.ANCHOR_TIMINGS_AFTER_DEADLINE.get(spec.ods_code, demo.Timing())
         answered, submitted = demo.days_of(period, timing)
