@@ -488,6 +488,7 @@ def dashboard(request):
             "exceptions",
         ),
         completeness_url=completeness_url,
+        moderation_url=link(reverse("reviews:moderation"), {**filters.query, "status": "", "framework": ""}),
     )
     return render(request, "reviews/dashboard.html", context)
 
