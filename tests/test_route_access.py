@@ -434,6 +434,7 @@ ROUTES: dict[str, Route] = {
     # Reviews (API)
     "dashboard-list": Route("tenant", make=riverside_assurance),
     "completeness-list": Route("tenant", make=riverside_assurance),
+    "moderation-list": Route("tenant", make=riverside_moderation),
     "completeness-remind": Route(
         "tenant",
         make=riverside_assurance,
