@@ -382,3 +382,51 @@ def moderation(user, filters: ModerationFilters) -> Moderation:
             setattr(total, key, getattr(total, key) + amount)
     rows = ModerationRows(providers, count, period, groups, answers, reviews)
     return Moderation(period, groups, tallies, total, rows, dict(differences))
+
+
+def snapshot(user, period: ReportingPeriod, commissioner: Organisation) -> dict:
+    """The comparison for a committee report, as JSON: the counts by framework and standard and every provider's
+    grades and judgements (by name), as ``user`` may see them; a fixed number of queries."""
+    result = moderation(user, ModerationFilters(period, commissioner=commissioner))
+    providers = []
+    for row in result.providers.rows(0, len(result.providers)):
+        providers.append(
+            {
+                "id": row.provider_id,
+                "name": row.name,
+                "ods_code": row.ods_code,
+                "state": row.state,
+                "differences": row.differences,
+                "standards": [
+                    {
+                        "framework": group.short_name,
+                        "standard": column.label,
+                        "title": column.title,
+                        "grade": judgement.grade_label,
+                        "comparison": judgement.comparison,
+                        "comparison_words": judgement.comparison_words,
+                        "judgement": judgement.words,
+                        "judged_grade": judgement.judged_label,
+                        "reviewed_by": judgement.reviewed_by,
+                        "reviewed_on": judgement.reviewed_on,
+                    }
+                    for group, pairs in row.groups
+                    for column, judgement in pairs
+                ],
+            }  # fmt: skip
+        )
+    return {
+        "counts": result.total.as_dict(),
+        "frameworks": [
+            {
+                "code": group.code, "short_name": group.short_name, "counts": group.tally.as_dict(),
+                "standards": [
+                    {"code": column.code, "label": column.label, "title": column.title, "asked": column.due,
+                     "counts": result.tallies[column.code].as_dict()}
+                    for column in group.columns
+                ],
+            }
+            for group in result.frameworks
+        ],
+        "providers": providers,
+    }  # fmt: skip
