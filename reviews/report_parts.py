@@ -111,8 +111,9 @@ def front_snapshot(full: dict) -> dict:
 def front_moderation(moderation: dict | None) -> dict | None:
     """The front section's comparison of self-assessments with judgements: every count (bounded by the catalogue) and
     the :data:`FRONT_MODERATION_PROVIDERS` providers graded apart from the reviewers most often, each with its first
-    :data:`FRONT_MODERATION_EACH` differing standards."""
-    if moderation is None:  # a snapshot gathered before moderation was reported
+    :data:`FRONT_MODERATION_EACH` differing standards. None when no version of the moderated frameworks is in force
+    (the section is left out)."""
+    if not moderation or not moderation["frameworks"]:  # gathered before it was reported, or nothing to moderate
         return None
     differing = sorted((p for p in moderation["providers"] if p["differences"]), key=lambda p: -p["differences"])
     providers = []
@@ -255,7 +256,7 @@ def write_annex(snapshot: dict, path: str) -> None:
                           item["due_on"], item["state"]])  # fmt: skip
 
     moderation = snapshot.get("moderation")
-    if moderation is not None:
+    if moderation and moderation["frameworks"]:  # none when the Section 11 and adult standards are not in force
         judged = _sheet(workbook, "Self-assessment and judgement", [
             "Provider", "ODS code", "Return", "Framework", "Standard", "Title", "Provider's grade", "Judgement",
             "Compared", "Reviewed by", "Reviewed on"])  # fmt: skip

@@ -1,12 +1,16 @@
 """The committee report's self-assessment beside judgement: counts and the providers graded apart most often in the
 front section (bounded), every grade and judgement in a sheet of the annex workbook."""
 
+import datetime
+
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from reviews import moderation, report_parts, reports, services
 from reviews.models import AnswerReview, ReviewDecision
+from standards.models import Framework
 from tests.reviews.conftest import catalogue, q1, q2  # noqa: F401
 from tests.reviews.fixtures import providers_of
 from tests.reviews.moderation_fixtures import graded, moderated  # noqa: F401
@@ -85,9 +89,13 @@ def test_the_reports_comparison_asks_the_same_number_of_queries_for_2_providers_
     assert counts[0] == counts[1], counts
 
 
-def test_a_committee_snapshot_gathered_before_moderation_is_cut_and_written_without_it(world, moderated, q2, tmp_path):
+@pytest.mark.parametrize("gathered", ["before moderation was reported", "with no moderated framework in force"])
+def test_without_moderation_the_front_section_and_the_annex_leave_it_out(world, moderated, q2, tmp_path, gathered):
+    if gathered.startswith("with no"):
+        Framework.objects.update(effective_from=datetime.date(2030, 4, 1))
     full = reports.gather_committee(world.newham, q2, by=world.newham_nurse)
-    del full["moderation"]
+    if gathered.startswith("before"):
+        del full["moderation"]
     front = report_parts.front_snapshot(full)
     assert front["moderation"] is None
     assert "Self-assessment beside judgement" not in " ".join(pdf_pages(reports.render_pdf(front).pdf))
