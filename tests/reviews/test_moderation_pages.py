@@ -104,3 +104,22 @@ def test_the_page_asks_the_same_number_of_queries_for_2_providers_and_for_62_and
 def test_a_provider_name_narrows_the_list(world, moderated, q2, as_person):
     page = as_person("newham_nurse").get(URL, {"period": q2.pk, "provider": "eastway"}).content.decode()
     assert world.eastway.name in page and world.riverside.name not in page
+
+
+def test_a_reviewer_sets_a_self_assessments_grade_on_its_answer_page_and_moderation_shows_it(
+    world, moderated, q2, as_person
+):
+    riverside = graded(world.riverside, q2, {"S11-01": "compliant"}, by=world.riverside_lead)
+    client = as_person("newham_nurse")
+    answer = reverse("reviews:answer_review", kwargs={"pk": riverside.pk, "code": "S11-01"})
+    page = text(client.get(answer))
+    assert "What grade should the standard have?" in page
+    grades = ["Not compliant (red)", "Partially compliant (amber)", "Compliant (green)"]
+    assert all(grade in page for grade in grades)
+    assert [page.index(grade) for grade in grades] == sorted(page.index(grade) for grade in grades)
+
+    override = reverse("reviews:answer_override", kwargs={"pk": riverside.pk, "code": "S11-01"})
+    assert client.post(override, {"colour": "amber", "reason": "Minutes not seen."}).status_code == 302
+
+    moderation_page = text(client.get(URL, {"period": q2.pk}))
+    assert "Graded higher Changed to Partially compliant — Minutes not seen." in moderation_page
