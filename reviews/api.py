@@ -9,7 +9,7 @@ the return was already accepted (a retry, or another reviewer at the same moment
 
 Routes (names for ``reverse``): ``dashboard-list``, ``completeness-list``, ``completeness-remind``, ``trend-detail``,
 ``review-detail``, ``review-agree``, ``review-override``, ``review-comment``, ``review-accept``, ``action-list``,
-``action-follow-up``.
+``action-follow-up``; and ``moderation-list`` (:mod:`reviews.moderation_api`).
 """
 
 from __future__ import annotations
@@ -362,3 +362,7 @@ def register(router) -> None:
     router.register("reviews", ReviewViewSet, basename="review")
     router.register("actions", ActionViewSet, basename="action")
     router.register("reports", ReportViewSet, basename="report")
+
+    from .moderation_api import ModerationViewSet  # it reads the filters as this module does
+
+    router.register("moderation", ModerationViewSet, basename="moderation")

@@ -54,6 +54,13 @@ class Colour(models.TextChoices):
     OVERDUE = "overdue", "Overdue"
 
 
+#: The colour of each self-assessment grade; a reviewer who sets another colour sets the grade it stands for.
+GRADE_COLOURS = {
+    SelfAssessmentGrade.COMPLIANT: Colour.GREEN,
+    SelfAssessmentGrade.PARTIALLY_COMPLIANT: Colour.AMBER,
+    SelfAssessmentGrade.NOT_COMPLIANT: Colour.RED,
+}
+
 #: Each colour's name as it reads inside a sentence ("2 red, 1 amber").
 _LOWER_LABELS = {colour.value: colour.label.lower() for colour in Colour}
 
@@ -218,11 +225,7 @@ def answer_status(
 
     if kind == RequirementKind.SELF_ASSESSMENT:
         grade = values.get("grade")
-        colour = {
-            SelfAssessmentGrade.COMPLIANT: Colour.GREEN,
-            SelfAssessmentGrade.PARTIALLY_COMPLIANT: Colour.AMBER,
-            SelfAssessmentGrade.NOT_COMPLIANT: Colour.RED,
-        }.get(grade, Colour.RED)
+        colour = GRADE_COLOURS.get(grade, Colour.RED)
         label = SelfAssessmentGrade(grade).label.lower() if grade in SelfAssessmentGrade.values else "not graded"
         return Status(colour, value=f"graded {label} by the provider", rule="the provider's own grade, until reviewed")
 

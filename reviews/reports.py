@@ -7,10 +7,11 @@ typed appears as text, never as markup) under ``templates/reviews/pdf/``.
 
 A committee's snapshot (one commissioner, one period) holds the summary, what changed since the previous quarter,
 providers by type, the framework matrix (every provider against every framework, worst first), every exception with
-the reviewers' comments, trends of the key measures (:class:`KeyMeasure`), the actions due and overdue, and every
-provider's answers. It is cut into the parts of a committee pack by :mod:`reviews.report_parts`: a bounded front
-section, an annex workbook, and each provider's appendix, which is that provider's own provider report (its summary,
-exceptions, actions, trends and every answer), each drawn on its own.
+the reviewers' comments, trends of the key measures (:class:`KeyMeasure`), the actions due and overdue, every
+provider's answers, and the providers' self-assessments of the Section 11 and adult standards beside the reviewers'
+judgements (:mod:`reviews.moderation`). It is cut into the parts of a committee pack by
+:mod:`reviews.report_parts`: a bounded front section, an annex workbook, and each provider's appendix, which is that
+provider's own provider report (its summary, exceptions, actions, trends and every answer), each drawn on its own.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, Retu
 from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
 from standards.models import Metric, Threshold
 
-from . import selectors
+from . import moderation, selectors
 from .models import AnswerComment, AnswerReview, AnswerStatus, KeyMeasure, ReportKind
 from .rag import SEVERITY, Colour, colour_for_percentage
 
@@ -567,6 +568,7 @@ def gather_committee(commissioner: Organisation, period: ReportingPeriod, *, by,
         trends=[{k: v for k, v in m.items() if k != "by_provider"} for m in trends["measures"]],
         actions=actions,
         providers=_provider_entries(board, answers, trends),
+        moderation=moderation.snapshot(by, period, commissioner),
     )
     return snapshot
 

@@ -246,6 +246,13 @@ def riverside_framework_assurance(world):
     return Case(kwargs={"code": framework.code}, owner=world.newham_nurse, secret=world.riverside.name)
 
 
+def riverside_moderation(world):
+    """The moderation page and its API: Riverside's contract names the Section 11 children standards."""
+    open_period()
+    world.riverside_contract.frameworks.add(FrameworkFactory(code="nel-section-11-children"))
+    return Case(owner=world.newham_nurse, secret=world.riverside.name)
+
+
 def riverside_action(world):
     case = riverside_return(world, owner="newham_nurse")
     Submission.objects.create(
@@ -428,6 +435,7 @@ ROUTES: dict[str, Route] = {
     # Reviews (API)
     "dashboard-list": Route("tenant", make=riverside_assurance),
     "completeness-list": Route("tenant", make=riverside_assurance),
+    "moderation-list": Route("tenant", make=riverside_moderation),
     "completeness-remind": Route(
         "tenant",
         make=riverside_assurance,
@@ -471,6 +479,7 @@ ROUTES: dict[str, Route] = {
     "reviews:dashboard": Route("tenant", make=riverside_assurance),
     "reviews:dashboard_framework": Route("tenant", make=riverside_framework_assurance),
     "reviews:completeness": Route("tenant", make=riverside_assurance),
+    "reviews:moderation": Route("tenant", make=riverside_moderation),
     "reviews:completeness_remind": Route(
         "tenant",
         make=riverside_assurance,

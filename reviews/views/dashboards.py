@@ -513,6 +513,7 @@ def dashboard(request):
         # A red, amber or green cell shows its counts, and the page says once how they give its colour (the worst):
         # its "Why" would only say the counts again, so it has none. Cells without a colour say why.
         counted_colours=SEVERITY,
+        moderation_url=link(reverse("reviews:moderation"), {**filters.query, "status": "", "framework": ""}),
     )
     return render(request, "reviews/dashboard.html", context)
 
