@@ -14,7 +14,7 @@ from providers.models import Role
 from returns.services import open_return
 from reviews.models import Reminder
 from reviews.services import compute_return_rag
-from tests.providers.factories import member
+from tests.providers.factories import CommissionerFactory, member
 from tests.reviews.fixtures import (  # noqa: F401
     ANSWERS,
     providers_of,
@@ -418,3 +418,43 @@ def test_each_page_asks_the_same_number_of_queries_for_2_and_10_providers(
     if url == DASHBOARD and not data:
         assert len(client.get(url).context["rows"]) == 10
     assert with_2 == with_10 <= most, f"{url}: {with_2} queries with 2 providers, {with_10} with 10"
+
+
+def more_places(icbs, catalogue, period, places: int, providers_each: int):
+    """``places`` more places of NHS North East London ICB, each co-ordinating ``providers_each`` providers' contracts
+    (a third on time, a third late with a red answer, a third overdue)."""
+    for _ in range(places):
+        count = icbs.nel.places.count()
+        place = CommissionerFactory(name=f"NEL place {count}", ods_code=f"ZP{count:02d}", parent=icbs.nel)
+        for m, provider in enumerate(providers_of(place, catalogue.framework, providers_each, prefix=f"Q{count}")):
+            if m % 3 == 0:
+                compute_return_rag(submit_directly(provider, period, by=icbs.administrator))
+            elif m % 3 == 1:
+                compute_return_rag(submit_directly(provider, period, RED_DBS, by=icbs.administrator, late=True))
+
+
+@pytest.mark.parametrize(
+    "url,data",
+    [
+        (DASHBOARD, {}),
+        (DASHBOARD, {"commissioner": "newham"}),
+        ("drill", {}),
+        (COMPLETENESS, {}),
+        ("trend", {"metric": "DBS"}),
+    ],
+)
+def test_an_icbs_pages_ask_the_same_number_of_queries_however_many_places_and_providers(
+    as_person, icbs, catalogue, quarter, url, data
+):
+    """An ICB's people reach every place's providers by a join: more places and providers ask no more queries."""
+    client = as_person("nel_nurse")
+    url = reverse("reviews:trend", args=[icbs.riverside.pk]) if url == "trend" else url
+    url = reverse("reviews:dashboard_framework", args=["test-returns"]) if url == "drill" else url
+    data = {"commissioner": icbs.newham.pk} if data.get("commissioner") else data
+    more_places(icbs, catalogue, quarter, 1, 1)
+    few = queries_for(client, url, data)
+    more_places(icbs, catalogue, quarter, 3, 4)
+    many = queries_for(client, url, data)
+    if url == DASHBOARD and not data:
+        assert len(client.get(url).context["rows"]) == 2 + 1 + 12  # Riverside, Eastway and every new place's
+    assert few == many, f"{url}: {few} queries with 2 places, {many} with 5"
