@@ -109,8 +109,8 @@ class MergeIntoICBForm(forms.Form):
         label="ICB", queryset=Organisation.objects.none(), help_text="The ICB the CCG becomes a place of."
     )
     on = forms.DateField(
-        label="A place from", help_text="The first day it is a place, for example 2022-07-01. Until the day before, "
-        "pages and reports show its name now as it was."
+        label="A place from", help_text="The first day it is a place, for example 2022-07-01. Pages and reports of "
+        "earlier days keep showing the name it has today."
     )  # fmt: skip
     name = forms.CharField(
         label="Its name as a place", required=False, max_length=200,
