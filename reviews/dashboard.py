@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from providers.models import Contract, ContractStatus, Organisation
+from providers.models import Contract, ContractCommissioner, ContractStatus, Organisation
 from returns.models import ReportingPeriod, Return, Submission
 from standards.models import Framework, Metric, ProviderType, Standard
 
@@ -175,6 +175,7 @@ class _Statements:
     built on it. ``shown`` holds every matching provider (for the totals); ``listed`` those of the status asked."""
 
     def __init__(self, user, filters: DashboardFilters, today: datetime.date):
+        self.filters = filters
         period = filters.period
         providers = _visible(
             expected_providers(
@@ -248,6 +249,21 @@ class _Statements:
                 SELECT 'all_exceptions', '{RED_ANSWER}', '', COUNT(*)
                 FROM listed JOIN {_table(AnswerStatus)} a ON a.run_id = listed.run_id AND a.colour = 'red'
             """
+        icb = self.filters.commissioner
+        if icb is not None and getattr(icb, "parent_id", 0) is None:
+            # An ICB's totals place by place: the providers shown that hold a contract with each of its places.
+            period = self.filters.period
+            sql += f"""
+                UNION ALL
+                SELECT 'place', CAST(place.id AS TEXT) || ':' || place.name, shown.standing, COUNT(DISTINCT shown.id)
+                FROM shown
+                JOIN {_table(Contract)} c ON c.provider_id = shown.id AND c.status = %s
+                     AND c.starts_on <= %s AND c.ends_on >= %s
+                JOIN {_table(ContractCommissioner)} cc ON cc.contract_id = c.id
+                JOIN {_table(Organisation)} place ON place.id = cc.commissioner_id AND place.parent_id = %s
+                GROUP BY place.id, place.name, shown.standing
+            """
+            params = [*params, ContractStatus.ACCEPTED, period.ends_on, period.starts_on, icb.pk]
         return sql, params
 
     def page(self, sort: str, descending: bool, limit: int, offset: int) -> tuple[str, list]:
@@ -463,6 +479,16 @@ class ExceptionRows:
         return rows
 
 
+@dataclass(frozen=True)
+class PlaceTotals:
+    """One place of an ICB on the ICB's dashboard: its providers among those matching, by overall status (a provider
+    on contracts with two places counts in both)."""
+
+    place_id: int
+    name: str
+    totals: dict[str, int]  # the keys of STANDINGS
+
+
 @dataclass
 class FrameworkDashboard:
     filters: DashboardFilters
@@ -472,6 +498,8 @@ class FrameworkDashboard:
     providers: ProviderRows
     exceptions: ExceptionRows
     exception_totals: dict[str, int] = field(default_factory=dict)  # every exception by kind, whatever was asked
+    #: For a whole ICB: each place's providers (of those matching) by overall status, beside each other.
+    place_totals: list[PlaceTotals] = field(default_factory=list)
 
     @property
     def matching(self) -> int:
@@ -532,6 +560,7 @@ def framework_dashboard(
     framework_totals = {column.code: dict.fromkeys(SEVERITY, 0) for column in frameworks}
     exception_counts = dict.fromkeys(EXCEPTION_KINDS, 0)
     exception_totals = dict.fromkeys(EXCEPTION_KINDS, 0)
+    place_totals = {}
     for what, key, colour, n in _run(statements.summary(exception_kind, exception_framework)):
         if what == "status":
             totals[key] = n
@@ -539,8 +568,11 @@ def framework_dashboard(
             exception_counts[key] = n
         elif what == "all_exceptions":
             exception_totals[key] = n
+        elif what == "place":
+            place_totals.setdefault(key, dict.fromkeys(STANDINGS, 0))[colour] = n
         elif key in framework_totals:
             framework_totals[key][colour] = n
+    places = [PlaceTotals(int(key.split(":", 1)[0]), key.split(":", 1)[1], n) for key, n in place_totals.items()]
     listed = totals[filters.status] if filters.status else sum(totals.values())
     return FrameworkDashboard(
         filters=filters,
@@ -552,6 +584,7 @@ def framework_dashboard(
             statements, exception_kind, exception_framework, exception_counts, filters.period, today
         ),
         exception_totals=exception_totals if exception_kind or exception_framework else exception_counts,
+        place_totals=sorted(places, key=lambda place: place.name),
     )
 
 

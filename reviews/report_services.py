@@ -32,7 +32,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from providers.models import Organisation, OrganisationKind
-from providers.scoping import is_signed_in, organisations_with_permission, sees_everything
+from providers.scoping import commissioners_reached, is_signed_in, organisations_with_permission, sees_everything
 from returns.models import ReportingPeriod
 
 from . import report_parts, reports
@@ -56,13 +56,14 @@ ERROR_REASON = (
 
 
 def report_commissioners(user):
-    """Commissioners whose committee reports ``user`` may ask for and read: those where they see assurance."""
+    """Commissioners whose committee reports ``user`` may ask for and read: those where they see assurance, and
+    their places (an ICB's people read each place's report)."""
     commissioners = Organisation.objects.filter(kind=OrganisationKind.COMMISSIONER).order_by("name", "pk")
     if sees_everything(user):
         return commissioners
     if not is_signed_in(user):
         return commissioners.none()
-    return commissioners.filter(pk__in=organisations_with_permission(user, "view_assurance"))
+    return commissioners.filter(pk__in=commissioners_reached(organisations_with_permission(user, "view_assurance")))
 
 
 def report_providers(user, period: ReportingPeriod | None = None):

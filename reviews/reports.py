@@ -27,7 +27,7 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from providers.models import Organisation
+from providers.models import Organisation, identity_on
 from providers.scoping import restrict_by_period
 from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
 from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
@@ -513,12 +513,22 @@ def _provider_entries(board: selectors.Dashboard, answers: tuple[dict, dict], tr
     return entries
 
 
+def _subject(subject: Organisation, period: ReportingPeriod) -> dict:
+    """The commissioner or provider by the name and ODS code it had at the end of the period (a CCG's name for a
+    quarter before it became a place of an ICB), with its name now when that differs."""
+    name, ods_code = identity_on(subject, period.ends_on)
+    shown = {"name": name, "ods_code": ods_code}
+    if (name, ods_code) != (subject.name, subject.ods_code):
+        shown |= {"name_now": subject.name, "ods_code_now": subject.ods_code}
+    return shown
+
+
 def _header(kind: str, subject: Organisation, period: ReportingPeriod, by, made_at: datetime.datetime) -> dict:
     return {
         "version": SNAPSHOT_VERSION,
         "kind": kind,
         "title": "Safeguarding assurance report" if kind == ReportKind.COMMITTEE else "Provider assurance report",
-        "subject": {"name": subject.name, "ods_code": subject.ods_code},
+        "subject": _subject(subject, period),
         "period": {
             "label": period.label, "starts_on": _day(period.starts_on), "ends_on": _day(period.ends_on),
             "deadline": _day(period.submission_deadline),

@@ -73,13 +73,14 @@ def expected_providers(period: ReportingPeriod, *, commissioner=None, provider_t
     """Active providers with an accepted contract in force during the period that names a framework: they owe a
     return. A contract still proposed, or refused, asks nothing of the provider.
 
-    Narrowed to a commissioner's contracts, a provider type (code) or a framework (code) when given.
+    Narrowed to a commissioner's contracts (an ICB's with its places'), a provider type (code) or a framework
+    (code) when given.
     """
     contracts = Contract.objects.accepted().filter(
         starts_on__lte=period.ends_on, ends_on__gte=period.starts_on, frameworks__isnull=False
     )
     if commissioner is not None:
-        contracts = contracts.filter(commissioners=commissioner)
+        contracts = contracts.filter(Q(commissioners=commissioner) | Q(commissioners__parent=commissioner))
     if framework:
         contracts = contracts.filter(frameworks__code=framework)
     providers = Organisation.objects.filter(

@@ -32,7 +32,7 @@ from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Re
 from standards.models import Metric
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.providers.factories import ContractFactory, member
-from tests.world import fast_password_hashing, world  # noqa: F401
+from tests.world import fast_password_hashing, icbs, world  # noqa: F401
 
 
 @dataclass
@@ -705,3 +705,40 @@ def test_a_commissioner_lists_a_providers_returns_only_through_an_accepted_contr
     listed = client.get(reverse("return-list", kwargs={"format": "json"})).json()
 
     assert bool(listed["count"] if isinstance(listed, dict) else listed) == sees
+
+
+#: The same person of the ICB for a route whose owner is a person of its place Newham.
+ICB_COLLEAGUE = {"newham_nurse": "nel_nurse", "newham_committee": "nel_committee"}
+#: A person of Newham's sibling place Hackney in every commissioner role, and a person of another ICB.
+HIERARCHY_STRANGERS = ("hackney_all_roles", "blmk_nurse")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("found", [r for r in APP_ROUTES if ROUTES.get(r.name, Route("public")).access == "tenant"],
+                         ids=lambda r: r.pattern)  # fmt: skip
+def test_route_follows_the_hierarchy_of_icbs_and_places(client, icbs, found):
+    """With Newham and Hackney places of North East London ICB and Luton of BLMK: the ICB's person of the owner's
+    role uses a route of Newham's business as Newham's own person does; a sibling place's person (in every role)
+    and another ICB's person are strangers to it (404 for an object, nothing of it in a list)."""
+    route = ROUTES[found.name]
+    case = route.make(icbs)
+    url = url_for(found, case.kwargs)
+    owner = next((name for name, user in vars(icbs).items() if user == case.owner and name in ICB_COLLEAGUE), None)
+    if owner:
+        client.force_login(getattr(icbs, ICB_COLLEAGUE[owner]))
+        response = request(client, route, url, icbs)
+        assert response.status_code == route.owner_status, f"{url} as {ICB_COLLEAGUE[owner]}"
+        if case.secret and route.method == "get" and is_text(response):
+            assert case.secret in response.content.decode(), f"{url} should show the ICB {case.secret!r}"
+        client.logout()
+    if "luton_nurse" not in case.strangers or case.secret == icbs.newham.name:
+        return  # a route about a commissioner itself: its name is shown on other commissioners' pages too
+    for stranger_name in HIERARCHY_STRANGERS:
+        client.force_login(getattr(icbs, stranger_name))
+        response = request(client, route, url, icbs)
+        if set(found.params) - {"format"}:
+            assert response.status_code == 404, f"{url} as {stranger_name} gave {response.status_code}"
+        else:
+            assert response.status_code in (200, 403, 404), f"{url} as {stranger_name}"
+        assert not case.secret or case.secret not in response.content.decode(), f"{url} leaks to {stranger_name}"
+        client.logout()

@@ -96,9 +96,7 @@ class AssuranceFilterForm(forms.Form):
             .order_by("name")
         }
         self.fields["period"].choices = [(period.pk, period.label) for period in periods]
-        self.fields["commissioner"].choices = [("", "All commissioners")] + [
-            (pk, organisation.name) for pk, organisation in self.commissioners.items()
-        ]
+        self.fields["commissioner"].choices = [("", "All commissioners"), *commissioner_choices(self.commissioners)]
         self.fields["provider_type"].choices = [("", "All types"), *ProviderType.objects.values_list("code", "name")]
         self.fields["framework"].choices = [("", "All frameworks"), *framework_choices()]
 
@@ -107,6 +105,25 @@ class AssuranceFilterForm(forms.Form):
 
     def clean_commissioner(self):
         return self.commissioners.get(self.cleaned_data["commissioner"])
+
+
+def commissioner_choices(commissioners: dict) -> list:
+    """The commissioner filter's choices: each ICB with its places as a group, the whole ICB first, then one place
+    at a time; a commissioner whose ICB is not in ``commissioners`` (a place's people) or with no places alone."""
+    places = {}
+    for organisation in commissioners.values():
+        if organisation.parent_id in commissioners:
+            places.setdefault(organisation.parent_id, []).append(organisation)
+    choices = []
+    for pk, organisation in commissioners.items():
+        if organisation.parent_id in commissioners:
+            continue
+        if pk in places:
+            whole = (pk, f"{organisation.name}: the whole ICB")
+            choices.append((organisation.name, [whole, *((place.pk, place.name) for place in places[pk])]))
+        else:
+            choices.append((pk, organisation.name))
+    return choices
 
 
 def framework_choices() -> list[tuple[str, str]]:
@@ -496,6 +513,16 @@ def dashboard(request):
         ],
         all_statuses_url=link(path, {**listed, "status": ""}),
         needs_action=needs_action(result.exception_totals, path, on_page),
+        standing_labels=list(board.STANDINGS.values()),
+        place_totals=[
+            {
+                # "NHS North East London ICB: Newham" is Newham under its ICB's heading.
+                "name": place.name.removeprefix(f"{filters.commissioner.name}: "),
+                "url": link(path, {**listed, "commissioner": place.place_id}),
+                "counts": [place.totals[key] for key in board.STANDINGS],
+            }
+            for place in result.place_totals
+        ],
         exception_form=exception_form,
         exception_hidden=[(name, value) for name, value in on_page.items() if value not in ("", None)],
         exceptions=exceptions_on_page(exceptions_page.object_list, completeness_url),

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from providers.models import Role
+from providers.models import Organisation, Role
 from returns.services import open_return
 from reviews.models import Reminder
 from reviews.services import compute_return_rag
-from tests.providers.factories import member
+from tests.providers.factories import CommissionerFactory, member
 from tests.reviews.fixtures import (  # noqa: F401
     ANSWERS,
     providers_of,
@@ -512,3 +512,85 @@ def test_each_page_asks_the_same_number_of_queries_for_2_and_10_providers(
     if url == DASHBOARD and not data:
         assert len(client.get(url).context["rows"]) == 10
     assert with_2 == with_10 <= most, f"{url}: {with_2} queries with 2 providers, {with_10} with 10"
+
+
+def more_places(icbs, catalogue, period, places: int, providers_each: int):
+    """``places`` more places of NHS North East London ICB, each co-ordinating ``providers_each`` providers' contracts
+    (a third on time, a third late with a red answer, a third overdue)."""
+    for _ in range(places):
+        count = icbs.nel.places.count()
+        place = CommissionerFactory(name=f"NEL place {count}", ods_code=f"ZP{count:02d}", parent=icbs.nel)
+        for m, provider in enumerate(providers_of(place, catalogue.framework, providers_each, prefix=f"Q{count}")):
+            if m % 3 == 0:
+                compute_return_rag(submit_directly(provider, period, by=icbs.administrator))
+            elif m % 3 == 1:
+                compute_return_rag(submit_directly(provider, period, RED_DBS, by=icbs.administrator, late=True))
+
+
+@pytest.mark.parametrize(
+    "url,data",
+    [
+        (DASHBOARD, {}),
+        (DASHBOARD, {"commissioner": "newham"}),
+        ("drill", {}),
+        (COMPLETENESS, {}),
+        ("trend", {"metric": "DBS"}),
+    ],
+)
+def test_an_icbs_pages_ask_the_same_number_of_queries_however_many_places_and_providers(
+    as_person, icbs, catalogue, quarter, url, data
+):
+    """An ICB's people reach every place's providers by a join: more places and providers ask no more queries."""
+    client = as_person("nel_nurse")
+    url = reverse("reviews:trend", args=[icbs.riverside.pk]) if url == "trend" else url
+    url = reverse("reviews:dashboard_framework", args=["test-returns"]) if url == "drill" else url
+    data = {"commissioner": icbs.newham.pk} if data.get("commissioner") else data
+    more_places(icbs, catalogue, quarter, 1, 1)
+    few = queries_for(client, url, data)
+    more_places(icbs, catalogue, quarter, 3, 4)
+    many = queries_for(client, url, data)
+    if url == DASHBOARD and not data:
+        assert len(client.get(url).context["rows"]) == 2 + 1 + 12  # Riverside, Eastway and every new place's
+    assert few == many, f"{url}: {few} queries with 2 places, {many} with 5"
+
+
+# ICBs and places
+
+
+def test_an_icbs_commissioner_filter_offers_the_whole_icb_and_each_place(as_person, icbs, quarter):
+    form = as_person("nel_nurse").get(DASHBOARD).context["form"]
+    assert form.fields["commissioner"].choices == [
+        ("", "All commissioners"),
+        ("NHS North East London ICB", [
+            (icbs.nel.pk, "NHS North East London ICB: the whole ICB"),
+            (icbs.hackney.pk, icbs.hackney.name),
+            (icbs.newham.pk, icbs.newham.name),
+        ]),
+    ]  # fmt: skip
+    place_form = as_person("newham_nurse").get(DASHBOARD).context["form"]
+    assert place_form.fields["commissioner"].choices == [("", "All commissioners"), (icbs.newham.pk, icbs.newham.name)]
+
+
+def test_the_whole_icb_shows_each_places_totals_beside_each_other(as_person, icbs, quarter):
+    Organisation.objects.filter(pk=icbs.newham.pk).update(name="NHS North East London ICB: Newham")
+    response = as_person("nel_nurse").get(DASHBOARD, {"commissioner": icbs.nel.pk})
+    assert [(p.name, p.totals["amber"], p.totals["red"]) for p in response.context["result"].place_totals] == [
+        (icbs.hackney.name, 0, 1),  # Eastway, late with a red answer
+        ("NHS North East London ICB: Newham", 1, 1),  # Riverside (amber) and Eastway (Newham is an associate)
+    ]
+    text = text_of(response)
+    assert f"Each place of {icbs.nel.name}: its providers by overall status" in text
+    # Under the ICB's heading a place is named without the ICB's name; its counts by overall status: overdue, red,
+    # amber, green, no colour, not computed, not yet submitted; its name opens its own dashboard.
+    assert f"{icbs.hackney.name} 0 1 0 0 0 0 0 Newham 0 1 1 0 0 0 0" in text
+    assert f'commissioner={icbs.newham.pk}">Newham</a>' in response.content.decode()
+    one_place = as_person("nel_nurse").get(DASHBOARD, {"commissioner": icbs.newham.pk})
+    assert one_place.context["result"].place_totals == [] and "Each place of" not in text_of(one_place)
+    assert len(one_place.context["rows"]) == 2
+
+
+def test_a_place_person_cannot_ask_for_the_whole_icb_or_a_sibling_place(as_person, icbs, quarter):
+    for other in (icbs.nel, icbs.hackney):
+        response = as_person("newham_nurse").get(DASHBOARD, {"commissioner": other.pk})
+        assert "There is no such commissioner." in response.content.decode()
+        assert icbs.eastway.name not in text_of(response) and icbs.riverside.name not in text_of(response)
