@@ -1,11 +1,17 @@
 """Django admin for organisations, contracts, people's roles and invitations, each with its change history."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
+
+from standards.admin_labels import LabelledFieldsAdmin, LabelledTabularInline
 
 from . import services
 from .models import (
@@ -15,10 +21,11 @@ from .models import (
     Invitation,
     Membership,
     Organisation,
+    OrganisationName,
 )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(LabelledTabularInline):
     model = Membership
     extra = 0
     autocomplete_fields = ["user", "organisation"]
@@ -26,14 +33,110 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ["created_at"]
 
 
+class FormerNameInline(admin.TabularInline):
+    """The names (and ODS codes) the organisation had before, with their days; each change is in their history."""
+
+    model = OrganisationName
+    extra = 0
+    fields = ["name", "ods_code", "in_force_from", "in_force_until"]
+
+
+class IsPlaceFilter(admin.SimpleListFilter):
+    title = "ICB or place"
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        return [("icb", "ICBs (commissioners with no parent)"), ("place", "Places of an ICB")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "icb":
+            return queryset.commissioners().filter(parent__isnull=True)
+        if self.value() == "place":
+            return queryset.filter(parent__isnull=False)
+        return queryset
+
+
 @admin.register(Organisation)
 class OrganisationAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "ods_code", "kind", "provider_type", "is_active"]
-    list_filter = ["kind", "provider_type", "services", "is_active"]
-    search_fields = ["name", "ods_code"]
+    list_display = ["name", "ods_code", "kind", "parent", "provider_type", "is_active"]
+    list_filter = ["kind", IsPlaceFilter, "provider_type", "services", "is_active"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "ods_code", "former_names__name", "former_names__ods_code"]
     filter_horizontal = ["services"]
-    inlines = [MembershipInline]
-    fields = ["name", "ods_code", "kind", "provider_type", "services", "is_active"]
+    autocomplete_fields = ["parent"]
+    inlines = [FormerNameInline, MembershipInline]
+    fields = ["name", "ods_code", "kind", "parent", "provider_type", "services", "is_active"]
+    actions = ["merge_into_icb"]
+
+    @admin.action(description="Merge the selected CCG into an ICB as a place, on a date", permissions=["change"])
+    def merge_into_icb(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Choose exactly one CCG to make a place of an ICB.", messages.ERROR)
+            return None
+        ccg = queryset.get()
+        form = MergeIntoICBForm(request.POST if "apply" in request.POST else None, ccg=ccg)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                place = services.merge_into_icb(
+                    ccg, data["icb"], on=data["on"], by=request.user, name=data["name"], ods_code=data["ods_code"]
+                )
+            except ValidationError as invalid:
+                for field, errors in invalid.message_dict.items():
+                    for error in errors:
+                        form.add_error(field if field in form.fields else None, error)
+            except PermissionDenied as denied:
+                form.add_error(None, str(denied))
+            else:
+                self.message_user(
+                    request,
+                    f"{place.name} is a place of {place.parent.name} from {data['on']:%-d %B %Y}; returns, reports "
+                    f"and history of earlier days show it as {ccg.name}.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(reverse("admin:providers_organisation_change", args=[place.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Merge {ccg.name} into an ICB as a place",
+            "ccg": ccg,
+            "form": form,
+            "opts": self.model._meta,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/providers/organisation/merge_into_icb.html", context)
+
+
+class MergeIntoICBForm(forms.Form):
+    icb = forms.ModelChoiceField(
+        label="ICB", queryset=Organisation.objects.none(), help_text="The ICB the CCG becomes a place of."
+    )
+    on = forms.DateField(
+        label="A place from", help_text="The first day it is a place, for example 2022-07-01. Pages and reports of "
+        "earlier days keep showing the name it has today."
+    )  # fmt: skip
+    name = forms.CharField(
+        label="Its name as a place", required=False, max_length=200,
+        help_text="Leave empty for “<ICB>: <area>”, for example “NHS North East London ICB: Newham”.",
+    )  # fmt: skip
+    ods_code = forms.CharField(
+        label="Its ODS code as a place", required=False, max_length=6,
+        help_text="Leave empty to keep the one it has (sub-ICB locations kept their CCG's code).",
+    )  # fmt: skip
+
+    def __init__(self, *args, ccg, **kwargs):
+        super().__init__(*args, **kwargs)
+        icbs = Organisation.objects.commissioners().filter(parent__isnull=True)
+        self.fields["icb"].queryset = icbs.exclude(pk=ccg.pk)
+
+
+@admin.register(OrganisationName)
+class OrganisationNameAdmin(SimpleHistoryAdmin):
+    """Former names, each with its own History page."""
+
+    list_display = ["name", "ods_code", "organisation", "in_force_from", "in_force_until"]
+    list_select_related = ["organisation"]
+    search_fields = ["name", "ods_code", "organisation__name", "organisation__ods_code"]
+    autocomplete_fields = ["organisation"]
 
 
 class CommissionerLinkFormSet(BaseInlineFormSet):
@@ -59,7 +162,7 @@ class CommissionerLinkFormSet(BaseInlineFormSet):
             raise ValidationError(self.once_message)
 
 
-class ContractCommissionerInline(admin.TabularInline):
+class ContractCommissionerInline(LabelledTabularInline):
     model = ContractCommissioner
     formset = CommissionerLinkFormSet
     extra = 1
@@ -67,7 +170,7 @@ class ContractCommissionerInline(admin.TabularInline):
 
 
 @admin.register(Contract)
-class ContractAdmin(SimpleHistoryAdmin):
+class ContractAdmin(LabelledFieldsAdmin, SimpleHistoryAdmin):
     """Contracts with whether, when and by whom the provider accepted or refused them.
 
     Acceptance is never typed in: a change here that widens an accepted contract proposes it again, by the rule of
@@ -138,7 +241,7 @@ class MembershipAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Invitation)
-class InvitationAdmin(SimpleHistoryAdmin):
+class InvitationAdmin(LabelledFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["email", "organisation", "role", "invited_by", "created_at", "expires_at", "accepted_at"]
     list_filter = ["role", "organisation__kind"]
     search_fields = ["email", "organisation__name"]
@@ -152,7 +255,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PersonAdmin(UserAdmin):
+class PersonAdmin(LabelledFieldsAdmin, UserAdmin):
     """Django's user admin, with the person's organisations and roles alongside."""
 
     inlines = [MembershipInline]

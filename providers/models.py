@@ -106,6 +106,16 @@ class Organisation(models.Model):
     services = models.ManyToManyField(
         Service, blank=True, related_name="organisations", help_text="Providers only: the services it runs."
     )
+    parent = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="places",
+        limit_choices_to={"kind": OrganisationKind.COMMISSIONER, "parent__isnull": True},
+        verbose_name="ICB",
+        help_text="Commissioners only: the ICB this commissioner is a place of. Empty for an ICB.",
+    )
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,6 +143,18 @@ class Organisation(models.Model):
                 violation_error_message="A provider needs a provider type; a commissioner has none.",
             ),
             models.CheckConstraint(condition=~Q(name=""), name="organisation_name_not_empty"),
+            # That the parent is itself an ICB (a commissioner with no parent), and that an ICB with places is no
+            # place, is held in PostgreSQL by a trigger (migration 0003, organisation_place_parent_is_an_icb).
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | Q(kind=OrganisationKind.COMMISSIONER),
+                name="organisation_only_commissioners_have_a_parent",
+                violation_error_message="Only a commissioner can be a place of an ICB.",
+            ),
+            models.CheckConstraint(
+                condition=Q(parent__isnull=True) | ~Q(parent=models.F("pk")),
+                name="organisation_not_its_own_parent",
+                violation_error_message="A commissioner cannot be a place of itself.",
+            ),
         ]
 
     def __str__(self):
@@ -149,11 +171,118 @@ class Organisation(models.Model):
     def is_provider(self) -> bool:
         return self.kind == OrganisationKind.PROVIDER
 
+    @property
+    def is_icb(self) -> bool:
+        """A commissioner with no parent: an ICB (the 2019 CCGs, before they were made places, count as their own)."""
+        return self.is_commissioner and self.parent_id is None
+
+    @property
+    def is_place(self) -> bool:
+        return self.parent_id is not None
+
     def clean(self):
         if self.kind == OrganisationKind.PROVIDER and not self.provider_type_id:
             raise ValidationError({"provider_type": "Choose the provider's type."})
         if self.kind == OrganisationKind.COMMISSIONER and self.provider_type_id:
             raise ValidationError({"provider_type": "A commissioner has no provider type; leave it empty."})
+        if self.parent_id is not None:
+            if self.kind != OrganisationKind.COMMISSIONER:
+                raise ValidationError({"parent": "Only a commissioner can be a place of an ICB."})
+            if self.pk is not None and self.parent_id == self.pk:
+                raise ValidationError({"parent": "A commissioner cannot be a place of itself."})
+            if self.parent.parent_id is not None or self.parent.kind != OrganisationKind.COMMISSIONER:
+                raise ValidationError({"parent": f"{self.parent.name} is a place, not an ICB: choose its ICB."})
+            if self.pk is not None and Organisation.objects.filter(parent_id=self.pk).exists():
+                raise ValidationError({"parent": "This commissioner is an ICB with places; it cannot be a place."})
+
+    def name_on(self, day: datetime.date) -> str:
+        return name_on(self, day)
+
+
+class OrganisationName(models.Model):
+    """A name (and ODS code) an organisation had before, with the days it was in force.
+
+    The organisation's own ``name`` and ``ods_code`` are the ones in force now, from the day after its latest former
+    name ended. A CCG that became a place of an ICB keeps its CCG name here, so returns, reports and history of the
+    periods before show the name that was true then (:func:`name_on`). The periods of one organisation's former
+    names never overlap (an exclusion constraint in PostgreSQL, see migration 0003).
+    """
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="former_names")
+    name = models.CharField(max_length=200)
+    ods_code = ODSCodeField("ODS code", max_length=6, help_text="The ODS code it had then, e.g. 08M.")
+    in_force_from = models.DateField(
+        null=True, blank=True, help_text="The first day it had this name; empty when that is before the records."
+    )
+    in_force_until = models.DateField(help_text="The last day it had this name.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["organisation", "-in_force_until"]
+        verbose_name = "former name"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(in_force_from__isnull=True) | Q(in_force_until__gte=models.F("in_force_from")),
+                name="organisation_name_ends_after_it_starts",
+                violation_error_message="A name cannot end before it starts.",
+            ),
+            models.CheckConstraint(condition=~Q(name=""), name="organisation_former_name_not_empty"),
+        ]
+
+    def __str__(self):
+        start = f"{self.in_force_from:%-d %B %Y}" if self.in_force_from else "before the records"
+        return f"{self.name} ({self.ods_code}), {start} to {self.in_force_until:%-d %B %Y}"
+
+    def clean(self):
+        if self.in_force_from and self.in_force_until and self.in_force_until < self.in_force_from:
+            raise ValidationError({"in_force_until": "A name cannot end before it starts."})
+        if self.organisation_id and self.in_force_until:
+            others = OrganisationName.objects.filter(organisation_id=self.organisation_id).exclude(pk=self.pk)
+            overlapping = others.filter(in_force_until__gte=self.in_force_from or datetime.date.min).filter(
+                Q(in_force_from__isnull=True) | Q(in_force_from__lte=self.in_force_until)
+            )
+            if overlapping.exists():
+                raise ValidationError("These dates overlap another former name of the organisation.")
+
+
+def _names_in_force_on(day):
+    """Former names in force on ``day`` (a date, or an expression such as ``OuterRef("period__ends_on")``)."""
+    return Q(in_force_until__gte=day) & (Q(in_force_from__isnull=True) | Q(in_force_from__lte=day))
+
+
+def name_on(organisation: Organisation, day: datetime.date) -> str:
+    """The name ``organisation`` had on ``day``: a former name in force then, or its name now.
+
+    Uses the organisation's prefetched ``former_names`` when there are any (no query), else asks once.
+    """
+    return identity_on(organisation, day)[0]
+
+
+def identity_on(organisation: Organisation, day: datetime.date) -> tuple[str, str]:
+    """The name and ODS code ``organisation`` had on ``day`` (see :func:`name_on`)."""
+    prefetched = getattr(organisation, "_prefetched_objects_cache", {}).get("former_names")
+    if prefetched is not None:
+        for former in prefetched:
+            if former.in_force_until >= day and (former.in_force_from is None or former.in_force_from <= day):
+                return former.name, former.ods_code
+        return organisation.name, organisation.ods_code
+    former = organisation.former_names.filter(_names_in_force_on(day)).values_list("name", "ods_code").first()
+    return former or (organisation.name, organisation.ods_code)
+
+
+def names_then(organisation_field: str, day_field: str, prefix: str) -> dict:
+    """Annotations for a queryset: ``<prefix>_name_then`` and ``<prefix>_ods_code_then``, the name and ODS code the
+    organisation at ``organisation_field`` had on the day at ``day_field`` (empty when it is the name it has now),
+    in the same SQL query. For instance ``Return.objects.annotate(**names_then("provider", "period__ends_on",
+    "provider"))``."""
+    former = OrganisationName.objects.filter(
+        _names_in_force_on(models.OuterRef(day_field)), organisation_id=models.OuterRef(organisation_field)
+    )
+    return {
+        f"{prefix}_name_then": models.Subquery(former.values("name")[:1]),
+        f"{prefix}_ods_code_then": models.Subquery(former.values("ods_code")[:1]),
+    }
 
 
 class OrganisationUserObjectPermission(UserObjectPermissionBase):

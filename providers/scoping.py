@@ -5,8 +5,11 @@ A person holds object permissions on the organisations they are members of (gran
 
 - a provider's people see their own organisation and what belongs to it;
 - a commissioner's people see their own organisation and every provider that has *accepted* a contract with it,
-  as co-ordinating or associate commissioner, and what belongs to those providers; a contract still proposed, or
-  refused, gives no sight at all (it is seen as a contract, by both sides, and nothing more);
+  as co-ordinating or associate commissioner, and what belongs to those providers; an ICB's people see the same
+  through every contract held by the ICB or one of its places (and the places themselves), a place's people only
+  through the place's own contracts (by a join on the commissioner's parent, never by permissions on each place);
+  a contract still proposed, or refused, gives no sight at all (it is seen as a contract, by both sides, and
+  nothing more);
 - what belongs to a reporting period (returns, answers, evidence, review acts, action plans, provider reports)
   is seen through a contract only for periods that end on or after the contract's start: the periods that
   overlap the contract or come after it. The contract's end does not take away sight of what was shared;
@@ -69,11 +72,21 @@ def organisations_with_permission(user, codename: str) -> QuerySet:
     ).values("content_object_id")
 
 
+def reached_by(commissioner_ids, field: str = "commissioner") -> Q:
+    """The condition on rows whose ``field`` is one of these commissioners or a place of one of them (an ICB's people
+    reach its places; a place's people reach the place alone, as a place has no places)."""
+    return Q(**{f"{field}_id__in": commissioner_ids}) | Q(**{f"{field}__parent_id__in": commissioner_ids})
+
+
+def commissioners_reached(commissioner_ids) -> QuerySet:
+    """Ids of these commissioners and of their places (a subquery, not a list)."""
+    return Organisation.objects.filter(Q(pk__in=commissioner_ids) | Q(parent_id__in=commissioner_ids)).values("pk")
+
+
 def accepted_links(commissioner_ids) -> QuerySet:
-    """These commissioners' places on contracts that the provider has accepted: the only way to a provider."""
-    return ContractCommissioner.objects.filter(
-        commissioner_id__in=commissioner_ids, contract__status=ContractStatus.ACCEPTED
-    )
+    """These commissioners' (and their places') places on contracts that the provider has accepted: the only way to
+    a provider."""
+    return ContractCommissioner.objects.filter(reached_by(commissioner_ids), contract__status=ContractStatus.ACCEPTED)
 
 
 def commissioned_provider_ids(commissioner_ids, period_ends_on=None) -> QuerySet:
@@ -199,6 +212,8 @@ def restrict_organisations(queryset: QuerySet, user, action: str = "view"):
     query = Q(pk__in=[])
     if own_permission:
         query |= Q(pk__in=organisations_with_permission(user, own_permission))
+    if action == "view":
+        query |= Q(parent_id__in=organisations_with_permission(user, own_permission))  # an ICB's places
     if via_commissioner:
         query |= Q(pk__in=commissioned_provider_ids(organisations_with_permission(user, via_commissioner)))
     if action == "manage_contracts":
@@ -230,7 +245,7 @@ def restrict_contracts(queryset: QuerySet, user, action: str = "view"):
     if action != "view":
         raise ValueError(f"Contracts are viewed, managed or answered, not {action!r}.")
     own = organisations_with_permission(user, "view_organisation")
-    via_commissioner = ContractCommissioner.objects.filter(commissioner_id__in=own).values("contract_id")
+    via_commissioner = ContractCommissioner.objects.filter(reached_by(own)).values("contract_id")
     return queryset.filter(Q(provider_id__in=own) | Q(pk__in=via_commissioner))
 
 

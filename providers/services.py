@@ -33,7 +33,9 @@ from .models import (
     Membership,
     Organisation,
     OrganisationKind,
+    OrganisationName,
     Role,
+    normalise_ods_code,
     quarter_label,
     quarter_starting,
 )
@@ -569,3 +571,63 @@ def cancel_invitation(invitation: Invitation, *, by) -> None:
             raise ValidationError("This invitation has already been accepted.", code=ALREADY_DONE)
         _record(invitation, by)
         invitation.delete()
+
+
+# ------------------------------------------------------------------------------------- change of organisation
+
+
+def place_name(ccg_name: str, icb: Organisation) -> str:
+    """The name a CCG takes as a place of ``icb`` unless another is given: "NHS Newham CCG" becomes
+    "NHS North East London ICB: Newham"."""
+    area = ccg_name.removeprefix("NHS ").removesuffix(" CCG").removesuffix(" Clinical Commissioning Group")
+    return f"{icb.name}: {area.strip() or ccg_name}"
+
+
+def merge_into_icb(
+    ccg: Organisation, icb: Organisation, *, on: datetime.date, by, name: str = "", ods_code: str = ""
+) -> Organisation:
+    """Record once that ``ccg`` became a place of ``icb`` on the day ``on``: administrators only.
+
+    The CCG's name and ODS code until then are kept as a former name in force until the day before (from the day
+    after its previous former name, if any), and it takes ``name`` (by default "<ICB>: <area>") and ``ods_code`` (by
+    default the one it had). Its contracts, people, returns and reports stay as they are: the ICB's people see its
+    providers through the hierarchy, and pages and reports of earlier periods show the CCG's name (see
+    :func:`providers.models.name_on`). Nothing submitted or already made is changed.
+    """
+    if not (by and by.is_active and by.is_superuser):
+        raise PermissionDenied("Only an administrator can record a change of organisation.")
+    errors = {}
+    if not ccg.is_commissioner or ccg.parent_id is not None:
+        errors["ccg"] = f"{ccg.name} is not a commissioner of its own: it cannot be made a place."
+    elif ccg.places.exists():
+        errors["ccg"] = f"{ccg.name} has places of its own: an ICB cannot be made a place of another."
+    if not icb.is_icb:
+        errors["icb"] = f"{icb.name} is not an ICB (a commissioner with no parent)."
+    elif icb.pk == ccg.pk:
+        errors["icb"] = "A commissioner cannot be made a place of itself."
+    ods_code = normalise_ods_code(ods_code) or ccg.ods_code
+    if ods_code != ccg.ods_code and Organisation.objects.filter(ods_code=ods_code).exclude(pk=ccg.pk).exists():
+        errors["ods_code"] = "Another organisation already has this ODS code."
+    latest = ccg.former_names.order_by("-in_force_until").first()
+    if latest is not None and latest.in_force_until >= on - datetime.timedelta(days=1):
+        errors["on"] = f"{ccg.name} had another name until {latest.in_force_until:%-d %B %Y}: choose a later day."
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        ccg = Organisation.objects.select_for_update().get(pk=ccg.pk)
+        former = OrganisationName(
+            organisation=ccg,
+            name=ccg.name,
+            ods_code=ccg.ods_code,
+            in_force_from=latest.in_force_until + datetime.timedelta(days=1) if latest else None,
+            in_force_until=on - datetime.timedelta(days=1),
+        )
+        _record(former, by)
+        former.save()
+        ccg.parent = icb
+        ccg.name = (name or "").strip() or place_name(ccg.name, icb)
+        ccg.ods_code = ods_code
+        _record(ccg, by)
+        ccg._change_reason = f"Made a place of {icb.name} on {on:%-d %B %Y}"
+        ccg.save()
+    return ccg

@@ -90,6 +90,7 @@ class OrganisationOnHome:
 
     organisation: Organisation
     roles: list[str] = field(default_factory=list)
+    role_codes: list[str] = field(default_factory=list)  # the same roles as codes (Role values)
     permissions: set[str] = field(default_factory=set)
     contracts: list[Contract] = field(default_factory=list)
     providers_by_id: dict[int, ProviderOnHome] = field(default_factory=dict)
@@ -134,6 +135,7 @@ def my_organisations(user) -> list[OrganisationOnHome]:
     for membership in memberships:
         entry = organisations.setdefault(membership.organisation_id, OrganisationOnHome(membership.organisation))
         entry.roles.append(membership.get_role_display())
+        entry.role_codes.append(membership.role)
         entry.permissions |= ROLE_PERMISSIONS[Role(membership.role)]
     provider_ids = [pk for pk, entry in organisations.items() if entry.organisation.is_provider]
     commissioner_ids = [pk for pk, entry in organisations.items() if entry.organisation.is_commissioner]

@@ -7,6 +7,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
+from standards.admin_labels import LabelledTabularInline
+
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, RevisionRequest, Submission
 from .services import reopen_period
 
@@ -34,7 +36,7 @@ class ReportingPeriodAdmin(SimpleHistoryAdmin):
                 self.message_user(request, f"{period} is open for changes until {until:%-d %B %Y}.", messages.SUCCESS)
 
 
-class SubmissionInline(admin.TabularInline):
+class SubmissionInline(LabelledTabularInline):
     model = Submission
     extra = 0
     can_delete = False
@@ -59,12 +61,12 @@ class ReturnAdmin(SimpleHistoryAdmin):
         return False
 
 
-class ActionPlanItemInline(admin.TabularInline):
+class ActionPlanItemInline(LabelledTabularInline):
     model = ActionPlanItem
     extra = 0
 
 
-class EvidenceInline(admin.TabularInline):
+class EvidenceInline(LabelledTabularInline):
     model = Evidence
     extra = 0
     fields = ["original_name", "content_type", "size", "uploaded_by", "uploaded_at"]

@@ -58,6 +58,9 @@ from .serializers import (
 )
 from .services import EditConflict, ReturnProblems
 
+#: What an answer's ``carried_forward`` reads, joined into the answers' own query.
+CARRIED = ("carried_from__provider_return__period", "confirmed_by")
+
 #: The schema's words for a change made already (a retry, another tab, another person at the same moment).
 ALREADY_DONE_409 = (
     "The return was already {what} (by a retry of this request, another tab or another person): nothing changed, "
@@ -185,7 +188,7 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
             queryset = queryset.prefetch_related(
                 Prefetch(
                     "answers",
-                    queryset=Answer.objects.select_related("metric", "updated_by").prefetch_related(
+                    queryset=Answer.objects.select_related("metric", "updated_by", *CARRIED).prefetch_related(
                         "actions", Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by"))
                     ),
                 ),
@@ -256,7 +259,7 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         result = act(services.save_answers, provider_return, by=request.user, answers=given)
         answers = (
             Answer.objects.filter(provider_return=provider_return, metric_id__in=list(given))
-            .select_related("metric", "updated_by")
+            .select_related("metric", "updated_by", *CARRIED)
             .prefetch_related("actions", Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")))
         )
         return Response(

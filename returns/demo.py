@@ -27,7 +27,7 @@ from standards.kinds import RequirementKind, SelfAssessmentGrade
 
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
 from .selectors import metrics_for
-from .services import AnswerInput, open_return, save_answers, submit_return
+from .services import AnswerInput, confirm_carried_answers, open_return, save_answers, submit_return
 
 # The timeline.
 
@@ -136,17 +136,18 @@ def _demo_policy() -> bytes:
 DEMO_POLICY = _demo_policy()
 
 #: Narrative answers, whose months follow the period: ``{first_month}`` is its quarter's first month,
-#: ``{month_after}`` and ``{third_month_after}`` the first and third months after its quarter ends.
+#: ``{month_after}`` and ``{third_month_after}`` the first and third months after its quarter ends; ``{lead}`` and
+#: ``{provider}`` are the provider's own safeguarding lead and name (no provider's answers name another's people).
 NARRATIVES = {
     "SC32-2-LEADS": (
         "Executive lead: Chief Nurse. Named doctor and named nurse for safeguarding children in post; named midwife "
-        "in post. Safeguarding adults and MCA/DoLS lead: Priya Shah. Prevent lead: Head of Safeguarding. CSAE lead: "
+        "in post. Safeguarding adults and MCA/DoLS lead: {lead}. Prevent lead: Head of Safeguarding. CSAE lead: "
         "named nurse for children. No vacancies this quarter."
     ),
     "DUTIES-08-REVIEW-ACTION-PLANS": (
         "Two action plans open: one Child Safeguarding Practice Review (both actions on track, due {month_after}) "
         "and one Safeguarding Adult Review (discharge-planning audit completed in {first_month}; re-audit due "
-        "{third_month_after}). No Domestic Homicide Review involved the Trust this quarter."
+        "{third_month_after}). No Domestic Homicide Review involved {provider} this quarter."
     ),
 }
 STAFF = {
@@ -213,12 +214,13 @@ def _spread(*parts: str) -> int:
 
 
 def demo_answer(
-    metric, provider, period: ReportingPeriod, character: Character, quarter_index: int
+    metric, provider, period: ReportingPeriod, character: Character, quarter_index: int, lead_name: str = ""
 ) -> tuple[dict, list[dict] | None]:
     """Plausible values for the provider's answer to the metric in the period, and its action plan if it needs one.
 
     ``quarter_index`` is the period's place in the demo (0 its first quarter): the figures depend on it, not on
-    the calendar, so that each provider's story is the same whenever the demo is seeded.
+    the calendar, so that each provider's story is the same whenever the demo is seeded. ``lead_name`` is the
+    provider's own safeguarding lead, named where a narrative names its leads (their role when it is blank).
     """
     spread = _spread(provider.ods_code, metric.code, f"quarter {quarter_index}")
     kind = metric.kind
@@ -278,6 +280,8 @@ def demo_answer(
         "first_month": f"{period.starts_on:%B}",
         "month_after": month_after(period, 1),
         "third_month_after": month_after(period, 3),
+        "lead": lead_name or "Head of Safeguarding",
+        "provider": provider.name,
     }
     return {"text": text.format(**months)}, None
 
@@ -328,10 +332,12 @@ def make_return(plan: ReturnPlan) -> Return | None:
         return None
     character = CHARACTERS.get(plan.provider.ods_code, Character(90))
     with transaction.atomic():
-        provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor)
+        provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor, carry=False)
         answers = {}
         for metric in metrics_for(plan.provider, plan.period):
-            values, actions = demo_answer(metric, plan.provider, plan.period, character, plan.quarter_index)
+            values, actions = demo_answer(
+                metric, plan.provider, plan.period, character, plan.quarter_index, plan.lead.get_full_name()
+            )
             answers[metric.pk] = AnswerInput(values, actions=actions)
         result = save_answers(provider_return, by=plan.contributor, answers=answers, today=plan.answered.date())
         if result.warnings:
@@ -389,3 +395,31 @@ def backdate(provider_return: Return, answered: datetime.datetime, submitted: da
     history = Return.history.filter(id=provider_return.pk)
     history.filter(status="draft").update(history_date=answered)
     history.exclude(status="draft").update(history_date=submitted)
+
+
+#: The provider whose return for the anchor quarter is started from its last one: carried forward from its return
+#: for the quarter before, every other carried answer confirmed unchanged and the rest still to confirm or change.
+#: Bramblegate is late with its returns, so its latest is still a draft.
+CARRIED_FORWARD = "ZG2"
+
+
+def make_carried_forward_return(provider, period: ReportingPeriod, person, today: datetime.date) -> Return | None:
+    """Start the provider's return for the period from its last submitted one and confirm every other carried answer.
+
+    Returns the return made, or None when it was already there (so running the demo again changes nothing).
+    """
+    if Return.objects.filter(provider=provider, period=period).exists():
+        return None
+    answered, _ = early_days(period, today)
+    with transaction.atomic():
+        provider_return = open_return(provider, period, by=person)
+        carried = provider_return.answers.filter(carried_from__isnull=False).order_by(
+            "metric__framework__position", "metric__position", "metric_id"
+        )
+        every_other = list(carried.values_list("metric_id", flat=True))[::2]
+        confirm_carried_answers(provider_return, by=person, metric_ids=every_other, today=answered.date())
+        backdate(provider_return, answered, answered)
+        confirmed = {"confirmed_at__isnull": False}
+        Answer.objects.filter(provider_return=provider_return, **confirmed).update(confirmed_at=answered)
+        Answer.history.filter(provider_return_id=provider_return.pk, **confirmed).update(confirmed_at=answered)
+    return provider_return

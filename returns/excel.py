@@ -86,10 +86,13 @@ ANSWER_COLUMNS = (
     Column("Grade", 20, {K.SELF_ASSESSMENT: "grade"}),
     Column("Evidence or narrative", 50, {K.SELF_ASSESSMENT: "evidence", K.NARRATIVE: "text"}, wrap=True),
 )
+#: Yes or No for an answer carried forward from an earlier quarter: Yes confirms it still holds unchanged.
+CARRIED = Column("Carried forward: confirmed unchanged (Yes/No)", 16, wrap=True)
 METRIC_ID, REVISION = Column("Metric id (do not change)", 10), Column("Revision at download (do not change)", 10)
-COLUMNS = (*INFO_COLUMNS, *ANSWER_COLUMNS, METRIC_ID, REVISION)
+COLUMNS = (*INFO_COLUMNS, *ANSWER_COLUMNS, CARRIED, METRIC_ID, REVISION)
 HEADERS = tuple(column.header for column in COLUMNS)
 FIRST_ANSWER_COLUMN = len(INFO_COLUMNS) + 1
+CARRIED_COLUMN = len(INFO_COLUMNS) + len(ANSWER_COLUMNS) + 1
 METRIC_ID_COLUMN, REVISION_COLUMN = len(COLUMNS) - 1, len(COLUMNS)
 
 WHOLE_NUMBER_FIELDS = frozenset({"numerator", "denominator", "count", "sampled", "compliant"})
@@ -256,6 +259,9 @@ def _instructions(editable: bool) -> list[str]:
             "answer is complete.",
             "A row you leave as it was downloaded is not changed by the upload. Clearing every cell of a row "
             "that had an answer clears that answer.",
+            "An answer carried forward from your last submitted return says No under “Carried forward: confirmed "
+            "unchanged”: choose Yes if it still holds, or change the answer. The return cannot be submitted until "
+            "each is confirmed or changed.",
             "When you have finished, upload the workbook on the return's page in Safeguard Assure. Every answer "
             "is checked first: if anything is wrong, nothing is imported and you are told the sheet, row and "
             "column of each problem.",
@@ -389,6 +395,7 @@ def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, a
             cell.number_format = _number_format(answer_field)
             if answer_field in validations:
                 validations[answer_field].add(cell)
+        _write_carried(ws, row, answer, editable, border, validations)
         put(ws, row, METRIC_ID_COLUMN, metric.pk).protection = LOCKED
         put(ws, row, REVISION_COLUMN, answer.revision if answer else 0).protection = LOCKED
         ws.row_dimensions[row].height = 15 * max(
@@ -410,6 +417,21 @@ def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, a
     ws.page_setup.paperSize = ws.PAPERSIZE_A4
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _write_carried(ws, row: int, answer: Answer | None, editable: bool, border, validations) -> None:
+    """The row's “confirmed unchanged” cell: No, to fill in, for a carried-forward answer awaiting confirmation."""
+    cell = ws.cell(row, CARRIED_COLUMN)
+    cell.border, cell.alignment = border, Alignment(vertical="top")
+    if answer is None or answer.carried_from_id is None:
+        cell.fill, cell.protection = UNUSED_FILL, LOCKED
+        return
+    put(ws, row, CARRIED_COLUMN, "No" if answer.awaits_confirmation else "Yes")
+    if answer.awaits_confirmation and editable:
+        cell.fill, cell.protection = INPUT_FILL, UNLOCKED
+        validations["confirm_carried"].add(cell)
+    else:
+        cell.fill, cell.protection = INFO_FILL, LOCKED
 
 
 def _validations() -> dict[str, DataValidation]:
@@ -437,6 +459,11 @@ def _validations() -> dict[str, DataValidation]:
             DataValidation(type="date", operator="greaterThanOrEqual", formula1="36526", allow_blank=True),
             "Enter the date the policy is next due for review, like 31/03/2026.",
             "The date the policy is next due for review.",
+        ),
+        "confirm_carried": checked(
+            DataValidation(type="list", formula1='"Yes,No"', allow_blank=True),
+            "Choose Yes or No.",
+            "Carried forward from your last return: choose Yes if it still holds unchanged, or change the answer.",
         ),
         "grade": checked(
             DataValidation(type="list", formula1=f'"{",".join(SelfAssessmentGrade.labels)}"', allow_blank=True),
@@ -542,6 +569,8 @@ class WorkbookRow:
     values: dict  # as translated from the cells, for save_answers
     cleaned: dict  # as clean_answer leaves them, to tell whether the row was changed
     has_stray_cells: bool = False  # a formula, or a value in a column its question does not use
+    carried_cell: object = None  # the “confirmed unchanged” cell, read only for an answer awaiting confirmation
+    confirm_carried: bool = False
 
     def where(self, header: str | None = None) -> str:
         place = f"Sheet ‘{self.sheet}’, row {self.number} ({self.metric.code})"
@@ -576,11 +605,13 @@ def read_workbook(provider_return: Return, file, *, by, today: datetime.date | N
     workbook = _open_workbook(file)
     _check_identity(workbook, provider_return)
     rows, found = _read_rows(workbook, framework_sheets(provider_return))
-    downloaded = _downloaded_values(provider_return, rows)
+    saved = {a.metric_id: a for a in Answer.objects.filter(provider_return=provider_return)}
+    downloaded = _downloaded_values(provider_return, rows, saved)
     # A row left as it was downloaded is not sent, so it is not checked either: an answer saved before a rule
     # existed comes back unchanged rather than refused.
     left_alone = {row.metric.pk for row in rows if _left_as_downloaded(row, downloaded[row.metric.pk])}
     problems = [message for row, message in found if row is None or row.metric.pk not in left_alone]
+    problems += _read_confirmations(rows, saved)
     if problems:
         raise WorkbookProblems(problems)
 
@@ -590,7 +621,13 @@ def read_workbook(provider_return: Return, file, *, by, today: datetime.date | N
         if row.metric.pk not in left_alone
         and (downloaded[row.metric.pk] is None or _comparable(row.cleaned) != _comparable(downloaded[row.metric.pk]))
     ]
-    answers = {row.metric.pk: AnswerInput(values=row.values, base_revision=row.revision) for row in changed}
+    answers = {
+        row.metric.pk: AnswerInput(values=row.values, base_revision=row.revision, confirm_carried=row.confirm_carried)
+        for row in changed
+    }
+    for row in rows:  # a carried-forward answer confirmed unchanged: sent as it is, to be confirmed
+        if row.confirm_carried and row.metric.pk not in answers:
+            answers[row.metric.pk] = AnswerInput(values=row.values, base_revision=row.revision, confirm_carried=True)
     try:
         return save_answers(provider_return, by=by, answers=answers, today=today)
     except ReturnProblems as refused:
@@ -772,7 +809,7 @@ def _read_rows(workbook: Workbook, sheets: list[FrameworkSheet]) -> tuple[list[W
         for number, cells in _sheet_rows(ws, FIRST_ROW):
             place = f"Sheet ‘{sheet.title}’, row {number}"
             metric_id = _whole(_value(cells[METRIC_ID_COLUMN - 1]))
-            answer_cells = cells[FIRST_ANSWER_COLUMN - 1 : METRIC_ID_COLUMN - 1]
+            answer_cells = cells[FIRST_ANSWER_COLUMN - 1 : CARRIED_COLUMN - 1]
             if metric_id is None or metric_id not in metrics:
                 if metric_id is None and all(_blank(_value(cell)) for cell in answer_cells):
                     continue  # an empty row below the questions
@@ -807,7 +844,7 @@ def _read_rows(workbook: Workbook, sheets: list[FrameworkSheet]) -> tuple[list[W
                     )
                 )
                 continue
-            row = WorkbookRow(sheet.title, number, metric, revision, {}, {})
+            row = WorkbookRow(sheet.title, number, metric, revision, {}, {}, carried_cell=cells[CARRIED_COLUMN - 1])
             problems.extend((row, message) for message in _read_answer(row, answer_cells))
             rows.append(row)
     return rows, problems
@@ -940,12 +977,33 @@ def _as_shown(values: dict) -> dict:
     return shown
 
 
-def _downloaded_values(provider_return: Return, rows: list[WorkbookRow]) -> dict[int, dict | None]:
+def _read_confirmations(rows: list[WorkbookRow], saved: dict[int, Answer]) -> list[str]:
+    """Read each “confirmed unchanged” cell of an answer awaiting confirmation; the problems, by sheet and row."""
+    problems = []
+    for row in rows:
+        answer = saved.get(row.metric.pk)
+        if answer is None or not answer.awaits_confirmation or row.carried_cell is None:
+            continue
+        if _is_formula(row.carried_cell):
+            problems.append(f"{row.where(CARRIED.header)}: {FORMULA}")
+            continue
+        raw = _value(row.carried_cell)
+        confirmed = None if _blank(raw) else raw if isinstance(raw, bool) else YES_NO.get(str(raw).strip().lower())
+        if confirmed is None and not _blank(raw):
+            problems.append(f"{row.where(CARRIED.header)}: Choose Yes or No.")
+        row.confirm_carried = confirmed is True
+    return problems
+
+
+def _downloaded_values(
+    provider_return: Return, rows: list[WorkbookRow], answers: dict[int, Answer] | None = None
+) -> dict[int, dict | None]:
     """Each row's answer as it was when the workbook was downloaded (None when that cannot be known).
 
     What was downloaded is the answer at the row's revision, from its history.
     """
-    answers = {a.metric_id: a for a in Answer.objects.filter(provider_return=provider_return)}
+    if answers is None:
+        answers = {a.metric_id: a for a in Answer.objects.filter(provider_return=provider_return)}
     return {row.metric.pk: _values_at(answers.get(row.metric.pk), row.revision) for row in rows}
 
 

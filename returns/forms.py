@@ -107,6 +107,7 @@ class AnswerForm(forms.Form):
 
     base_revision = forms.IntegerField(required=False, min_value=0, widget=forms.HiddenInput)
     confirm_unusual = forms.BooleanField(required=False, show_hidden_initial=True, label="Yes, this figure is right")
+    confirm_carried = forms.BooleanField(required=False, show_hidden_initial=True, label="Confirm unchanged")
     unusual_note = AnswerText(
         label="Why it is right (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -181,6 +182,7 @@ class AnswerForm(forms.Form):
             confirm_unusual=bool(data.get("confirm_unusual")),
             unusual_note=data.get("unusual_note", ""),
             actions=actions,
+            confirm_carried=bool(data.get("confirm_carried")),
         )
 
     # What is shown -------------------------------------------------------------------------------------------
@@ -242,7 +244,7 @@ class AnswerForm(forms.Form):
 def anchor_for(metric: Metric, name: str) -> str:
     """The id of the input of the return's form that a message about an answer's ``name`` links to."""
     prefix = prefix_for(metric)
-    if name in ANSWER_FIELDS.get(metric.kind, ()) or name in ("confirm_unusual", "unusual_note"):
+    if name in ANSWER_FIELDS.get(metric.kind, ()) or name in ("confirm_unusual", "unusual_note", "confirm_carried"):
         return f"id_{prefix}-{name}"
     if name.startswith("actions-"):
         return f"id_{prefix}-{name}"

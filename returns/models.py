@@ -106,6 +106,11 @@ class ReportingPeriod(models.Model):
         return f"{self.financial_year}/{(self.financial_year + 1) % 100:02d}"
 
     @property
+    def short_label(self) -> str:
+        """“Q1 2025/26”."""
+        return f"Q{self.quarter} {self.financial_year_label}"
+
+    @property
     def label(self) -> str:
         first, last = QUARTER_MONTHS[self.quarter]
         year = self.financial_year + 1 if self.quarter == 4 else self.financial_year
@@ -179,6 +184,20 @@ class Answer(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    carried_from = models.ForeignKey(
+        "Submission",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The earlier submission this answer was carried forward from; empty once the answer is changed.",
+    )
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When someone confirmed the carried-forward answer still holds unchanged."
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     history = HistoricalRecords()
 
@@ -190,6 +209,11 @@ class Answer(models.Model):
 
     def __str__(self):
         return f"{self.metric.code} in {self.provider_return}"
+
+    @property
+    def awaits_confirmation(self) -> bool:
+        """Carried forward from an earlier quarter and neither confirmed nor changed since."""
+        return self.carried_from_id is not None and self.confirmed_at is None
 
 
 class ActionPlanItem(models.Model):

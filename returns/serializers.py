@@ -15,7 +15,7 @@ from providers.serializers import SentAsIs
 from standards.models import Metric
 
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, RevisionRequest, Submission
-from .services import NOT_IN_RETURN, AnswerInput, ReturnProblems
+from .services import NOT_IN_RETURN, AnswerInput, ReturnProblems, carried_quarter
 
 #: The service's words for a metric that a return does not ask (``save_answers``), for metrics the API cannot
 #: even hand to the service because it does not recognise their code.
@@ -94,13 +94,26 @@ class AnswerSerializer(serializers.ModelSerializer):
     updated_by = PersonSerializer(allow_null=True)
     actions = ActionPlanItemSerializer(many=True)
     evidence = EvidenceSerializer(many=True)
+    carried_forward = serializers.SerializerMethodField(
+        help_text="Null, or the quarter the answer was carried forward from and who confirmed it unchanged, when."
+    )
 
     class Meta:
         model = Answer
         fields = [
             "id", "metric", "code", "values", "revision", "unusual_value_confirmed", "unusual_value_note",
-            "updated_by", "updated_at", "actions", "evidence",
+            "updated_by", "updated_at", "actions", "evidence", "carried_forward",
         ]  # fmt: skip
+
+    def get_carried_forward(self, answer: Answer) -> dict | None:
+        if answer.carried_from_id is None:
+            return None
+        return {
+            "from": carried_quarter(answer),
+            "confirmed": answer.confirmed_at is not None,
+            "confirmed_by": PersonSerializer(answer.confirmed_by).data if answer.confirmed_by else None,
+            "confirmed_at": answer.confirmed_at,
+        }
 
 
 class MetricAskedSerializer(serializers.ModelSerializer):
@@ -226,6 +239,12 @@ class AnswerItemSerializer(serializers.Serializer):
         default=False, error_messages={"invalid": "Send confirm_unusual as true or false."}
     )
     unusual_note = SentAsIs()
+    confirm_carried = serializers.BooleanField(
+        default=False,
+        help_text="True to confirm an answer carried forward from an earlier quarter still holds (send its values "
+        "unchanged); a changed answer is no longer carried forward.",
+        error_messages={"invalid": "Send confirm_carried as true or false."},
+    )
     actions = ActionRowSerializer(
         many=True, required=False, allow_null=True, default=None
     )  # absent or null: leave the action plan as it is
@@ -237,6 +256,7 @@ class AnswerItemSerializer(serializers.Serializer):
             base_revision=data["base_revision"],
             confirm_unusual=data["confirm_unusual"],
             unusual_note=data["unusual_note"],
+            confirm_carried=data["confirm_carried"],
             actions=[dict(row) for row in data["actions"]] if data["actions"] is not None else None,
         )
 

@@ -100,6 +100,7 @@ class AnswerInput:
     confirm_unusual: bool = False
     unusual_note: str = ""
     actions: list[dict] | None = None  # None: leave the action plan as it is
+    confirm_carried: bool = False  # the person confirms a carried-forward answer still holds unchanged
 
 
 @dataclass
@@ -135,8 +136,12 @@ def may(user, provider_return: Return, action: str) -> bool:
     return may_act_on(user, provider_return.provider_id, action, ends_on)
 
 
-def open_return(provider, period: ReportingPeriod, *, by) -> Return:
-    """The provider's return for the period, made when someone who may edit it first opens it."""
+def open_return(provider, period: ReportingPeriod, *, by, carry: bool = True) -> Return:
+    """The provider's return for the period, made when someone who may edit it first opens it.
+
+    A return made now starts from the provider's last submitted one (:func:`carry_forward`); ``carry=False`` is
+    only for the demo's history, made as people answered before answers were carried forward.
+    """
     if not may(by, Return(provider=provider), "edit_return") and not may(
         by, Return(provider=provider, period=period), "view"
     ):
@@ -146,10 +151,170 @@ def open_return(provider, period: ReportingPeriod, *, by) -> Return:
         return existing
     if not may(by, Return(provider=provider), "edit_return"):
         raise PermissionDenied("This provider has not started its return for the period yet.")
-    provider_return = Return(provider=provider, period=period)
-    _record(provider_return, by)
-    provider_return.save()
+    with transaction.atomic():
+        provider_return = Return(provider=provider, period=period)
+        _record(provider_return, by)
+        provider_return.save()
+        if carry:
+            carry_forward(provider_return, by)
     return provider_return
+
+
+#: The kinds whose answer describes a state that holds until someone changes it (a narrative, a self-assessment
+#: with its evidence and action plan, a policy with its review date), and so starts the next quarter from the last.
+#: Percentages, counts and audit samples are the quarter's own figures and are never carried.
+CARRIED_KINDS = frozenset({RequirementKind.NARRATIVE, RequirementKind.SELF_ASSESSMENT, RequirementKind.POLICY})
+
+
+def carried_message(answer: Answer) -> str:
+    """What stops a return with this carried-forward answer unconfirmed being submitted, in one set of words."""
+    return f"Confirm the answer carried forward from {carried_quarter(answer)} is unchanged, or change it."
+
+
+def carried_quarter(answer: Answer) -> str:
+    """“Q1 2025/26”: the quarter a carried-forward answer came from (its submission's return, already loaded)."""
+    return answer.carried_from.provider_return.period.short_label if answer.carried_from_id else ""
+
+
+def previous_submission(provider_return: Return) -> Submission | None:
+    """The latest submission of the provider's latest submitted return of a period ending before this one's."""
+    return (
+        Submission.objects.filter(
+            provider_return__provider_id=provider_return.provider_id,
+            provider_return__period__ends_on__lt=provider_return.period.starts_on,
+        )
+        .select_related("provider_return__period")
+        .order_by("-provider_return__period__ends_on", "-number")
+        .first()
+    )
+
+
+def carry_forward(provider_return: Return, by) -> list[Answer]:
+    """Start a return from the provider's previous submitted answers that describe a state, not a period's figures.
+
+    From the latest submission (its snapshot, never a draft's later edits) of the provider's latest submitted return
+    of an earlier period, copies each answer of a kind in :data:`CARRIED_KINDS` to a question this return asks
+    (matched by metric code within the framework's code, so a new framework version continues the old one; what no
+    longer exists is skipped) and not answered yet, with its evidence files (the same stored files, linked again)
+    and its action plan's actions not marked done by a reviewer. Each carried answer names the submission it came
+    from and must be confirmed or changed before the return can be submitted. Returns the answers made.
+    """
+    if not may(by, provider_return, "edit_return"):
+        raise PermissionDenied("You cannot change this provider's return.")
+    source = previous_submission(provider_return)
+    if source is None:
+        return []
+    asked = {
+        (metric.framework.code, metric.code): metric
+        for metric in metrics_for(provider_return.provider, provider_return.period)
+        if metric.kind in CARRIED_KINDS
+    }
+    answered = set(Answer.objects.filter(provider_return=provider_return).values_list("metric_id", flat=True))
+    done = {
+        (code, action, owner, due_on.isoformat())
+        for code, action, owner, due_on in ActionPlanItem.objects.filter(
+            answer__provider_return_id=source.provider_return_id, follow_up__is_done=True
+        ).values_list("answer__metric__code", "action", "owner", "due_on")
+    }
+    planned = []
+    for entry in source.snapshot.get("answers", []):
+        framework_code = str(entry.get("framework") or "").split(" ", 1)[0]
+        metric = asked.get((framework_code, entry.get("metric")))
+        if metric is None or metric.pk in answered or entry.get("kind") != metric.kind:
+            continue
+        cleaned, errors = clean_answer(metric.kind, entry.get("values") or {}, complete=False)
+        if errors or not any(value not in (None, "") for value in cleaned.values()):
+            continue
+        actions = [
+            row
+            for row in entry.get("actions") or []
+            if metric.kind == RequirementKind.SELF_ASSESSMENT
+            and (metric.code, row.get("action"), row.get("owner"), row.get("due_on")) not in done
+        ]
+        files = [file["id"] for file in entry.get("evidence") or [] if isinstance(file.get("id"), int)]
+        planned.append((metric, _jsonable(cleaned), actions, files))
+    if not planned:
+        return []
+
+    now = timezone.now()
+    answers = [
+        Answer(
+            provider_return=provider_return,
+            metric=metric,
+            values=values,
+            revision=1,
+            updated_by=by,
+            updated_at=now,
+            carried_from=source,
+        )
+        for metric, values, _, _ in planned
+    ]
+    with transaction.atomic():
+        answers = bulk_create_with_history(answers, Answer, default_user=by, default_date=now)
+        by_metric = {answer.metric_id: answer for answer in answers}
+        items = [
+            ActionPlanItem(
+                answer=by_metric[metric.pk],
+                action=row["action"],
+                owner=row["owner"],
+                due_on=datetime.date.fromisoformat(row["due_on"]),
+                position=position,
+            )
+            for metric, _, actions, _ in planned
+            for position, row in enumerate(actions)
+        ]
+        if items:
+            bulk_create_with_history(items, ActionPlanItem, default_user=by, default_date=now)
+        wanted = {pk: by_metric[metric.pk] for metric, _, _, files in planned for pk in files}
+        held = Evidence.objects.filter(pk__in=list(wanted), answer__provider_return_id=source.provider_return_id)
+        files = [
+            Evidence(
+                answer=wanted[evidence.pk],
+                file=evidence.file.name,  # the same stored file, linked again, not copied
+                original_name=evidence.original_name,
+                content_type=evidence.content_type,
+                size=evidence.size,
+                uploaded_by_id=evidence.uploaded_by_id,
+            )
+            for evidence in held.order_by("uploaded_at", "pk")
+        ]
+        if files:
+            bulk_create_with_history(files, Evidence, default_user=by, default_date=now)
+    return answers
+
+
+def confirm_carried_answers(provider_return: Return, *, by, metric_ids=None, today=None) -> list[Answer]:
+    """Confirm that carried-forward answers still hold unchanged (all of them unless ``metric_ids`` says which).
+
+    Recorded on each answer with who and when, and in its change history. Returns the answers confirmed now; those
+    confirmed before are left as they are, so a repeated request changes nothing.
+    """
+    if not may(by, provider_return, "edit_return"):
+        raise PermissionDenied("You cannot change this provider's return.")
+    _check_open(provider_return, today)
+    with transaction.atomic():
+        provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
+        if not provider_return.is_editable_by_provider:
+            raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
+        answers = Answer.objects.select_for_update().filter(
+            provider_return=provider_return, carried_from__isnull=False, confirmed_at__isnull=True
+        )
+        if metric_ids is not None:
+            answers = answers.filter(metric_id__in=list(metric_ids))
+        answers = list(answers)
+        if not answers:
+            return []
+        now = timezone.now()
+        for answer in answers:
+            answer.confirmed_at, answer.confirmed_by = now, by
+            answer.revision += 1
+            answer.updated_by, answer.updated_at = by, now
+            _record(answer, by)
+        fields = ["confirmed_at", "confirmed_by", "revision", "updated_by", "updated_at"]
+        bulk_update_with_history(answers, Answer, fields, default_user=by, default_date=now)
+        _record(provider_return, by)
+        provider_return.save(update_fields=["updated_at"])
+    return answers
 
 
 def _clean_actions(rows: list[dict]) -> tuple[list[dict], dict[str, str], list[int]]:
@@ -227,6 +392,9 @@ SAVED_ANSWER_FIELDS = [
     "unusual_value_note",
     "updated_by",
     "updated_at",
+    "carried_from",
+    "confirmed_at",
+    "confirmed_by",
 ]
 
 
@@ -311,7 +479,21 @@ def save_answers(
             confirmed = bool(warning) and (given.confirm_unusual or (answer.unusual_value_confirmed and not changed))
             note = note if given.confirm_unusual else answer.unusual_value_note
             actions_changed = actions is not None and actions != _action_rows(answer)
-            if changed or confirmed != answer.unusual_value_confirmed or actions_changed:
+            # A carried-forward answer changed is the person's own answer now; one sent unchanged stays carried
+            # until the person confirms it.
+            carried_changed = answer.carried_from_id is not None and (changed or actions_changed)
+            carried_confirmed = answer.awaits_confirmation and given.confirm_carried and not carried_changed
+            if carried_changed:
+                answer.carried_from, answer.confirmed_at, answer.confirmed_by = None, None, None
+            elif carried_confirmed:
+                answer.confirmed_at, answer.confirmed_by = now, by
+            if (
+                changed
+                or confirmed != answer.unusual_value_confirmed
+                or actions_changed
+                or carried_changed
+                or carried_confirmed
+            ):
                 answer.values = stored
                 answer.revision += 1
                 answer.unusual_value_confirmed = confirmed
@@ -406,7 +588,9 @@ def _jsonable(values: dict) -> dict:
 
 def _answers_with_plans(provider_return: Return) -> list[Answer]:
     """The return's answers with their metric, action plan and evidence, as a submission checks and keeps them."""
-    answers = provider_return.answers.select_related("metric__framework", "updated_by")
+    answers = provider_return.answers.select_related(
+        "metric__framework", "updated_by", "confirmed_by", "carried_from__provider_return__period"
+    )
     return list(answers.prefetch_related("actions", "evidence"))
 
 
@@ -433,6 +617,8 @@ def completeness_problems(provider_return: Return, answers: list[Answer] | None 
             warning = unusual_value_warning(metric.kind, values, recent.get(metric.code, []))
             if warning and not answer.unusual_value_confirmed:
                 errors["confirm_unusual"] = warning
+        if answer is not None and answer.awaits_confirmation:
+            errors["confirm_carried"] = carried_message(answer)
         if errors:
             problems[metric.code] = errors
     return problems
@@ -463,9 +649,23 @@ def snapshot(provider_return: Return, answers: list[Answer] | None = None) -> di
                     {"id": e.pk, "name": e.original_name, "content_type": e.content_type, "size": e.size}
                     for e in a.evidence.all()
                 ],
+                **_carried_record(a),
             }
             for a in answers
         ],
+    }
+
+
+def _carried_record(answer: Answer) -> dict:
+    """Where a carried-forward answer came from and who confirmed it, for the snapshot (nothing for others)."""
+    if answer.carried_from_id is None:
+        return {}
+    return {
+        "carried_forward": {
+            "from": carried_quarter(answer),
+            "confirmed_by": answer.confirmed_by.get_username() if answer.confirmed_by else None,
+            "confirmed_at": answer.confirmed_at.isoformat() if answer.confirmed_at else None,
+        }
     }
 
 

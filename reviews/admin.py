@@ -9,6 +9,8 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
+from standards.admin_labels import LabelledFieldsAdmin, LabelledTabularInline
+
 from .models import (
     ActionFollowUp,
     AnswerComment,
@@ -28,7 +30,7 @@ from .models import (
 )
 
 
-class ReadOnlyInline(admin.TabularInline):
+class ReadOnlyInline(LabelledTabularInline):
     extra = 0
     can_delete = False
 
@@ -175,7 +177,7 @@ class ReportPartAdmin(admin.ModelAdmin):
 
 
 @admin.register(KeyMeasure)
-class KeyMeasureAdmin(SimpleHistoryAdmin):
+class KeyMeasureAdmin(LabelledFieldsAdmin, SimpleHistoryAdmin):
     """The metrics whose trends committee reports chart, by code, in order."""
 
     list_display = ["heading", "metric_code", "position"]

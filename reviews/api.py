@@ -9,7 +9,7 @@ the return was already accepted (a retry, or another reviewer at the same moment
 
 Routes (names for ``reverse``): ``dashboard-list``, ``completeness-list``, ``completeness-remind``, ``trend-detail``,
 ``review-detail``, ``review-agree``, ``review-override``, ``review-comment``, ``review-accept``, ``action-list``,
-``action-follow-up``.
+``action-follow-up``; and ``moderation-list`` (:mod:`reviews.moderation_api`).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from providers.models import Organisation, OrganisationKind
 from providers.scoping import ScopedQuerysetMixin, restrict_by_period
 from returns.api import Problems, act
 from returns.models import ActionPlanItem, ReportingPeriod, Return
-from standards.models import Metric
+from standards.models import Framework, Metric
 
 from . import dashboard as board
 from . import selectors, services
@@ -156,7 +156,10 @@ class DashboardViewSet(viewsets.ViewSet):
             if commissioner is None:
                 raise Problems(fields={"commissioner": "There is no such commissioner."})
         status_asked = choice_asked(request, "status", board.STANDINGS, "There is no such status.")
-        kind = choice_asked(request, "exceptions", board.EXCEPTION_KINDS, "Choose red or overdue.")
+        kind = choice_asked(request, "exceptions", board.EXCEPTION_KINDS, board.NO_SUCH_EXCEPTION_KIND)
+        framework_codes = Framework.objects.values_list("code", flat=True).distinct()
+        framework = choice_asked(request, "framework", framework_codes, board.NO_SUCH_FRAMEWORK)
+        exception_framework = choice_asked(request, "exceptions_framework", framework_codes, board.NO_SUCH_FRAMEWORK)
         sort = request.query_params.get("sort") or board.SORT_BY_STATUS
         if sort not in (board.SORT_BY_STATUS, board.SORT_BY_NAME) and not sort.startswith(board.SORT_BY_FRAMEWORK):
             raise Problems(fields={"sort": "Sort by status, name or framework-<code>."})
@@ -164,7 +167,7 @@ class DashboardViewSet(viewsets.ViewSet):
             period,
             commissioner=commissioner,
             provider_type=request.query_params.get("provider_type") or None,
-            framework=request.query_params.get("framework") or None,
+            framework=framework,
             status=status_asked,
             search=request.query_params.get("provider", "").strip()[:200],
         )
@@ -174,7 +177,7 @@ class DashboardViewSet(viewsets.ViewSet):
             sort=sort,
             descending=request.query_params.get("order") == "desc",
             exception_kind=kind,
-            exception_framework=request.query_params.get("exceptions_framework") or None,
+            exception_framework=exception_framework,
         )
         paginator = DashboardPagination()
         rows = paginator.paginate_queryset(result.providers, request, view=self)
@@ -359,3 +362,7 @@ def register(router) -> None:
     router.register("reviews", ReviewViewSet, basename="review")
     router.register("actions", ActionViewSet, basename="action")
     router.register("reports", ReportViewSet, basename="report")
+
+    from .moderation_api import ModerationViewSet  # it reads the filters as this module does
+
+    router.register("moderation", ModerationViewSet, basename="moderation")

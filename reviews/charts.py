@@ -76,16 +76,14 @@ def _marker(x: float, y: float, colour: str, size: float = 4.5) -> str:
 def _scale(trend, percent: bool) -> tuple[Decimal, Decimal]:
     """The bottom and top of the value axis.
 
-    Percentages run up to 100% and start at a round ten below the lowest figure or threshold shown (0% at the
-    lowest), so that the band around the thresholds, where the story is, is not squeezed against the top. Counts
-    run from 0 to a round number a little above the highest figure.
+    Percentages run from 0% to 100%, so that a line's height is the true share and a small change is not blown
+    up by an axis that starts higher. Counts run from 0 to a round number a little above the highest figure.
     """
     figures = [_plotted(p.figure) for p in trend.points if p.figure is not None]
     limits = [p.green_from for p in trend.points if p.green_from is not None]
     limits += [p.amber_from for p in trend.points if p.amber_from is not None]
     if percent:
-        lowest = min([*figures, *limits], default=Decimal(0))
-        return max(Decimal(0), min(Decimal(50), ((lowest - 5) // 10) * 10)), Decimal(100)
+        return Decimal(0), Decimal(100)
     highest = max([*figures, *limits], default=Decimal(0))
     if highest <= 0:
         return Decimal(0), Decimal(1)
@@ -131,6 +129,9 @@ def _threshold_path(xs: list[float], values: list[Decimal | None], y_of) -> str:
 def _description(trend, percent: bool) -> str:
     parts = []
     for point in trend.points:
+        if getattr(point, "in_progress", False):
+            parts.append(f"{_short_period(point.period)}: in progress, no figure yet")
+            continue
         figure = _point_text(trend, point) if point.figure is not None else "no figure"
         parts.append(f"{_short_period(point.period)}: {figure}, {point.label.lower()}")
     thresholds = {p.threshold for p in trend.points if p.threshold}
@@ -140,10 +141,26 @@ def _description(trend, percent: bool) -> str:
     return text
 
 
-def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
-    """An inline SVG line chart of a :class:`reviews.selectors.Trend`: figures, colours and thresholds by quarter."""
+def _no_figure(point) -> str:
+    """What a quarter without a figure says: the quarter in progress is not a missing return."""
+    return "in progress" if getattr(point, "in_progress", False) else "no figure"
+
+
+def _no_figure_mark(point) -> str:
+    """On a narrow chart, no words fit a quarter's slot: the shading says "in progress", a dash "no figure"."""
+    return "" if getattr(point, "in_progress", False) else "–"
+
+
+def trend_chart(trend, *, width: int = 480, height: int = 200, font_size: int = 10, narrow: bool = False) -> SafeString:
+    """An inline SVG line chart of a :class:`reviews.selectors.Trend`: figures, colours and thresholds by quarter.
+
+    ``font_size`` is the size of its text in the SVG's own units, which are pixels when it is shown at ``width``.
+    A ``narrow`` chart, for a phone, writes each year short ("26/27") and leaves the figures to the table beside it,
+    so that its text can be large enough to read at its small width.
+    """
     percent = trend.kind in PERCENT_KINDS
-    left, right, top, bottom = 40, 12, 18, 44
+    line = font_size + 1
+    left, right, top, bottom = int(font_size * 3.6), 12, int(font_size * 1.8), 3 * line + 9  # quarter, year, threshold
     plot_width, plot_height = width - left - right, height - top - bottom
     bottom_value, top_value = _scale(trend, percent)
     count = max(len(trend.points), 1)
@@ -157,25 +174,34 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
     title = f"{trend.title}: {trend.provider_name}, last {len(trend.points)} quarters"
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="trend-chart" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}" font-size="10" fill="{INK}">',
+        f'viewBox="0 0 {width} {height}" role="img" font-family="{FONT}" font-size="{font_size}" fill="{INK}">',
         f"<title>{escape(title)}</title>",
         f"<desc>{escape(_description(trend, percent))}</desc>",
     ]
+    # The quarter in progress, shaded: it has no figure yet, and is not a return missing.
+    for x, point in zip(xs, trend.points, strict=True):
+        if getattr(point, "in_progress", False):
+            parts.append(
+                f'<rect x="{_number(x - slot / 2)}" y="{top}" width="{_number(slot)}" height="{_number(plot_height)}" '
+                'fill="#f3f2f1"/>'
+            )
     step = _tick_step(bottom_value, top_value)
     value = bottom_value
     while value <= top_value:
         y = _number(y_of(value))
         parts.append(f'<line x1="{left}" y1="{y}" x2="{width - right}" y2="{y}" stroke="{GRID}" stroke-width="0.5"/>')
         parts.append(
-            f'<text x="{left - 4}" y="{y}" dy="3" text-anchor="end">{escape(_scale_text(value, percent))}</text>'
+            f'<text x="{left - 4}" y="{y}" dy="{_number(font_size * 0.35)}" text-anchor="end">'
+            f"{escape(_scale_text(value, percent))}</text>"
         )
         value += step
     # Each quarter on two lines ("Q1" over "2026/27") so that eight fit side by side.
     for x, point in zip(xs, trend.points, strict=True):
         quarter, _, year = _short_period(point.period).partition(" ")
+        year = year[2:] if narrow else year  # "2026/27" → "26/27"
         parts.append(
-            f'<text x="{_number(x)}" y="{height - bottom + 13}" text-anchor="middle">{escape(quarter)}'
-            f'<tspan x="{_number(x)}" dy="11">{escape(year)}</tspan></text>'
+            f'<text x="{_number(x)}" y="{height - bottom + line + 2}" text-anchor="middle">{escape(quarter)}'
+            f'<tspan x="{_number(x)}" dy="{line}">{escape(year)}</tspan></text>'
         )
 
     # Thresholds: green solid, amber dashed; the latest of each is written under the chart.
@@ -190,7 +216,8 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
             latest.append(f"{name} {_scale_text(next(v for v in reversed(values) if v is not None), percent)}")
     if latest:
         parts.append(
-            f'<text x="{left}" y="{height - 4}" font-size="9">Threshold (latest quarter): {escape(", ".join(latest))}'
+            f'<text x="{4 if narrow else left}" y="{height - 4}">Threshold{"" if narrow else " (latest quarter)"}: '
+            f"{escape(', '.join(latest))}"
             "</text>"
         )
 
@@ -212,13 +239,15 @@ def trend_chart(trend, *, width: int = 480, height: int = 200) -> SafeString:
         if point.figure is None:
             parts.append(
                 f'<text x="{_number(x)}" y="{top + plot_height - 4}" text-anchor="middle" fill="#505a5f">'
-                "no figure</text>"
+                f"{_no_figure_mark(point) if narrow else _no_figure(point)}</text>"
             )
             continue
         y = y_of(point.figure)
         parts.append(_marker(x, y, point.colour))
+        if narrow:
+            continue
         parts.append(
-            f'<text x="{_number(x)}" y="{_number(y - 8)}" text-anchor="middle" font-weight="bold">'
+            f'<text x="{_number(x)}" y="{_number(y - font_size * 0.8)}" text-anchor="middle" font-weight="bold">'
             f"{escape(_point_text(trend, point))}</text>"
         )
     parts.append("</svg>")
@@ -246,3 +275,25 @@ def legend() -> SafeString:
     parts.append(f'<text x="{x + 22}" y="9" dy="3.5">Amber from</text>')
     parts.append("</svg>")
     return mark_safe("".join(parts))  # noqa: S308 - fixed text
+
+
+def legend_items() -> list[tuple[SafeString, str]]:
+    """The key to the markers and lines, each drawn as a small SVG beside its words, for a page to list as text
+    (which wraps and keeps its size on a phone, where a key drawn as one wide SVG would shrink)."""
+    items = []
+    for colour, label in ((Colour.RED, "Red"), (Colour.AMBER, "Amber"), (Colour.GREEN, "Green")):
+        items.append((_key_svg(_marker(10, 8, colour)), label))
+    items.append((_key_svg(_marker(10, 8, Colour.NONE)), "No colour"))
+    line = '<line x1="1" y1="8" x2="19" y2="8" stroke="{}" stroke-width="2"{}/>'
+    items.append((_key_svg(line.format(GREEN_LINE, "")), "Green from (threshold)"))
+    items.append((_key_svg(line.format(AMBER_LINE, ' stroke-dasharray="5 3"')), "Amber from (threshold)"))
+    shade = '<rect x="1" y="1" width="18" height="14" fill="#f3f2f1" stroke="#b1b4b6" stroke-width="1"/>'
+    items.append((_key_svg(shade), "Shaded: the quarter in progress"))
+    return items
+
+
+def _key_svg(drawing: str) -> SafeString:
+    return mark_safe(  # noqa: S308 - fixed drawing
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="16" viewBox="0 0 20 16" aria-hidden="true" '
+        f'focusable="false">{drawing}</svg>'
+    )

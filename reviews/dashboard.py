@@ -23,7 +23,7 @@ from django.db import connection
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from providers.models import Contract, ContractStatus, Organisation
+from providers.models import Contract, ContractCommissioner, ContractStatus, Organisation
 from returns.models import ReportingPeriod, Return, Submission
 from standards.models import Framework, Metric, ProviderType, Standard
 
@@ -65,6 +65,9 @@ SORT_BY_STATUS, SORT_BY_NAME, SORT_BY_FRAMEWORK = "status", "name", "framework-"
 #: Kinds of exception: a red answer, or a return not in by its deadline.
 RED_ANSWER, OVERDUE_RETURN = "red", "overdue"
 EXCEPTION_KINDS = {RED_ANSWER: "Red answers", OVERDUE_RETURN: "Overdue returns"}
+#: What the dashboard page and its API say of an exceptions filter that names no kind or framework there is.
+NO_SUCH_EXCEPTION_KIND = "Choose red answers or overdue returns."
+NO_SUCH_FRAMEWORK = "There is no such framework."
 
 
 @dataclass(frozen=True)
@@ -172,6 +175,7 @@ class _Statements:
     built on it. ``shown`` holds every matching provider (for the totals); ``listed`` those of the status asked."""
 
     def __init__(self, user, filters: DashboardFilters, today: datetime.date):
+        self.filters = filters
         period = filters.period
         providers = _visible(
             expected_providers(
@@ -222,7 +226,8 @@ class _Statements:
     def summary(self, kind: str | None, framework: str | None) -> tuple[str, list]:
         """In one statement, so that the providers shown are worked out once: every matching provider counted by
         overall status (``status``), the providers listed by their worst colour in each framework (``framework``,
-        from the runs' stored roll-ups) and the exceptions counted by kind (``exceptions``)."""
+        from the runs' stored roll-ups) and the exceptions asked counted by kind (``exceptions``); when only some
+        are asked, every exception counted by kind as well (``all_exceptions``)."""
         sql, params = self._exceptions(kind, framework)
         sql += f"""
             SELECT 'status', standing, '', COUNT(*) FROM shown GROUP BY standing
@@ -236,6 +241,29 @@ class _Statements:
             UNION ALL
             SELECT 'exceptions', kind, '', COUNT(*) FROM exceptions GROUP BY kind
         """
+        if kind or framework:  # the exceptions of every kind and framework too, for the summary of what needs action
+            sql += f"""
+                UNION ALL
+                SELECT 'all_exceptions', '{OVERDUE_RETURN}', '', COUNT(*) FROM listed WHERE standing = '{OVERDUE}'
+                UNION ALL
+                SELECT 'all_exceptions', '{RED_ANSWER}', '', COUNT(*)
+                FROM listed JOIN {_table(AnswerStatus)} a ON a.run_id = listed.run_id AND a.colour = 'red'
+            """
+        icb = self.filters.commissioner
+        if icb is not None and getattr(icb, "parent_id", 0) is None:
+            # An ICB's totals place by place: the providers shown that hold a contract with each of its places.
+            period = self.filters.period
+            sql += f"""
+                UNION ALL
+                SELECT 'place', CAST(place.id AS TEXT) || ':' || place.name, shown.standing, COUNT(DISTINCT shown.id)
+                FROM shown
+                JOIN {_table(Contract)} c ON c.provider_id = shown.id AND c.status = %s
+                     AND c.starts_on <= %s AND c.ends_on >= %s
+                JOIN {_table(ContractCommissioner)} cc ON cc.contract_id = c.id
+                JOIN {_table(Organisation)} place ON place.id = cc.commissioner_id AND place.parent_id = %s
+                GROUP BY place.id, place.name, shown.standing
+            """
+            params = [*params, ContractStatus.ACCEPTED, period.ends_on, period.starts_on, icb.pk]
         return sql, params
 
     def page(self, sort: str, descending: bool, limit: int, offset: int) -> tuple[str, list]:
@@ -451,6 +479,16 @@ class ExceptionRows:
         return rows
 
 
+@dataclass(frozen=True)
+class PlaceTotals:
+    """One place of an ICB on the ICB's dashboard: its providers among those matching, by overall status (a provider
+    on contracts with two places counts in both)."""
+
+    place_id: int
+    name: str
+    totals: dict[str, int]  # the keys of STANDINGS
+
+
 @dataclass
 class FrameworkDashboard:
     filters: DashboardFilters
@@ -459,6 +497,9 @@ class FrameworkDashboard:
     framework_totals: dict[str, dict[str, int]]  # framework code → worst colour → providers listed
     providers: ProviderRows
     exceptions: ExceptionRows
+    exception_totals: dict[str, int] = field(default_factory=dict)  # every exception by kind, whatever was asked
+    #: For a whole ICB: each place's providers (of those matching) by overall status, beside each other.
+    place_totals: list[PlaceTotals] = field(default_factory=list)
 
     @property
     def matching(self) -> int:
@@ -518,13 +559,20 @@ def framework_dashboard(
     totals = dict.fromkeys(STANDINGS, 0)
     framework_totals = {column.code: dict.fromkeys(SEVERITY, 0) for column in frameworks}
     exception_counts = dict.fromkeys(EXCEPTION_KINDS, 0)
+    exception_totals = dict.fromkeys(EXCEPTION_KINDS, 0)
+    place_totals = {}
     for what, key, colour, n in _run(statements.summary(exception_kind, exception_framework)):
         if what == "status":
             totals[key] = n
         elif what == "exceptions":
             exception_counts[key] = n
+        elif what == "all_exceptions":
+            exception_totals[key] = n
+        elif what == "place":
+            place_totals.setdefault(key, dict.fromkeys(STANDINGS, 0))[colour] = n
         elif key in framework_totals:
             framework_totals[key][colour] = n
+    places = [PlaceTotals(int(key.split(":", 1)[0]), key.split(":", 1)[1], n) for key, n in place_totals.items()]
     listed = totals[filters.status] if filters.status else sum(totals.values())
     return FrameworkDashboard(
         filters=filters,
@@ -535,6 +583,8 @@ def framework_dashboard(
         exceptions=ExceptionRows(
             statements, exception_kind, exception_framework, exception_counts, filters.period, today
         ),
+        exception_totals=exception_totals if exception_kind or exception_framework else exception_counts,
+        place_totals=sorted(places, key=lambda place: place.name),
     )
 
 
@@ -616,7 +666,7 @@ def framework_columns(period: ReportingPeriod, code: str) -> list[Column]:
         .order_by("position", "id")
     )
     columns = [
-        Column(f"standard-{s.pk}", "standard", s.framework.short_name, f"Standard {s.number}", s.short_title)
+        Column(f"standard-{s.pk}", "standard", s.framework.short_name, f"Standard {s.number}", s.title)
         for s in standards
     ]
     groups = (

@@ -377,13 +377,19 @@ class AssuranceReportQuerySet(models.QuerySet):
     def restrict(self, user, action: str = "view_assurance"):
         """Reports ``user`` may see: committee reports of commissioners whose assurance they see, provider reports of
         providers whose assurance they see for the report's period (their own provider's, for a provider's people)."""
-        from providers.scoping import is_signed_in, organisations_with_permission, period_sight, sees_everything
+        from providers.scoping import (
+            commissioners_reached,
+            is_signed_in,
+            organisations_with_permission,
+            period_sight,
+            sees_everything,
+        )
 
         if not is_signed_in(user):
             return self.none()
         if sees_everything(user):
             return self
-        commissioners = organisations_with_permission(user, "view_assurance")
+        commissioners = commissioners_reached(organisations_with_permission(user, "view_assurance"))
         # A provider report is of a period: through a contract, only from the contract's start (see scoping).
         return self.filter(
             Q(kind=ReportKind.COMMITTEE, commissioner__in=commissioners)

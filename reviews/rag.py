@@ -54,6 +54,13 @@ class Colour(models.TextChoices):
     OVERDUE = "overdue", "Overdue"
 
 
+#: The colour of each self-assessment grade; a reviewer who sets another colour sets the grade it stands for.
+GRADE_COLOURS = {
+    SelfAssessmentGrade.COMPLIANT: Colour.GREEN,
+    SelfAssessmentGrade.PARTIALLY_COMPLIANT: Colour.AMBER,
+    SelfAssessmentGrade.NOT_COMPLIANT: Colour.RED,
+}
+
 #: Each colour's name as it reads inside a sentence ("2 red, 1 amber").
 _LOWER_LABELS = {colour.value: colour.label.lower() for colour in Colour}
 
@@ -126,6 +133,11 @@ def direction_of(
     return (Direction.UP if up else Direction.DOWN), (up == higher_is_better)
 
 
+#: How often a metric is reported, in the words of an explanation ("six-monthly"); read here rather than with
+#: ``get_frequency_display()``, which costs a tenth of a batch's judging when thousands of answers are not due.
+_FREQUENCY_WORDS = {frequency.value: frequency.label.lower() for frequency in Frequency}
+
+
 def answer_status(
     metric,
     values: dict | None,
@@ -144,9 +156,7 @@ def answer_status(
     period it is compared with, and a percentage then has no direction.
     """
     if not due:
-        return Status(
-            Colour.NOT_DUE, rule="not asked this period (reported " + metric.get_frequency_display().lower() + ")"
-        )
+        return Status(Colour.NOT_DUE, rule=f"not asked this period (reported {_FREQUENCY_WORDS[metric.frequency]})")
     kind = metric.kind
     previous = figure(kind, previous_values) if previous_values else None
     if not values or not any(v not in (None, "") for v in values.values()):
@@ -215,11 +225,7 @@ def answer_status(
 
     if kind == RequirementKind.SELF_ASSESSMENT:
         grade = values.get("grade")
-        colour = {
-            SelfAssessmentGrade.COMPLIANT: Colour.GREEN,
-            SelfAssessmentGrade.PARTIALLY_COMPLIANT: Colour.AMBER,
-            SelfAssessmentGrade.NOT_COMPLIANT: Colour.RED,
-        }.get(grade, Colour.RED)
+        colour = GRADE_COLOURS.get(grade, Colour.RED)
         label = SelfAssessmentGrade(grade).label.lower() if grade in SelfAssessmentGrade.values else "not graded"
         return Status(colour, value=f"graded {label} by the provider", rule="the provider's own grade, until reviewed")
 

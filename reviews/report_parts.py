@@ -3,8 +3,10 @@ appendix per provider, each with its own snapshot and digest; and the pack that 
 
 The front section is what a committee tables, bounded whatever the number of providers: the summary, the providers
 by type, the framework matrix of the worst :data:`FRONT_MATRIX_ROWS` providers, the exceptions of the
-:data:`FRONT_EXCEPTION_PROVIDERS` providers with most of them, the key measures' trends and the first
-:data:`FRONT_ACTIONS` actions overdue or due, each list saying how many more the annex holds. The annex workbook
+:data:`FRONT_EXCEPTION_PROVIDERS` providers with most of them, the key measures' trends, the first
+:data:`FRONT_ACTIONS` actions overdue or due, and the self-assessments beside the reviewers' judgements (the counts,
+and the :data:`FRONT_MODERATION_PROVIDERS` providers graded apart most often), each list saying how many more the
+annex holds. The annex workbook
 (openpyxl in write-only mode, so its rows are streamed to the file, not held) has the full lists. Each provider's
 appendix is that provider's own provider report. Nothing is joined into one PDF: the pack is a zip of the front
 PDF, the annex and one PDF per provider, so no process ever lays out more than one provider's pages.
@@ -38,6 +40,11 @@ FRONT_EXCEPTIONS_EACH = 3
 FRONT_ACTIONS = 30
 #: How many providers whose overall status changed, and how many new exceptions, the front section lists.
 FRONT_CHANGES = 20
+
+#: How many providers whose own grades differ most from the reviewers' judgements the front section lists, and how
+#: many of each one's differing standards.
+FRONT_MODERATION_PROVIDERS = 10
+FRONT_MODERATION_EACH = 3
 
 #: What a part's digest leaves out: when and by whom the report was asked for, which do not change what it shows.
 NOT_DIGESTED = frozenset({"made_at", "made_on", "requested_by"})
@@ -97,7 +104,32 @@ def front_snapshot(full: dict) -> dict:
         "actions": actions[:FRONT_ACTIONS],
         "actions_more": _more(actions, FRONT_ACTIONS),
         "providers": [],  # each provider's answers are its own appendix
+        "moderation": front_moderation(full.get("moderation")),
     }  # fmt: skip
+
+
+def front_moderation(moderation: dict | None) -> dict | None:
+    """The front section's comparison of self-assessments with judgements: every count (bounded by the catalogue) and
+    the :data:`FRONT_MODERATION_PROVIDERS` providers graded apart from the reviewers most often, each with its first
+    :data:`FRONT_MODERATION_EACH` differing standards. None when no version of the moderated frameworks is in force
+    (the section is left out)."""
+    if not moderation or not moderation["frameworks"]:  # gathered before it was reported, or nothing to moderate
+        return None
+    differing = sorted((p for p in moderation["providers"] if p["differences"]), key=lambda p: -p["differences"])
+    providers = []
+    for provider in differing[:FRONT_MODERATION_PROVIDERS]:
+        apart = [item for item in provider["standards"] if item["comparison"] in ("higher", "lower")]
+        providers.append(
+            {"name": provider["name"], "ods_code": provider["ods_code"], "differences": provider["differences"],
+             "standards": apart[:FRONT_MODERATION_EACH], "more": _more(apart, FRONT_MODERATION_EACH)}
+        )  # fmt: skip
+    return {
+        "counts": moderation["counts"],
+        "frameworks": moderation["frameworks"],
+        "providers": providers,
+        "providers_more": _more(differing, FRONT_MODERATION_PROVIDERS),
+        "compared": len(moderation["providers"]),
+    }
 
 
 def annex_snapshot(full: dict) -> dict:
@@ -112,6 +144,7 @@ def annex_snapshot(full: dict) -> dict:
         "provider_trends": [
             {"name": p["name"], "ods_code": p["ods_code"], "trends": p["trends"]} for p in full["providers"]
         ],
+        "moderation": full.get("moderation"),
     }
 
 
@@ -190,7 +223,9 @@ def write_annex(snapshot: dict, path: str) -> None:
         ("Period", snapshot["period"]["label"]), ("Made on", snapshot["made_at"]),
         ("Asked for by", snapshot["requested_by"]),
         ("Sheets", "Providers by framework (each cell's worst colour and its answers by colour), Exceptions, "
-                   "Actions due and overdue, Key measures (each provider and all providers, by quarter)."),
+                   "Actions due and overdue, Self-assessment and judgement (each provider's own grade of each "
+                   "Section 11 and adult standard beside the reviewer's judgement), Key measures (each provider and "
+                   "all providers, by quarter)."),
     ):  # fmt: skip
         _append(about, [key, value])
 
@@ -219,6 +254,17 @@ def write_annex(snapshot: dict, path: str) -> None:
     for item in snapshot["actions"]:
         _append(actions, [item["provider"], item["metric_code"], _whole(item["action"]), item["owner"],
                           item["due_on"], item["state"]])  # fmt: skip
+
+    moderation = snapshot.get("moderation")
+    if moderation and moderation["frameworks"]:  # none when the Section 11 and adult standards are not in force
+        judged = _sheet(workbook, "Self-assessment and judgement", [
+            "Provider", "ODS code", "Return", "Framework", "Standard", "Title", "Provider's grade", "Judgement",
+            "Compared", "Reviewed by", "Reviewed on"])  # fmt: skip
+        for provider in moderation["providers"]:
+            for item in provider["standards"]:
+                _append(judged, [provider["name"], provider["ods_code"], provider["state"], item["framework"],
+                                 item["standard"], item["title"], item["grade"], item["judgement"],
+                                 item["comparison_words"], item["reviewed_by"], item["reviewed_on"]])  # fmt: skip
 
     measures = _sheet(workbook, "Key measures", ["Key measure", "Question", "Provider", "ODS code", "Quarter",
                                                  "Figure", "Status", "Explanation"])  # fmt: skip

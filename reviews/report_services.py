@@ -32,7 +32,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from providers.models import Organisation, OrganisationKind
-from providers.scoping import is_signed_in, organisations_with_permission, sees_everything
+from providers.scoping import commissioners_reached, is_signed_in, organisations_with_permission, sees_everything
 from returns.models import ReportingPeriod
 
 from . import report_parts, reports
@@ -56,13 +56,14 @@ ERROR_REASON = (
 
 
 def report_commissioners(user):
-    """Commissioners whose committee reports ``user`` may ask for and read: those where they see assurance."""
+    """Commissioners whose committee reports ``user`` may ask for and read: those where they see assurance, and
+    their places (an ICB's people read each place's report)."""
     commissioners = Organisation.objects.filter(kind=OrganisationKind.COMMISSIONER).order_by("name", "pk")
     if sees_everything(user):
         return commissioners
     if not is_signed_in(user):
         return commissioners.none()
-    return commissioners.filter(pk__in=organisations_with_permission(user, "view_assurance"))
+    return commissioners.filter(pk__in=commissioners_reached(organisations_with_permission(user, "view_assurance")))
 
 
 def report_providers(user, period: ReportingPeriod | None = None):
@@ -351,12 +352,7 @@ def finish_pack(report_id: int) -> AssuranceReport | None:
         return report
     if not parts or any(p.state != ReportState.READY for p in parts):
         return report
-    readme = (
-        f"{report.filename}: the committee pack of {report.commissioner.name} for {report.period.label}.\n"
-        "1-front-section.pdf: the front section the committee tables.\n"
-        "2-annex.xlsx: the annex workbook, the full lists.\n"
-        f"appendices/: {len(parts) - 2} provider reports, one per provider.\n"
-    )
+    readme = pack_readme(report, parts)
     storage = AssuranceReport._meta.get_field("file").storage
     with report_parts.temporary_file() as pack:
         report_parts.write_pack(parts, readme, pack)
@@ -367,6 +363,27 @@ def finish_pack(report_id: int) -> AssuranceReport | None:
         saved = storage.save(f"reports/{report.pk}/{uuid.uuid4().hex}.zip", File(pack))
     pages = sum(p.page_count or 0 for p in parts)
     return _finish(report_id, saved, size=size, pages=pages, digest=digest, snapshot=report.snapshot)
+
+
+def pack_readme(report: AssuranceReport, parts) -> str:
+    """The pack's read-me: what each file is and, for parts taken unchanged from an earlier report, that their first
+    page gives the day they were first made (their figures are this report's: nothing they show has changed)."""
+    lines = [
+        f"{report.filename}: the committee pack of {report.commissioner.name} for {report.period.label}.",
+        "1-front-section.pdf: the front section the committee tables.",
+        "2-annex.xlsx: the annex workbook, the full lists.",
+        f"appendices/: {len(parts) - 2} provider reports, one per provider.",
+    ]
+    reused = [part for part in parts if part.reused_from_id]
+    if reused:
+        lines += [
+            "",
+            f"{len(reused)} of these {len(parts)} files had not changed since an earlier report and are that report's "
+            "files: their “Made on” and “Requested by” are of the report they were first made for, and what they "
+            "show is the same today. They are:",
+            *(f"  {report_parts.member_name(part)}" for part in reused),
+        ]
+    return "\n".join(lines) + "\n"
 
 
 def _recent_part_work(since):

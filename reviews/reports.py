@@ -7,10 +7,11 @@ typed appears as text, never as markup) under ``templates/reviews/pdf/``.
 
 A committee's snapshot (one commissioner, one period) holds the summary, what changed since the previous quarter,
 providers by type, the framework matrix (every provider against every framework, worst first), every exception with
-the reviewers' comments, trends of the key measures (:class:`KeyMeasure`), the actions due and overdue, and every
-provider's answers. It is cut into the parts of a committee pack by :mod:`reviews.report_parts`: a bounded front
-section, an annex workbook, and each provider's appendix, which is that provider's own provider report (its summary,
-exceptions, actions, trends and every answer), each drawn on its own.
+the reviewers' comments, trends of the key measures (:class:`KeyMeasure`), the actions due and overdue, every
+provider's answers, and the providers' self-assessments of the Section 11 and adult standards beside the reviewers'
+judgements (:mod:`reviews.moderation`). It is cut into the parts of a committee pack by
+:mod:`reviews.report_parts`: a bounded front section, an annex workbook, and each provider's appendix, which is that
+provider's own provider report (its summary, exceptions, actions, trends and every answer), each drawn on its own.
 """
 
 from __future__ import annotations
@@ -26,13 +27,13 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from providers.models import Organisation
+from providers.models import Organisation, identity_on
 from providers.scoping import restrict_by_period
 from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
 from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
 from standards.models import Metric, Threshold
 
-from . import selectors
+from . import moderation, selectors
 from .models import AnswerComment, AnswerReview, AnswerStatus, KeyMeasure, ReportKind
 from .rag import SEVERITY, Colour, colour_for_percentage
 
@@ -512,12 +513,22 @@ def _provider_entries(board: selectors.Dashboard, answers: tuple[dict, dict], tr
     return entries
 
 
+def _subject(subject: Organisation, period: ReportingPeriod) -> dict:
+    """The commissioner or provider by the name and ODS code it had at the end of the period (a CCG's name for a
+    quarter before it became a place of an ICB), with its name now when that differs."""
+    name, ods_code = identity_on(subject, period.ends_on)
+    shown = {"name": name, "ods_code": ods_code}
+    if (name, ods_code) != (subject.name, subject.ods_code):
+        shown |= {"name_now": subject.name, "ods_code_now": subject.ods_code}
+    return shown
+
+
 def _header(kind: str, subject: Organisation, period: ReportingPeriod, by, made_at: datetime.datetime) -> dict:
     return {
         "version": SNAPSHOT_VERSION,
         "kind": kind,
         "title": "Safeguarding assurance report" if kind == ReportKind.COMMITTEE else "Provider assurance report",
-        "subject": {"name": subject.name, "ods_code": subject.ods_code},
+        "subject": _subject(subject, period),
         "period": {
             "label": period.label, "starts_on": _day(period.starts_on), "ends_on": _day(period.ends_on),
             "deadline": _day(period.submission_deadline),
@@ -567,6 +578,7 @@ def gather_committee(commissioner: Organisation, period: ReportingPeriod, *, by,
         trends=[{k: v for k, v in m.items() if k != "by_provider"} for m in trends["measures"]],
         actions=actions,
         providers=_provider_entries(board, answers, trends),
+        moderation=moderation.snapshot(by, period, commissioner),
     )
     return snapshot
 
@@ -714,11 +726,14 @@ def render_html(snapshot: dict, **context) -> str:
 
 def render_pdf(snapshot: dict) -> RenderedReport:
     """The report as PDF bytes with its page count, drawn by WeasyPrint from the snapshot (a provider report, or a
-    committee pack's front section: each is bounded, so one document is laid out at a time)."""
+    committee pack's front section: each is bounded, so one document is laid out at a time).
+
+    The PDF is tagged (PDF/UA-1): its headings, lists and tables, with their header cells, are in a structure tree
+    in reading order, so a screen reader reads it as it reads a page, not as loose text."""
     from weasyprint import HTML
 
-    document = HTML(string=render_html(snapshot)).render()
-    rendered = RenderedReport(document.write_pdf(), len(document.pages))
+    document = HTML(string=render_html(snapshot)).render(pdf_tags=True)
+    rendered = RenderedReport(document.write_pdf(pdf_variant="pdf/ua-1", pdf_tags=True), len(document.pages))
     del document
     _after_a_document()
     return rendered

@@ -73,13 +73,14 @@ def expected_providers(period: ReportingPeriod, *, commissioner=None, provider_t
     """Active providers with an accepted contract in force during the period that names a framework: they owe a
     return. A contract still proposed, or refused, asks nothing of the provider.
 
-    Narrowed to a commissioner's contracts, a provider type (code) or a framework (code) when given.
+    Narrowed to a commissioner's contracts (an ICB's with its places'), a provider type (code) or a framework
+    (code) when given.
     """
     contracts = Contract.objects.accepted().filter(
         starts_on__lte=period.ends_on, ends_on__gte=period.starts_on, frameworks__isnull=False
     )
     if commissioner is not None:
-        contracts = contracts.filter(commissioners=commissioner)
+        contracts = contracts.filter(Q(commissioners=commissioner) | Q(commissioners__parent=commissioner))
     if framework:
         contracts = contracts.filter(frameworks__code=framework)
     providers = Organisation.objects.filter(
@@ -487,6 +488,7 @@ class TrendPoint:
     green_from: Decimal | None
     amber_from: Decimal | None
     kind: str = ""  # the metric's kind, which says how the figure reads
+    in_progress: bool = False  # the quarter has not ended, or its return is not due yet and not in: no figure yet
 
     @property
     def figure_text(self) -> str:
@@ -514,7 +516,11 @@ class Trend:
     points: list[TrendPoint]
 
 
-def trend(user, provider, metric_code: str, periods: int = 8, today=None) -> Trend | None:
+#: How many quarters a trend shows at most: the latest, the quarter in progress among them.
+TREND_QUARTERS = 8
+
+
+def trend(user, provider, metric_code: str, periods: int = TREND_QUARTERS, today=None) -> Trend | None:
     """A metric's last ``periods`` quarters for one provider: figures, colours and thresholds (seven queries).
 
     None when the person may not see the provider's assurance. Metrics are matched by code, so a new framework
@@ -566,9 +572,18 @@ def trend(user, provider, metric_code: str, periods: int = 8, today=None) -> Tre
             )
         threshold = metric.threshold_for(provider.provider_type_id)
         status = statuses.get(period.pk)
+        in_progress = status is None and submission is None and today <= period.submission_deadline
+        label = ""
         if status is not None:
             colour, value, threshold_words, rule = status
             explanation = "; ".join(p for p in (value, threshold_words and f"threshold {threshold_words}", rule) if p)
+        elif in_progress:
+            colour, value, threshold_words, label = Colour.NONE, "", "", "In progress"
+            deadline = f"{period.submission_deadline:%-d %B %Y}"
+            if today <= period.ends_on:
+                explanation = f"The quarter is in progress; its return is due by {deadline}."
+            else:
+                explanation = f"The quarter has ended; its return is not in yet and is due by {deadline}."
         else:
             colour, value, threshold_words = Colour.NONE, "", ""
             explanation = "Submitted; the status is being worked out." if submission else "No return submitted."
@@ -581,12 +596,13 @@ def trend(user, provider, metric_code: str, periods: int = 8, today=None) -> Tre
                 figure=figure(metric.kind, values) if values else None,
                 value=value,
                 colour=colour,
-                label=Colour(colour).label,
+                label=label or Colour(colour).label,
                 explanation=explanation,
                 threshold=threshold_words,
                 green_from=threshold.green_from if threshold is not None else None,
                 amber_from=threshold.amber_from if threshold is not None else None,
                 kind=metric.kind,
+                in_progress=in_progress,
             )
         )
     newest = metrics[-1]

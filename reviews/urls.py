@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from .views import dashboards, reports, review
+from .views import dashboards, moderation, reports, review
 
 app_name = "reviews"
 
@@ -13,6 +13,11 @@ dashboard_patterns = [
     path("reviews/completeness/", dashboards.completeness, name="completeness"),
     path("reviews/completeness/remind/", dashboards.remind, name="completeness_remind"),
     path("reviews/trends/<int:provider>/", dashboards.trend, name="trend"),
+]
+
+# Self-assessments beside reviewers' judgements: reviews/views/moderation.py
+moderation_patterns = [
+    path("reviews/moderation/", moderation.moderation, name="moderation"),
 ]
 
 # A return's review, answers and action plans: reviews/views/review.py
@@ -48,4 +53,4 @@ report_patterns = [
     ),
 ]
 
-urlpatterns = dashboard_patterns + review_patterns + report_patterns
+urlpatterns = dashboard_patterns + moderation_patterns + review_patterns + report_patterns

@@ -11,7 +11,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -19,23 +19,27 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_labels import LabelledTabularInline
 from .catalogue import CatalogueImportError, export_framework, import_catalogue
 from .kinds import definition_errors
 from .management.commands.export_catalogue import document_text
 from .models import (
     AssuranceCriterion,
     Framework,
+    Mapping,
     Metric,
     ProviderType,
     Service,
     SourceNote,
     Standard,
     Threshold,
+    framework_of,
+    item_label,
 )
 from .services import create_next_version
 
 
-class SourceNoteInline(admin.TabularInline):
+class SourceNoteInline(LabelledTabularInline):
     model = SourceNote
     extra = 0
     fields = ["kind", "text", "position"]
@@ -58,7 +62,7 @@ class MetricNoteInline(SourceNoteInline):
     fk_name = "metric"
 
 
-class StandardInline(admin.TabularInline):
+class StandardInline(LabelledTabularInline):
     model = Standard
     extra = 0
     fields = ["number", "title", "parent", "position", "edit_link"]
@@ -73,7 +77,7 @@ class StandardInline(admin.TabularInline):
         return format_html('<a href="{}">Edit criteria</a>', reverse("admin:standards_standard_change", args=[obj.pk]))
 
 
-class AssuranceCriterionInline(admin.TabularInline):
+class AssuranceCriterionInline(LabelledTabularInline):
     model = AssuranceCriterion
     extra = 0
     fields = ["number", "text", "time_rule", "time_rule_kind", "time_limit", "time_unit", "position"]
@@ -105,7 +109,7 @@ class ThresholdFormSet(BaseInlineFormSet):
             raise ValidationError("Give each provider type at most one threshold, and at most one for every type.")
 
 
-class ThresholdInline(admin.TabularInline):
+class ThresholdInline(LabelledTabularInline):
     model = Threshold
     formset = ThresholdFormSet
     extra = 0
@@ -274,14 +278,16 @@ class StandardAdmin(SimpleHistoryAdmin):
     list_display = ["number", "short_title", "framework", "parent", "criterion_count"]
     list_display_links = ["number", "short_title"]
     list_filter = ["framework"]
-    search_fields = ["number", "title", "guidance", "criteria__text"]
+    search_fields = ["number", "title", "guidance", "criteria__text", "framework__short_name"]
     list_select_related = ["framework", "parent"]
     autocomplete_fields = ["parent"]
     inlines = [AssuranceCriterionInline, StandardNoteInline]
     fields = ["framework", "number", "parent", "title", "guidance", "source_reference", "position"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).annotate(criterion_total=Count("criteria")).distinct()
+        # Ordered explicitly: a default ordering does not order a grouped query, which the autocomplete pages.
+        queryset = super().get_queryset(request).annotate(criterion_total=Count("criteria")).distinct()
+        return queryset.order_by(*Standard._meta.ordering)
 
     @admin.display(description="Criteria", ordering="criterion_total")
     def criterion_count(self, obj):
@@ -303,7 +309,7 @@ class StandardAdmin(SimpleHistoryAdmin):
 class AssuranceCriterionAdmin(SimpleHistoryAdmin):
     list_display = ["__str__", "standard", "time_rule"]
     list_filter = ["standard__framework", "time_rule_kind"]
-    search_fields = ["text", "time_rule", "standard__title"]
+    search_fields = ["text", "time_rule", "standard__title", "standard__number", "standard__framework__short_name"]
     list_select_related = ["standard", "standard__framework"]
     autocomplete_fields = ["standard"]
 
@@ -394,3 +400,87 @@ class ProviderTypeAdmin(SimpleHistoryAdmin):
 class ServiceAdmin(SimpleHistoryAdmin):
     list_display = ["name", "code", "position"]
     search_fields = ["name", "code"]
+
+
+class MappingFrameworkFilter(admin.SimpleListFilter):
+    """Mappings with an item, at either end, in one framework version."""
+
+    title = "framework"
+    parameter_name = "framework"
+
+    def lookups(self, request, model_admin):
+        return [(str(fw.pk), str(fw)) for fw in Framework.objects.order_by("position", "code", "-effective_from")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        return queryset.filter(
+            Q(source_metric__framework=value)
+            | Q(source_criterion__standard__framework=value)
+            | Q(target_metric__framework=value)
+            | Q(target_criterion__standard__framework=value)
+            | Q(target_standard__framework=value)
+        )
+
+
+@admin.register(Mapping)
+class MappingAdmin(SimpleHistoryAdmin):
+    """Same measure as / evidence towards, between items of two frameworks; validated by ``mapping_problems``."""
+
+    list_display = ["source_item", "kind", "target_item", "position"]
+    list_filter = ["kind", MappingFrameworkFilter]
+    search_fields = [
+        "note",
+        "source_metric__code",
+        "source_metric__title",
+        "source_criterion__text",
+        "target_metric__code",
+        "target_metric__title",
+        "target_criterion__text",
+        "target_standard__title",
+    ]
+    list_select_related = [
+        "source_metric__framework",
+        "source_criterion__standard__framework",
+        "target_metric__framework",
+        "target_criterion__standard__framework",
+        "target_standard__framework",
+    ]
+    autocomplete_fields = ["source_metric", "source_criterion", "target_metric", "target_criterion", "target_standard"]
+    fieldsets = [
+        (None, {"fields": ["kind"]}),
+        (
+            "Starts from",
+            {
+                "fields": ["source_metric", "source_criterion"],
+                "description": "Choose one: a metric or a point of assurance.",
+            },
+        ),
+        (
+            "Maps to",
+            {
+                "fields": ["target_metric", "target_criterion", "target_standard"],
+                "description": (
+                    "Same measure as: another framework's metric (from a metric) or point (from a point), counting "
+                    "the same people the same way. Evidence towards: another framework's standard."
+                ),
+            },
+        ),
+        (None, {"fields": ["note", "position"]}),
+    ]
+
+    @staticmethod
+    def _describe(item) -> str:
+        framework = framework_of(item)
+        return f"{item_label(item)} of {framework.short_name} {framework.version}"
+
+    @admin.display(description="From")
+    def source_item(self, obj):
+        return self._describe(obj.source)
+
+    @admin.display(description="To")
+    def target_item(self, obj):
+        return self._describe(obj.target)

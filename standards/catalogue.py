@@ -16,13 +16,15 @@ from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Prefetch, ProtectedError
+from django.db.models import Prefetch, ProtectedError, Q
 
 from .kinds import MetricDefinition, RequirementKind, definition_errors
 from .models import (
     AssuranceCriterion,
     Framework,
     Frequency,
+    Mapping,
+    MappingKind,
     Metric,
     ProviderType,
     Service,
@@ -32,6 +34,9 @@ from .models import (
     Threshold,
     TimeRuleKind,
     TimeUnit,
+    framework_of,
+    item_label,
+    mapping_problems,
 )
 
 FORMAT = "safeguard-assure-catalogue"
@@ -40,7 +45,8 @@ FORMAT_VERSION = 1
 SLUG = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 METRIC_CODE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
 
-DOCUMENT_KEYS = ("format", "format_version", "framework", "services", "standards", "metrics")
+DOCUMENT_KEYS = ("format", "format_version", "framework", "services", "standards", "metrics", "mappings")
+OPTIONAL_DOCUMENT_KEYS = ("mappings",)
 FRAMEWORK_KEYS = (
     "code", "version", "name", "short_name", "description", "source", "effective_from", "effective_to",
     "position", "notes",
@@ -58,6 +64,7 @@ METRIC_KEYS = (
 THRESHOLD_KEYS = ("provider_type", "green_from", "amber_from", "as_written", "note")
 NOTE_KEYS = ("kind", "text")
 SERVICE_KEYS = ("code", "name")
+MAPPING_KEYS = ("kind", "source", "target", "note")
 
 
 class CatalogueImportError(Exception):
@@ -92,8 +99,52 @@ def _notes(notes) -> list[dict]:
     return [{"kind": n.kind, "text": n.text} for n in notes]
 
 
+def _item_reference(item) -> dict:
+    """How a document names a metric, a point of assurance or a standard of a framework version."""
+    if isinstance(item, Metric):
+        return {"metric": item.code}
+    if isinstance(item, AssuranceCriterion):
+        return {"standard": item.standard.number, "criterion": item.number}
+    return {"standard": item.number}
+
+
+def mappings_of(framework: Framework):
+    """The mappings a framework version's document holds: those starting from its metrics and points."""
+    return (
+        Mapping.objects.filter(
+            Q(source_metric__framework=framework) | Q(source_criterion__standard__framework=framework)
+        )
+        .select_related(
+            "source_metric",
+            "source_criterion__standard",
+            "target_metric__framework",
+            "target_criterion__standard__framework",
+            "target_standard__framework",
+        )
+        .order_by("position", "id")
+    )
+
+
+def _export_mapping(mapping: Mapping) -> dict:
+    target = mapping.target
+    target_framework = target.standard.framework if isinstance(target, AssuranceCriterion) else target.framework
+    return {
+        "kind": mapping.kind,
+        "source": _item_reference(mapping.source),
+        "target": {
+            "framework": target_framework.code,
+            "version": target_framework.version,
+            **_item_reference(target),
+        },
+        "note": mapping.note,
+    }
+
+
 def export_framework(framework: Framework) -> dict:
-    """The catalogue document for one framework version (see ``docs/catalogue-format.md``)."""
+    """The catalogue document for one framework version (see ``docs/catalogue-format.md``).
+
+    ``mappings`` is written only when the version has some, so documents without mappings keep their shape.
+    """
     notes = defaultdict(list)
     for note in framework.source_notes.all().order_by("position", "id"):
         notes[(note.standard_id, note.criterion_id, note.metric_id)].append(note)
@@ -118,7 +169,7 @@ def export_framework(framework: Framework) -> dict:
     def threshold_order(t: Threshold):
         return (-1, "") if t.provider_type is None else (t.provider_type.position, t.provider_type.code)
 
-    return {
+    document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "framework": {
@@ -206,6 +257,10 @@ def export_framework(framework: Framework) -> dict:
             for metric in metrics
         ],
     }
+    mappings = [_export_mapping(mapping) for mapping in mappings_of(framework)]
+    if mappings:
+        document["mappings"] = mappings
+    return document
 
 
 # ----------------------------------------------------------------------------------------------- validation
@@ -349,7 +404,7 @@ def _plural(word: str, items) -> str:
 def validate_document(document) -> dict:
     """Check a whole document; return it cleaned, or raise :class:`CatalogueImportError` with every problem."""
     check = _Checker()
-    doc = check.mapping(document, "The document", DOCUMENT_KEYS)
+    doc = check.mapping(document, "The document", DOCUMENT_KEYS, optional=OPTIONAL_DOCUMENT_KEYS)
     if doc is None:
         raise CatalogueImportError(check.errors)
     if doc.get("format") != FORMAT:
@@ -367,6 +422,7 @@ def validate_document(document) -> dict:
     cleaned["standards"] = _check_standards(check, doc)
     standard_numbers = {s["number"] for s in cleaned["standards"]}
     cleaned["metrics"] = _check_metrics(check, doc, standard_numbers, known_services)
+    cleaned["mappings"] = _check_mappings(check, doc, cleaned)
     if check.errors:
         raise CatalogueImportError(check.errors)
     return cleaned
@@ -591,6 +647,88 @@ def _check_thresholds(check: _Checker, data: dict, where: str, provider_types: s
     return thresholds
 
 
+def _reference_label(reference: tuple) -> str:
+    """A reference as messages name it: “metric “S11-11-TRAINING””, “point 4.1 of standard 10”, “standard 10”."""
+    if reference[0] == "metric":
+        return f"metric “{reference[1]}”"
+    if reference[0] == "criterion":
+        return f"point {reference[2]} of standard {reference[1]}"
+    return f"standard {reference[1]}"
+
+
+def _check_reference(check: _Checker, value, where: str, *, target: bool) -> tuple | None:
+    """An item a mapping names: ``("metric", code)``, ``("criterion", standard, number)``, ``("standard", number)``."""
+    names = ("metric", "standard", "criterion")
+    data = check.mapping(value, where, (("framework", "version") if target else ()) + names, optional=names)
+    if data is None:
+        return None
+    names = {key: data.get(key) for key in names if data.get(key) is not None}
+    for key, name in names.items():
+        if not isinstance(name, str) or not name.strip():
+            check.error(where, f"“{key}” should be text; it is {_describe(name)}.")
+            return None
+    if set(names) == {"metric"}:
+        return ("metric", names["metric"].strip())
+    if set(names) == {"standard", "criterion"}:
+        return ("criterion", names["standard"].strip(), names["criterion"].strip())
+    if target and set(names) == {"standard"}:
+        return ("standard", names["standard"].strip())
+    wanted = "“metric”, or “standard” with “criterion”" + (", or “standard” alone" if target else "")
+    check.error(where, f"should name {wanted}.")
+    return None
+
+
+def _check_mappings(check: _Checker, doc: dict, cleaned: dict) -> list[dict]:
+    if "mappings" not in doc:
+        return []
+    own_code = cleaned["framework"].get("code")
+    metric_codes = {metric["code"] for metric in cleaned["metrics"]}
+    criteria = {(s["number"], c["number"]) for s in cleaned["standards"] for c in s["criteria"]}
+    mappings = []
+    seen = set()
+    for number, value in enumerate(check.items(doc, "mappings", "The document"), start=1):
+        where = f"mapping {number}"
+        data = check.mapping(value, where, MAPPING_KEYS)
+        if data is None:
+            continue
+        kind = check.choice(data, "kind", where, MappingKind.values)
+        note = check.text(data, "note", where, required=True)
+        source = _check_reference(check, data.get("source"), f"{where} source", target=False)
+        target = _check_reference(check, data.get("target"), f"{where} target", target=True)
+        if source and source[0] == "metric" and source[1] not in metric_codes:
+            check.error(where, f"its source, {_reference_label(source)}, is not a metric of this document.")
+        elif source and source[0] == "criterion" and source[1:] not in criteria:
+            check.error(where, f"its source, {_reference_label(source)}, is not a point of this document.")
+        code = version = ""
+        if target:
+            code = check.text(data["target"], "framework", f"{where} target", required=True)
+            version = check.text(data["target"], "version", f"{where} target", required=True)
+            if code and code == own_code:
+                check.error(
+                    where,
+                    f"it points to {_reference_label(target)} of this document's own framework; a mapping links two "
+                    "different frameworks.",
+                )
+        key = (kind, source, code, version, target)
+        if key in seen:
+            check.error(where, "the same mapping is listed earlier in the document.")
+        seen.add(key)
+        if kind and note and source and target and code and version:
+            mappings.append(
+                {
+                    "number": number,
+                    "kind": kind,
+                    "source": source,
+                    "target": target,
+                    "code": code,
+                    "version": version,
+                    "note": note,
+                    "key": key,
+                }  # fmt: skip
+            )
+    return mappings
+
+
 # --------------------------------------------------------------------------------------------------- import
 
 
@@ -630,10 +768,12 @@ def import_document(document, *, user=None) -> Framework:
 
 
 def import_catalogue(document, *, user=None) -> ImportResult:
-    """Validate and import one catalogue document, all or nothing; ``user`` is recorded in the history."""
+    """Validate and import one catalogue document, all or nothing; ``user`` is recorded in the history.
+
+    Its mappings may point to any framework version already in the catalogue.
+    """
     cleaned = validate_document(document)
-    with transaction.atomic():
-        return _apply(cleaned, user)
+    return _import_all([("", cleaned)], user)[0]
 
 
 def import_catalogues(documents: list, *, user=None) -> list[ImportResult]:
@@ -647,13 +787,144 @@ def import_catalogues(documents: list, *, user=None) -> list[ImportResult]:
             errors.extend(f"{name}: {e}" for e in refused.errors)
     if errors:
         raise CatalogueImportError(errors)
+    return _import_all(list(zip([name for name, _ in documents], cleaned, strict=True)), user)
+
+
+def _import_all(documents: list[tuple[str, dict]], user) -> list[ImportResult]:
+    """Import validated documents in one transaction, their mappings last, so they may point to one another.
+
+    Mappings a document no longer holds go first (so that items they point to can be removed); mappings are
+    made once every document's items are in place. A mapping to an item the catalogue does not have refuses the
+    whole import, and nothing is kept.
+    """
+    writers = [_Writer(user) for _ in documents]
     with transaction.atomic():
-        return [_apply(doc, user) for doc in cleaned]
+        try:
+            for (_, doc), write in zip(documents, writers, strict=True):
+                _remove_mappings_not_wanted(doc, write)
+            results = [_apply(doc, write) for (_, doc), write in zip(documents, writers, strict=True)]
+        except ProtectedError as exc:
+            raise _refusal(exc) from exc
+        errors = []
+        for (name, doc), result, write in zip(documents, results, writers, strict=True):
+            errors.extend(f"{name}: {e}" if name else e for e in _sync_mappings(doc, result.framework, write))
+        if errors:
+            raise CatalogueImportError(errors)
+    for result, write in zip(results, writers, strict=True):
+        result.changes, result.details = write.changes, write.details
+    return results
 
 
-def _apply(doc: dict, user) -> ImportResult:
+def _refusal(exc: ProtectedError) -> CatalogueImportError:
+    """Why items could not be removed: a mapping of another framework points to them, or returns use them."""
+    mappings = [obj for obj in exc.protected_objects if isinstance(obj, Mapping)]
+    if not mappings:
+        return CatalogueImportError(
+            [
+                "This document removes metrics or standards that returns already use. Make a new version of the "
+                "framework instead of changing this one."
+            ]
+        )
+    errors = []
+    for mapping in mappings:
+        source_framework = framework_of(mapping.source)
+        errors.append(
+            f"This document removes {item_label(mapping.target)}, which a mapping of {source_framework.code} "
+            f"{source_framework.version} points to (from its {item_label(mapping.source)}). Change or remove that "
+            "mapping first."
+        )
+    return CatalogueImportError(errors)
+
+
+def _reference_of(item) -> tuple:
+    if isinstance(item, Metric):
+        return ("metric", item.code)
+    if isinstance(item, AssuranceCriterion):
+        return ("criterion", item.standard.number, item.number)
+    return ("standard", item.number)
+
+
+def _key_of(mapping: Mapping) -> tuple:
+    """A stored mapping as a document names it, to compare the two."""
+    target = mapping.target
+    framework = framework_of(target)
+    return (mapping.kind, _reference_of(mapping.source), framework.code, framework.version, _reference_of(target))
+
+
+def _find(framework: Framework, reference: tuple):
+    """The metric, point or standard of ``framework`` a reference names, or None."""
+    if reference[0] == "metric":
+        return Metric.objects.select_related("framework").filter(framework=framework, code=reference[1]).first()
+    if reference[0] == "criterion":
+        return (
+            AssuranceCriterion.objects.select_related("standard__framework")
+            .filter(standard__framework=framework, standard__number=reference[1], number=reference[2])
+            .first()
+        )
+    return Standard.objects.select_related("framework").filter(framework=framework, number=reference[1]).first()
+
+
+def _remove_mappings_not_wanted(doc: dict, write: _Writer) -> None:
     fw_data = doc["framework"]
-    write = _Writer(user)
+    framework = Framework.objects.filter(code=fw_data["code"], version=fw_data["version"]).first()
+    if framework is None:
+        return
+    wanted = {mapping["key"] for mapping in doc["mappings"]}
+    for mapping in mappings_of(framework):
+        if _key_of(mapping) not in wanted:
+            write.delete(mapping, f"mapping of {item_label(mapping.source)}")
+
+
+def _sync_mappings(doc: dict, framework: Framework, write: _Writer) -> list[str]:
+    """Make or update the document's mappings; return what is wrong with them (then nothing may be kept)."""
+    existing = {_key_of(mapping): mapping for mapping in mappings_of(framework)}
+    versions: dict[tuple[str, str], Framework | None] = {}
+    errors = []
+    for position, data in enumerate(doc["mappings"]):
+        number = data["number"]
+        source = _find(framework, data["source"])
+        at = (data["code"], data["version"])
+        if at not in versions:
+            versions[at] = Framework.objects.filter(code=data["code"], version=data["version"]).first()
+        target = _find(versions[at], data["target"]) if versions[at] else None
+        if target is None:
+            errors.append(
+                f"Mapping {number} points to {_reference_label(data['target'])} of {data['code']} "
+                f"{data['version']}, which the catalogue does not have."
+            )
+            continue
+        problems = mapping_problems(data["kind"], source, target)
+        if not problems and data["kind"] == MappingKind.SAME_MEASURE:
+            reverse = Mapping.objects.filter(kind=data["kind"])
+            reverse = (
+                reverse.filter(source_metric=target, target_metric=source)
+                if isinstance(source, Metric)
+                else reverse.filter(source_criterion=target, target_criterion=source)
+            )
+            if reverse.exists():
+                problems.append(
+                    f"{item_label(target)} of {data['code']} {data['version']} is already mapped as the same "
+                    f"measure as {item_label(source)} (in the document of {data['code']}); a pair is held once."
+                )
+        if problems:
+            errors.extend(f"Mapping {number}: {problem}" for problem in problems)
+            continue
+        mapping = existing.get(data["key"])
+        if mapping is None:
+            mapping = Mapping(kind=data["kind"])
+            setattr(mapping, "source_metric" if isinstance(source, Metric) else "source_criterion", source)
+            target_field = {Metric: "target_metric", AssuranceCriterion: "target_criterion"}.get(
+                type(target), "target_standard"
+            )
+            setattr(mapping, target_field, target)
+        write.save(
+            mapping, {"note": data["note"], "position": position}, f"mapping of {_reference_label(data['source'])}"
+        )
+    return errors
+
+
+def _apply(doc: dict, write: _Writer) -> ImportResult:
+    fw_data = doc["framework"]
     for service in doc["services"]:
         if not Service.objects.filter(code=service["code"]).exists():
             position = Service.objects.count()
@@ -761,12 +1032,7 @@ def _apply(doc: dict, user) -> ImportResult:
         for standard in existing_standards.values():
             write.delete(standard, f"standard {standard.number}")
     except ProtectedError as exc:
-        raise CatalogueImportError(
-            [
-                "This document removes metrics or standards that returns already use. Make a new version of the "
-                "framework instead of changing this one."
-            ]
-        ) from exc
+        raise _refusal(exc) from exc
     for key, notes in notes_by_subject.items():
         if key not in seen_subjects:
             for note in notes:

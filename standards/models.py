@@ -14,11 +14,14 @@ year's thresholds go into a new version and never change how last year's returns
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Greatest, Least
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -516,3 +519,256 @@ class SourceNote(models.Model):
     @property
     def subject(self):
         return self.metric or self.criterion or self.standard or self.framework
+
+
+class MappingKind(models.TextChoices):
+    SAME_MEASURE = "same_measure", "Same measure as"
+    EVIDENCE_TOWARDS = "evidence_towards", "Evidence towards"
+
+
+def _one_of(*fields: str) -> Q:
+    """Exactly one of ``fields`` is set."""
+    return functools.reduce(
+        operator.or_,
+        (Q(**{f"{name}__isnull": name != chosen for name in fields}) for chosen in fields),
+    )
+
+
+class Mapping(models.Model):
+    """One item of a framework declared the same measure as another framework's, or evidence towards its standard.
+
+    The source is a metric or an assurance criterion. A *same measure* mapping links it to an item of the same sort
+    (metric to metric, criterion to criterion) that counts the same people in the same way, so that a provider can
+    be asked it once; an *evidence towards* mapping links it to a standard of another framework that it helps
+    evidence. Items belong to framework versions, so a mapping is in force only while both versions are
+    (:func:`standards.selectors.mappings_in_force`). The catalogue document of the source's framework holds it.
+    """
+
+    kind = models.CharField(max_length=20, choices=MappingKind.choices)
+    source_metric = models.ForeignKey(
+        Metric, on_delete=models.CASCADE, null=True, blank=True, related_name="source_mappings"
+    )
+    source_criterion = models.ForeignKey(
+        AssuranceCriterion, on_delete=models.CASCADE, null=True, blank=True, related_name="source_mappings"
+    )
+    target_metric = models.ForeignKey(
+        Metric,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="target_mappings",
+        help_text="For a same measure: the other framework's metric.",
+    )
+    target_criterion = models.ForeignKey(
+        AssuranceCriterion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="target_mappings",
+        help_text="For a same measure: the other framework's point of assurance.",
+    )
+    target_standard = models.ForeignKey(
+        Standard,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="evidence_mappings",
+        help_text="For evidence towards: the other framework's standard.",
+    )
+    note = models.TextField(
+        help_text="Why the two are linked, citing both sources (document and section or metric row)."
+    )
+    position = models.PositiveIntegerField(default=0, help_text="Order in the source framework's document.")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=MappingKind.values), name="mapping_kind_known"),
+            models.CheckConstraint(
+                condition=_one_of("source_metric", "source_criterion"),
+                name="mapping_one_source",
+                violation_error_message="A mapping starts from one metric or one point of assurance.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(
+                        kind=MappingKind.SAME_MEASURE,
+                        source_metric__isnull=False,
+                        target_metric__isnull=False,
+                        target_criterion__isnull=True,
+                        target_standard__isnull=True,
+                    )
+                    | Q(
+                        kind=MappingKind.SAME_MEASURE,
+                        source_criterion__isnull=False,
+                        target_criterion__isnull=False,
+                        target_metric__isnull=True,
+                        target_standard__isnull=True,
+                    )
+                    | Q(
+                        kind=MappingKind.EVIDENCE_TOWARDS,
+                        target_standard__isnull=False,
+                        target_metric__isnull=True,
+                        target_criterion__isnull=True,
+                    )
+                ),
+                name="mapping_target_fits_kind",
+                violation_error_message=(
+                    "A same measure links a metric to a metric or a point to a point; evidence towards links to a "
+                    "standard."
+                ),
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_metric=models.F("target_metric"))
+                | Q(source_metric__isnull=True)
+                | Q(target_metric__isnull=True),
+                name="mapping_metric_not_to_itself",
+                violation_error_message="A metric cannot be mapped to itself.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(source_criterion=models.F("target_criterion"))
+                | Q(source_criterion__isnull=True)
+                | Q(target_criterion__isnull=True),
+                name="mapping_criterion_not_to_itself",
+                violation_error_message="A point of assurance cannot be mapped to itself.",
+            ),
+            # A same measure is the same either way round, so a pair is held once whichever item is the source.
+            models.UniqueConstraint(
+                Least("source_metric", "target_metric"),
+                Greatest("source_metric", "target_metric"),
+                condition=Q(source_metric__isnull=False, target_metric__isnull=False),
+                name="mapping_metric_pair_unique",
+                violation_error_message="These two metrics are already mapped.",
+            ),
+            models.UniqueConstraint(
+                Least("source_criterion", "target_criterion"),
+                Greatest("source_criterion", "target_criterion"),
+                condition=Q(source_criterion__isnull=False, target_criterion__isnull=False),
+                name="mapping_criterion_pair_unique",
+                violation_error_message="These two points of assurance are already mapped.",
+            ),
+            models.UniqueConstraint(
+                fields=["source_metric", "target_standard"],
+                name="mapping_metric_evidence_unique",
+                violation_error_message="This metric is already mapped to this standard.",
+            ),
+            models.UniqueConstraint(
+                fields=["source_criterion", "target_standard"],
+                name="mapping_criterion_evidence_unique",
+                violation_error_message="This point of assurance is already mapped to this standard.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(note=""),
+                name="mapping_note_not_empty",
+                violation_error_message="Give the note citing both sources.",
+            ),
+        ]
+
+    def __str__(self):
+        def named(item):
+            if item is None:
+                return "nothing"
+            framework = framework_of(item)
+            return f"{item_label(item)} of {framework.short_name} {framework.version}"
+
+        return f"{named(self.source)} — {self.get_kind_display().lower()} {named(self.target)}"
+
+    @property
+    def source(self):
+        return self.source_metric or self.source_criterion
+
+    @property
+    def target(self):
+        return self.target_metric or self.target_criterion or self.target_standard
+
+    def clean(self):
+        problems = mapping_problems(self.kind, self.source, self.target)
+        if problems:
+            raise ValidationError(problems)
+
+
+def framework_of(item) -> Framework:
+    """The framework version a metric, standard or assurance criterion belongs to."""
+    return item.standard.framework if isinstance(item, AssuranceCriterion) else item.framework
+
+
+def item_label(item) -> str:
+    """An item as a mapping names it: “metric S11-11-TRAINING”, “point 4.1 of standard 10”, “standard 10”."""
+    if item is None:
+        return "nothing"
+    if isinstance(item, Metric):
+        return f"metric “{item.code}”"
+    if isinstance(item, AssuranceCriterion):
+        return f"point {item.number} of standard {item.standard.number}"
+    return f"standard {item.number}"
+
+
+def _words(text: str) -> str:
+    return " ".join(text.lower().split()).rstrip(".;:")
+
+
+def same_measure_problems(source: Metric, target: Metric) -> list[str]:
+    """Why two metrics cannot be asked once as the same measure (empty when they can).
+
+    They must be of the same kind; percentages must count out of the same people (their denominators worded
+    alike, ignoring case, spacing and a final full stop); audits must sample the same number of records where both
+    say; counts must agree which way is better. Thresholds may differ: each framework judges the answer by its own.
+    """
+    if source.kind != target.kind:
+        return [
+            f"{item_label(source)} is of the kind “{source.kind.replace('_', ' ')}” and {item_label(target)} of "
+            f"“{target.kind.replace('_', ' ')}”; a same measure must be of the same kind."
+        ]
+    problems = []
+    if source.kind == RequirementKind.PERCENTAGE and _words(source.denominator_label) != _words(
+        target.denominator_label
+    ):
+        problems.append(
+            f"{item_label(source)} counts out of “{source.denominator_label}” and {item_label(target)} out of "
+            f"“{target.denominator_label}”; a same measure counts out of the same people (word the denominators "
+            "alike if they are), otherwise map it as evidence towards the standard."
+        )
+    if (
+        source.kind == RequirementKind.AUDIT
+        and source.sample_size
+        and target.sample_size
+        and source.sample_size != target.sample_size
+    ):
+        problems.append(
+            f"{item_label(source)} samples {source.sample_size} records and {item_label(target)} "
+            f"{target.sample_size}; a same measure samples the same number."
+        )
+    if source.kind == RequirementKind.COUNT and source.higher_is_better != target.higher_is_better:
+        problems.append(f"{item_label(source)} and {item_label(target)} disagree which way is better.")
+    return problems
+
+
+def mapping_problems(kind: str, source, target) -> list[str]:
+    """Everything wrong with a mapping of ``kind`` from ``source`` to ``target``, in plain English.
+
+    The one place mappings are validated: admin (through :meth:`Mapping.clean`) and the catalogue loader both call
+    it. The database constraints hold the rest (one source, a target that fits the kind, no pair twice).
+    """
+    if source is None or target is None:
+        return ["Choose the metric or point of assurance it starts from and what it maps to."]
+    if kind == MappingKind.SAME_MEASURE:
+        if isinstance(target, Standard) or type(source) is not type(target):
+            return ["A same measure links a metric to another framework's metric, or a point to a point."]
+    elif kind == MappingKind.EVIDENCE_TOWARDS:
+        if not isinstance(target, Standard):
+            return ["Evidence towards links to another framework's standard."]
+    else:
+        return [f"“{kind}” is not a kind of mapping."]
+    if isinstance(source, Standard):
+        return ["A mapping starts from a metric or a point of assurance, not a standard."]
+    source_framework, target_framework = framework_of(source), framework_of(target)
+    if source_framework.code == target_framework.code:
+        return [
+            f"{item_label(source)} and {item_label(target)} are both of {source_framework.code}; a mapping links "
+            "two different frameworks."
+        ]
+    if kind == MappingKind.SAME_MEASURE and isinstance(source, Metric):
+        return same_measure_problems(source, target)
+    return []

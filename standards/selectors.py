@@ -14,7 +14,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import AssuranceCriterion, Framework, Metric, SourceNote, Standard, Threshold
+from .models import AssuranceCriterion, Framework, Mapping, Metric, SourceNote, Standard, Threshold
 
 
 def _count_of(model, **outer) -> Coalesce:
@@ -158,4 +158,63 @@ def frameworks_in_full() -> QuerySet[Framework]:
             queryset=_notes().filter(Q(standard__isnull=True, criterion__isnull=True, metric__isnull=True)),
             to_attr="framework_notes",
         ),
+    )
+
+
+def _mappings_to_sources() -> QuerySet[Mapping]:
+    return Mapping.objects.select_related("source_metric__framework", "source_criterion__standard__framework")
+
+
+def _mappings_to_targets() -> QuerySet[Mapping]:
+    return Mapping.objects.select_related(
+        "target_metric__framework", "target_criterion__standard__framework", "target_standard__framework"
+    )
+
+
+def item_mapping_prefetches(prefix: str = "") -> list[Prefetch]:
+    """Prefetches that let metrics or criteria (at ``prefix``) show their mappings, either way, with no query more."""
+    return [
+        Prefetch(f"{prefix}source_mappings", queryset=_mappings_to_targets()),
+        Prefetch(f"{prefix}target_mappings", queryset=_mappings_to_sources()),
+    ]
+
+
+def standard_mapping_prefetches(prefix: str = "") -> list[Prefetch]:
+    """Prefetches that let standards (at ``prefix``) show the items of other frameworks mapped as evidence to them."""
+    return [Prefetch(f"{prefix}evidence_mappings", queryset=_mappings_to_sources())]
+
+
+def mappings_in_force(period_or_day, frameworks=None) -> QuerySet[Mapping]:
+    """The mappings in force for a reporting period (or on a day), with both their items joined.
+
+    A mapping links items of two framework versions, and is in force only when both versions are: a period is judged
+    by the versions in force on its first day (``starts_on``), so a mapping changed in a later version governs only
+    the periods that version governs. ``frameworks`` (framework codes, or framework versions) narrows them to the
+    mappings whose both items belong to those frameworks, such as the frameworks of a provider's contracts.
+    """
+    day = getattr(period_or_day, "starts_on", period_or_day)
+    versions = Framework.objects.in_force_on(day)
+    if frameworks is not None:
+        frameworks = list(frameworks)
+        codes = [f for f in frameworks if isinstance(f, str)]
+        ids = [f.pk for f in frameworks if isinstance(f, Framework)]
+        versions = versions.filter(Q(code__in=codes) | Q(pk__in=ids))
+    versions = versions.values("pk")
+    return (
+        Mapping.objects.filter(
+            Q(source_metric__framework__in=versions) | Q(source_criterion__standard__framework__in=versions)
+        )
+        .filter(
+            Q(target_metric__framework__in=versions)
+            | Q(target_criterion__standard__framework__in=versions)
+            | Q(target_standard__framework__in=versions)
+        )
+        .select_related(
+            "source_metric__framework",
+            "source_criterion__standard__framework",
+            "target_metric__framework",
+            "target_criterion__standard__framework",
+            "target_standard__framework",
+        )
+        .order_by("position", "id")
     )

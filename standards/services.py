@@ -6,9 +6,10 @@ import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max, Q
 
 from .catalogue import CatalogueImportError, export_framework, import_catalogue
-from .models import Framework
+from .models import AssuranceCriterion, Framework, Mapping, framework_of
 
 
 def can_edit_catalogue(user) -> bool:
@@ -19,7 +20,9 @@ def create_next_version(framework: Framework, *, version: str, effective_from: d
     """Copy a framework version as a new version in force from ``effective_from``.
 
     The current version's period of effect ends the day before, so returns of earlier periods stay judged by
-    the thresholds they were judged by; the copy is then edited for the new year.
+    the thresholds they were judged by; the copy is then edited for the new year. Its mappings are copied with it,
+    and so are the other frameworks' mappings to its items, made again to the same items of the new version (a
+    mapping is in force only while both its versions are, so without them the new year would have none).
     """
     if not can_edit_catalogue(user):
         raise PermissionDenied("Only catalogue administrators can make a new version of a framework.")
@@ -54,6 +57,55 @@ def create_next_version(framework: Framework, *, version: str, effective_from: d
         framework._history_user = user
         framework.save(update_fields=["effective_to", "updated_at"])
         try:
-            return import_catalogue(document, user=user).framework
+            new = import_catalogue(document, user=user).framework
         except CatalogueImportError as refused:
             raise ValidationError(refused.errors) from refused
+        _map_again_into(framework, new, user)
+        return new
+
+
+def _map_again_into(old: Framework, new: Framework, user) -> None:
+    """Make the other frameworks' mappings to items of ``old`` again, to the same items of ``new``.
+
+    Each copy goes at the end of its source framework's mappings, so that its document lists it last.
+    """
+    metrics = {metric.code: metric for metric in new.metrics.all()}
+    standards = {standard.number: standard for standard in new.standards.all()}
+    criteria = {
+        (c.standard.number, c.number): c
+        for c in AssuranceCriterion.objects.filter(standard__framework=new).select_related("standard")
+    }
+    into_old = Q(target_metric__framework=old) | Q(target_standard__framework=old)
+    into_old |= Q(target_criterion__standard__framework=old)
+    incoming = Mapping.objects.filter(into_old).select_related(
+        "source_metric__framework", "source_criterion__standard__framework", "target_metric",
+        "target_criterion__standard", "target_standard",
+    )  # fmt: skip
+    next_position: dict[int, int] = {}
+    for mapping in incoming:
+        if mapping.target_metric_id:
+            field, target = "target_metric", metrics.get(mapping.target_metric.code)
+        elif mapping.target_criterion_id:
+            point = mapping.target_criterion
+            field, target = "target_criterion", criteria.get((point.standard.number, point.number))
+        else:
+            field, target = "target_standard", standards.get(mapping.target_standard.number)
+        if target is None:
+            continue
+        source_framework = framework_of(mapping.source)
+        if source_framework.pk not in next_position:
+            last = Mapping.objects.filter(
+                Q(source_metric__framework=source_framework) | Q(source_criterion__standard__framework=source_framework)
+            ).aggregate(last=Max("position"))["last"]
+            next_position[source_framework.pk] = last + 1
+        copy = Mapping(
+            kind=mapping.kind,
+            source_metric=mapping.source_metric,
+            source_criterion=mapping.source_criterion,
+            note=mapping.note,
+            position=next_position[source_framework.pk],
+        )
+        setattr(copy, field, target)
+        copy._history_user = user
+        copy.save()
+        next_position[source_framework.pk] += 1

@@ -19,7 +19,7 @@ from . import selectors
 from .filters import MetricFilter
 from .models import AssuranceCriterion, Framework, Metric, Standard
 from .wording import band_in_words as band_in_words  # re-exported: older imports name it here
-from .wording import describe_metric
+from .wording import describe_metric, mapping_lines
 
 #: Deepest heading level the nested standards of a framework page use.
 DEEPEST_HEADING = 6
@@ -28,16 +28,16 @@ DEEPEST_HEADING = 6
 @dataclass(frozen=True)
 class VersionStatus:
     text: str
-    colour: str
+    key: str  # its status in assurance.status_words, which gives its tag's style
 
 
 def version_status(framework: Framework, today: datetime.date) -> VersionStatus:
     """Whether a framework version is in force today, has ended, or has not started, in words."""
     if framework.effective_from > today:
-        return VersionStatus("Not yet in force", "blue")
+        return VersionStatus("Not yet in force", "not_in_force_yet")
     if framework.effective_to and framework.effective_to < today:
-        return VersionStatus("Ended", "grey")
-    return VersionStatus("In force", "green")
+        return VersionStatus("Ended", "ended")
+    return VersionStatus("In force", "in_force")
 
 
 @dataclass
@@ -95,6 +95,12 @@ def standards_tree(standards, metrics_by_standard: dict[int, list[Metric]], leve
     return build(None, level)
 
 
+def attach_mapping_lines(items) -> None:
+    """Give each metric, point or standard its ``mapping_lines`` from its prefetched mappings."""
+    for item in items:
+        item.mapping_lines = mapping_lines(item)
+
+
 def catalogue_crumb() -> tuple[str, str]:
     return ("Catalogue", reverse("standards:framework_list"))
 
@@ -122,12 +128,20 @@ class FrameworkDetailView(LoginRequiredMixin, DetailView):
     context_object_name = "framework"
 
     def get_queryset(self):
-        return selectors.frameworks_in_full()
+        return selectors.frameworks_in_full().prefetch_related(
+            *selectors.item_mapping_prefetches("metrics__"),
+            *selectors.standard_mapping_prefetches("standards__"),
+            *selectors.item_mapping_prefetches("standards__criteria__"),
+        )
 
     def get_context_data(self, **kwargs):
         framework = self.object
         today = timezone.localdate()
         metrics_by_standard: dict[int | None, list[Metric]] = defaultdict(list)
+        attach_mapping_lines(framework.metrics.all())
+        attach_mapping_lines(framework.standards.all())
+        for standard in framework.standards.all():
+            attach_mapping_lines(standard.criteria.all())
         for metric in framework.metrics.all():
             metrics_by_standard[metric.standard_id].append(describe_metric(metric))
         versions = list(selectors.framework_versions(framework))
@@ -150,11 +164,16 @@ class StandardDetailView(LoginRequiredMixin, DetailView):
     context_object_name = "standard"
 
     def get_queryset(self):
-        return selectors.standards()
+        return selectors.standards().prefetch_related(
+            *selectors.standard_mapping_prefetches(),
+            *selectors.item_mapping_prefetches("criteria__"),
+            *selectors.item_mapping_prefetches("metrics__"),
+        )
 
     def get_context_data(self, **kwargs):
         standard = self.object
         framework = standard.framework
+        attach_mapping_lines([standard, *standard.criteria.all(), *standard.metrics.all()])
         node = StandardNode(
             standard=standard,
             level=2,
@@ -180,10 +199,11 @@ class MetricDetailView(LoginRequiredMixin, DetailView):
     context_object_name = "metric"
 
     def get_queryset(self):
-        return selectors.metrics()
+        return selectors.metrics().prefetch_related(*selectors.item_mapping_prefetches())
 
     def get_context_data(self, **kwargs):
         metric = describe_metric(self.object)
+        attach_mapping_lines([metric])
         framework = metric.framework
         return super().get_context_data(
             framework=framework,

@@ -6,10 +6,11 @@ catalogue page and beside the question on a provider's return.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from .kinds import RequirementKind
-from .models import Metric, Threshold
+from .models import AssuranceCriterion, MappingKind, Metric, Standard, Threshold, framework_of
 
 
 def percent(value: Decimal) -> str:
@@ -108,3 +109,50 @@ def describe_metric(metric: Metric) -> Metric:
         threshold.amber_text = percent(threshold.amber_from)
         threshold.band_in_words = band_in_words(threshold)
     return metric
+
+
+@dataclass(frozen=True)
+class MappingLine:
+    """One mapping as a catalogue page shows it: “Same measure as <link> (Luton children 2019/20, metric X)”."""
+
+    words: str
+    title: str
+    url: str
+    where: str
+    note: str
+
+
+def _item_in_words(item) -> tuple[str, str, str]:
+    """The link text, address and place (framework, version and item) of a metric, point or standard."""
+    framework = framework_of(item)
+    version = f"{framework.short_name} {framework.version}"
+    if isinstance(item, Metric):
+        return f"{item.code}: {item.title}", item.get_absolute_url(), f"{version}, metric {item.code}"
+    if isinstance(item, AssuranceCriterion):
+        text = item.text if len(item.text) <= 90 else item.text[:87].rstrip() + "…"
+        return (
+            text,
+            f"{item.standard.get_absolute_url()}#criterion-{item.pk}",
+            f"{version}, standard {item.standard.number}, point {item.number}",
+        )
+    return f"Standard {item.number}: {item.short_title}", item.get_absolute_url(), f"{version}, standard {item.number}"
+
+
+def _line(words: str, other, note: str) -> MappingLine:
+    title, url, where = _item_in_words(other)
+    return MappingLine(words=words, title=title, url=url, where=where, note=note)
+
+
+def mapping_lines(item) -> list[MappingLine]:
+    """The mappings of a metric, point of assurance or standard, from its prefetched mappings, either way round.
+
+    A same measure reads the same from both items; evidence towards reads “Evidence towards” from the item and
+    “Evidenced by” from the standard.
+    """
+    if isinstance(item, Standard):
+        return [_line("Evidenced by", mapping.source, mapping.note) for mapping in item.evidence_mappings.all()]
+    lines = [_line(mapping.get_kind_display(), mapping.target, mapping.note) for mapping in item.source_mappings.all()]
+    lines += [
+        _line(MappingKind.SAME_MEASURE.label, mapping.source, mapping.note) for mapping in item.target_mappings.all()
+    ]
+    return lines

@@ -4,14 +4,23 @@ the local admin account with its known password cannot be made on a production s
 No Docker engine runs where the tests run, so docker-compose.yml and the Dockerfile are checked as text.
 """
 
+import gzip
+import http.client
+import http.server
 import io
+import json
 import os
 import re
 import runpy
 import shlex
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
+import threading
+import time
+import types
 from pathlib import Path
 
 import pytest
@@ -358,12 +367,39 @@ def test_the_proxy_compresses_and_sets_the_forwarded_headers_the_app_trusts(comp
     assert django_settings.MIDDLEWARE.index("assurance.middleware.TextGZipMiddleware") == 1
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed here")
-def test_nginx_accepts_the_configuration(tmp_path):
-    """``nginx -t`` on the committed file, with a throw-away certificate and the upstream on loopback (no compose
-    network here to resolve ``web``)."""
-    if shutil.which("openssl") is None:
-        pytest.skip("openssl is not installed here")
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def free_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return listener.getsockname()[1]
+
+
+class EchoApp(http.server.BaseHTTPRequestHandler):
+    """Stands in for gunicorn: answers every request with the headers the proxy set."""
+
+    def do_GET(self):
+        body = json.dumps({name: self.headers.get(name) for name in ("X-Forwarded-Proto", "X-Forwarded-For")})
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    do_POST = do_GET
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def proxy(tmp_path_factory):
+    """deploy/nginx.conf run by nginx itself, as written but for its addresses and paths: a throw-away
+    certificate, loopback ports, the upstream a stand-in app, the static volume a folder. Installed by bin/test."""
+    if not Path(NGINX).exists():
+        pytest.fail("nginx is not installed; bin/test installs it (apt-get install nginx-light).")
+    tmp_path = tmp_path_factory.mktemp("nginx")
     certs = tmp_path / "certs"
     certs.mkdir()
     subprocess.run(
@@ -371,13 +407,111 @@ def test_nginx_accepts_the_configuration(tmp_path):
          "-keyout", str(certs / "privkey.pem"), "-out", str(certs / "fullchain.pem")],
         check=True, capture_output=True,
     )  # fmt: skip
-    conf = NGINX_CONF.read_text().replace("server web:8000;", "server 127.0.0.1:8000;")
-    conf = conf.replace("/etc/nginx/certs/", f"{certs}/")
-    conf = "pid " + str(tmp_path / "nginx.pid") + ";\n" + conf
-    (tmp_path / "nginx.conf").write_text(conf)
-    checked = subprocess.run(
-        ["nginx", "-t", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
-        capture_output=True,
-        text=True,
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "site.0123abcd.css").write_text("body { color: #0b0c0c; }\n" * 40)
+    app = http.server.ThreadingHTTPServer(("127.0.0.1", 0), EchoApp)
+    threading.Thread(target=app.serve_forever, daemon=True).start()
+    http_port, https_port = free_port(), free_port()
+    conf = NGINX_CONF.read_text()
+    for written, here in [
+        ("server web:8000;", f"server 127.0.0.1:{app.server_address[1]};"),
+        ("/etc/nginx/certs/", f"{certs}/"),
+        ("alias /srv/static/;", f"alias {static}/;"),
+        ("root /srv;", f"root {REPO_ROOT / 'deploy'};"),
+        ("listen 80;", f"listen 127.0.0.1:{http_port};"),
+        ("listen 443 ssl http2;", f"listen 127.0.0.1:{https_port} ssl http2;"),
+        ("listen [::]:80;", ""),
+        ("listen [::]:443 ssl http2;", ""),
+    ]:
+        assert written in conf, written
+        conf = conf.replace(written, here)
+    temp = "\n".join(
+        f"    {kind}_temp_path {tmp_path / kind};" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
     )
+    conf = conf.replace("http {", f"http {{\n{temp}\n    access_log off;", 1)
+    conf = f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\n{conf}"
+    (tmp_path / "nginx.conf").write_text(conf)
+    checked = subprocess.run([NGINX, "-t", "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+                             capture_output=True, text=True)  # fmt: skip
     assert checked.returncode == 0, checked.stderr
+    server = subprocess.Popen(
+        [NGINX, "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log"), "-g",
+         "daemon off; master_process off;"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    for _ in range(100):
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", https_port)) == 0:
+                break
+        time.sleep(0.05)
+    yield types.SimpleNamespace(http_port=http_port, https_port=https_port)
+    server.terminate()
+    server.wait(10)
+    app.shutdown()
+
+
+def through_proxy(proxy, method: str, path: str, body: bytes | None = None, headers=None):
+    """One request over HTTPS to the proxy, certificate unchecked (it is a throw-away one)."""
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", proxy.https_port, context=ssl._create_unverified_context(), timeout=30
+    )
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        connection.close()
+
+
+def test_the_proxy_sends_plain_http_to_https(proxy):
+    connection = http.client.HTTPConnection("127.0.0.1", proxy.http_port, timeout=10)
+    connection.request("GET", "/returns/?page=2")
+    response = connection.getresponse()
+    assert response.status == 301
+    assert response.getheader("Location").startswith("https://127.0.0.1") and "/returns/?page=2" in response.getheader(
+        "Location"
+    )
+
+
+def test_the_proxy_hands_requests_to_the_app_with_the_forwarded_headers_it_sets(proxy):
+    status, _, body = through_proxy(
+        proxy, "GET", "/", headers={"X-Forwarded-Proto": "http", "X-Forwarded-For": "6.6.6.6"}
+    )
+    assert status == 200
+    forwarded = json.loads(body)
+    assert forwarded["X-Forwarded-Proto"] == "https"  # set by the proxy, never passed on from the client
+    assert forwarded["X-Forwarded-For"].split(",")[-1].strip() == "127.0.0.1"  # the right-most is the client
+
+
+def test_the_proxy_serves_static_files_compressed_and_kept_for_a_year(proxy):
+    status, headers, body = through_proxy(
+        proxy, "GET", "/static/site.0123abcd.css", headers={"Accept-Encoding": "gzip"}
+    )
+    assert status == 200 and headers["Content-Encoding"] == "gzip"
+    assert "immutable" in headers["Cache-Control"]
+    assert gzip.decompress(body).startswith(b"body {")
+
+
+def test_a_body_too_large_gets_a_plain_english_page_not_nginx_s_own(proxy):
+    from returns.evidence import MAX_EVIDENCE_BYTES
+
+    files = b"x" * (MAX_EVIDENCE_BYTES + 4 * 1024**2)  # two evidence files of 7 MB each, say
+    status, headers, body = through_proxy(
+        proxy, "POST", "/returns/1/", body=files, headers={"Content-Type": "multipart/form-data; boundary=x"}
+    )
+    assert status == 413 and headers["Content-Type"] == "text/html"
+    page = body.decode()
+    assert "<h1>The files were too large to send together</h1>" in page and "Nothing was saved" in page
+    assert "nginx" not in page
+    # The page is the proxy's own: nobody can ask for it as a page at its address.
+    status, _, _ = through_proxy(proxy, "GET", "/errors/request-too-large.html")
+    assert status == 404
+
+
+def test_the_page_for_a_body_too_large_names_the_limits_the_app_has():
+    from returns.evidence import MAX_EVIDENCE_BYTES
+
+    page = (REPO_ROOT / "deploy" / "errors" / "request-too-large.html").read_text()
+    assert f"up to {MAX_EVIDENCE_BYTES // 1024**2} MB" in page
+    assert '<html lang="en-GB">' in page and "<title>" in page

@@ -32,7 +32,7 @@ from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Re
 from standards.models import Metric
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.providers.factories import ContractFactory, member
-from tests.world import fast_password_hashing, world  # noqa: F401
+from tests.world import fast_password_hashing, icbs, world  # noqa: F401
 
 
 @dataclass
@@ -246,6 +246,13 @@ def riverside_framework_assurance(world):
     return Case(kwargs={"code": framework.code}, owner=world.newham_nurse, secret=world.riverside.name)
 
 
+def riverside_moderation(world):
+    """The moderation page and its API: Riverside's contract names the Section 11 children standards."""
+    open_period()
+    world.riverside_contract.frameworks.add(FrameworkFactory(code="nel-section-11-children"))
+    return Case(owner=world.newham_nurse, secret=world.riverside.name)
+
+
 def riverside_action(world):
     case = riverside_return(world, owner="newham_nurse")
     Submission.objects.create(
@@ -419,6 +426,7 @@ ROUTES: dict[str, Route] = {
     ),
     "returns:return_detail": Route("tenant", make=riverside_return),
     "returns:return_submit": Route("tenant", make=riverside_return),
+    "returns:confirm_carried": Route("tenant", make=riverside_return, method="post", owner_status=302),
     "returns:submission_detail": Route("tenant", make=riverside_submission),
     "returns:return_for_revision": Route("tenant", make=lambda w: riverside_return(w, owner="newham_nurse")),
     "returns:workbook_download": Route("tenant", make=lambda w: riverside_return(w, owner="newham_committee")),
@@ -427,6 +435,7 @@ ROUTES: dict[str, Route] = {
     # Reviews (API)
     "dashboard-list": Route("tenant", make=riverside_assurance),
     "completeness-list": Route("tenant", make=riverside_assurance),
+    "moderation-list": Route("tenant", make=riverside_moderation),
     "completeness-remind": Route(
         "tenant",
         make=riverside_assurance,
@@ -470,6 +479,7 @@ ROUTES: dict[str, Route] = {
     "reviews:dashboard": Route("tenant", make=riverside_assurance),
     "reviews:dashboard_framework": Route("tenant", make=riverside_framework_assurance),
     "reviews:completeness": Route("tenant", make=riverside_assurance),
+    "reviews:moderation": Route("tenant", make=riverside_moderation),
     "reviews:completeness_remind": Route(
         "tenant",
         make=riverside_assurance,
@@ -695,3 +705,40 @@ def test_a_commissioner_lists_a_providers_returns_only_through_an_accepted_contr
     listed = client.get(reverse("return-list", kwargs={"format": "json"})).json()
 
     assert bool(listed["count"] if isinstance(listed, dict) else listed) == sees
+
+
+#: The same person of the ICB for a route whose owner is a person of its place Newham.
+ICB_COLLEAGUE = {"newham_nurse": "nel_nurse", "newham_committee": "nel_committee"}
+#: A person of Newham's sibling place Hackney in every commissioner role, and a person of another ICB.
+HIERARCHY_STRANGERS = ("hackney_all_roles", "blmk_nurse")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("found", [r for r in APP_ROUTES if ROUTES.get(r.name, Route("public")).access == "tenant"],
+                         ids=lambda r: r.pattern)  # fmt: skip
+def test_route_follows_the_hierarchy_of_icbs_and_places(client, icbs, found):
+    """With Newham and Hackney places of North East London ICB and Luton of BLMK: the ICB's person of the owner's
+    role uses a route of Newham's business as Newham's own person does; a sibling place's person (in every role)
+    and another ICB's person are strangers to it (404 for an object, nothing of it in a list)."""
+    route = ROUTES[found.name]
+    case = route.make(icbs)
+    url = url_for(found, case.kwargs)
+    owner = next((name for name, user in vars(icbs).items() if user == case.owner and name in ICB_COLLEAGUE), None)
+    if owner:
+        client.force_login(getattr(icbs, ICB_COLLEAGUE[owner]))
+        response = request(client, route, url, icbs)
+        assert response.status_code == route.owner_status, f"{url} as {ICB_COLLEAGUE[owner]}"
+        if case.secret and route.method == "get" and is_text(response):
+            assert case.secret in response.content.decode(), f"{url} should show the ICB {case.secret!r}"
+        client.logout()
+    if "luton_nurse" not in case.strangers or case.secret == icbs.newham.name:
+        return  # a route about a commissioner itself: its name is shown on other commissioners' pages too
+    for stranger_name in HIERARCHY_STRANGERS:
+        client.force_login(getattr(icbs, stranger_name))
+        response = request(client, route, url, icbs)
+        if set(found.params) - {"format"}:
+            assert response.status_code == 404, f"{url} as {stranger_name} gave {response.status_code}"
+        else:
+            assert response.status_code in (200, 403, 404), f"{url} as {stranger_name}"
+        assert not case.secret or case.secret not in response.content.decode(), f"{url} leaks to {stranger_name}"
+        client.logout()

@@ -4,9 +4,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from providers.models import Role
+from providers.models import Organisation, Role
 from tests.factories import UserFactory
-from tests.providers.factories import CommissionerFactory, ContractFactory, ProviderFactory, member
+from tests.providers.factories import CommissionerFactory, ContractFactory, MembershipFactory, ProviderFactory, member
 
 
 @pytest.fixture(autouse=True)
@@ -59,3 +59,26 @@ def as_person(client, world):
         return client
 
     return sign_in
+
+
+@pytest.fixture
+def icbs(world):
+    """The world as commissioners are organised today: Newham and Hackney are places of NHS North East London ICB,
+    Luton a place of Bedfordshire, Luton and Milton Keynes ICB (BLMK). Adds ``nel_nurse`` and ``nel_committee``
+    (of the ICB), ``hackney_all_roles`` (of the place Hackney, in every commissioner role) and ``blmk_nurse``."""
+
+    w = world
+    w.nel = CommissionerFactory(name="NHS North East London ICB", ods_code="QMF")
+    w.blmk = CommissionerFactory(name="NHS Bedfordshire, Luton and Milton Keynes ICB", ods_code="QHG")
+    Organisation.objects.filter(pk__in=[w.newham.pk, w.hackney.pk]).update(parent=w.nel)
+    Organisation.objects.filter(pk=w.luton.pk).update(parent=w.blmk)
+    for place in (w.newham, w.hackney, w.luton):
+        place.refresh_from_db()
+    w.nel_nurse = member(w.nel, Role.DESIGNATED_PROFESSIONAL, username="nel-nurse")
+    w.nel_committee = member(w.nel, Role.COMMITTEE_MEMBER, username="nel-committee")
+    w.nel_admin = member(w.nel, Role.COMMISSIONER_ADMIN, username="nel-admin")
+    w.blmk_nurse = member(w.blmk, Role.DESIGNATED_PROFESSIONAL, username="blmk-nurse")
+    w.hackney_all_roles = member(w.hackney, Role.DESIGNATED_PROFESSIONAL, username="hackney-all-roles")
+    for role in (Role.COMMITTEE_MEMBER, Role.COMMISSIONER_ADMIN):
+        MembershipFactory(user=w.hackney_all_roles, organisation=w.hackney, role=role)
+    return w

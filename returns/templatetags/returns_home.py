@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import template
 from django.db.models import Prefetch
+from django.utils import timezone
 
 from ..models import ReportingPeriod, Return, Submission
 from ..views.display import return_status
@@ -42,8 +43,12 @@ def returns_on_home(context, entry, level=2):
         shown["provider_return"] = provider_return
         shown["status"] = return_status(provider_return, period)
         shown["may_start"] = provider_return is None and "edit_return" in entry.permissions and period in open_periods()
+        shown["to_do"] = shown["status"].key in {"not_started", "draft", "overdue", "returned"}
+        shown["days_left"] = (period.submission_deadline - timezone.localdate()).days
+        shown["days_over"] = -shown["days_left"]
     else:
-        providers = [item.provider for item in entry.providers]
+        # A provider owes its commissioner a return only through an accepted contract (one proposed asks nothing).
+        providers = [item.provider for item in entry.providers if any(link.contract.is_accepted for link in item.links)]
         by_provider = {r.provider_id: r for r in returns.filter(provider__in=[p.pk for p in providers])}
         shown["rows"] = [
             {

@@ -8,9 +8,10 @@ plain-English refusals are shown beside the inputs they are about and in the err
 from .files import EvidenceDownloadView, WorkbookDownloadView, WorkbookUploadView
 from .lists import ReturnListView, StartReturnView
 from .return_form import ReturnDetailView
-from .submissions import ReturnForRevisionView, SubmissionDetailView, SubmitView
+from .submissions import ConfirmCarriedView, ReturnForRevisionView, SubmissionDetailView, SubmitView
 
 __all__ = [
+    "ConfirmCarriedView",
     "EvidenceDownloadView",
     "ReturnDetailView",
     "ReturnForRevisionView",

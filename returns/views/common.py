@@ -6,6 +6,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 
+from providers.models import names_then
 from providers.scoping import ScopedQuerysetMixin
 
 from ..models import Return
@@ -36,7 +37,9 @@ class ReturnMixin(LoginRequiredMixin, ScopedQuerysetMixin):
     model = Return
 
     def get_return(self) -> Return:
+        """The return, with the provider's name in the return's period (``provider_name_then``, when it differs)."""
         queryset = self.get_queryset().select_related("provider__provider_type", "period")
+        queryset = queryset.annotate(**names_then("provider", "period__ends_on", "provider"))
         return get_object_or_404(queryset, pk=self.kwargs["pk"])
 
     def crumbs(self, provider_return: Return, *last) -> list[tuple[str, str | None]]:

@@ -18,10 +18,10 @@ K = RequirementKind
 
 @dataclass(frozen=True)
 class Status:
-    """A return's status in words, with the colour of its tag (the words always say it without the colour)."""
+    """A return's status in words, with its key in assurance.status_words (which gives its tag's style)."""
 
     text: str
-    colour: str
+    key: str
     detail: str = ""
 
 
@@ -31,19 +31,20 @@ def return_status(provider_return: Return | None, period: ReportingPeriod, today
     overdue = today > period.submission_deadline
     if provider_return is None:
         if overdue:
-            return Status("Overdue", "red", f"Not started; it was due by {period.submission_deadline:%-d %B %Y}")
-        return Status("Not started", "grey", f"Due by {period.submission_deadline:%-d %B %Y}")
+            return Status("Overdue", "overdue", f"Not started; it was due by {period.submission_deadline:%-d %B %Y}")
+        return Status("Not started", "not_started", f"Due by {period.submission_deadline:%-d %B %Y}")
     if provider_return.status == ReturnStatus.SUBMITTED:
         latest = latest_of(provider_return)
         if latest is not None and latest.late:
-            return Status("Submitted late", "yellow", f"Submitted {local(latest.submitted_at)}, after the deadline")
+            when = f"Submitted {local(latest.submitted_at)}, after the deadline"
+            return Status("Submitted late", "submitted_late", when)
         when = f"Submitted {local(latest.submitted_at)}" if latest else ""
-        return Status("Submitted", "green", when)
+        return Status("Submitted", "submitted", when)
     if provider_return.status == ReturnStatus.RETURNED:
-        return Status("Returned for revision", "orange", "Sent back to the provider to revise and submit again")
+        return Status("Returned for revision", "returned", "Sent back to the provider to revise and submit again")
     if overdue:
-        return Status("Overdue", "red", f"Draft; it was due by {period.submission_deadline:%-d %B %Y}")
-    return Status("Draft", "blue", f"Due by {period.submission_deadline:%-d %B %Y}")
+        return Status("Overdue", "overdue", f"Draft; it was due by {period.submission_deadline:%-d %B %Y}")
+    return Status("Draft", "draft", f"Due by {period.submission_deadline:%-d %B %Y}")
 
 
 def latest_of(provider_return: Return) -> Submission | None:

@@ -25,7 +25,7 @@ from ..checks import unusual_value_warning
 from ..forms import ANSWER_FIELDS, AnswerForm, shown_value
 from ..models import Answer, Evidence, Return, RevisionRequest, Submission
 from ..selectors import metrics_for, recent_values
-from ..services import Conflict, ReturnProblems, may
+from ..services import Conflict, ReturnProblems, carried_quarter, may
 from .display import answer_in_words, person, return_status, values_in_words
 
 
@@ -172,6 +172,18 @@ class Question:
         return {name: dict(self._input(name), theirs=theirs.get(name)) for name in ANSWER_FIELDS[self.metric.kind]}
 
     @property
+    def carried_from(self) -> str:
+        """The quarter the answer was carried forward from (“Q1 2025/26”), or "" for an answer of this quarter."""
+        return carried_quarter(self.answer) if self.answer is not None else ""
+
+    @property
+    def carried_confirmation(self) -> dict:
+        """The “Confirm unchanged” checkbox of a carried-forward answer not yet confirmed."""
+        if self.form is None or self.answer is None or not self.answer.awaits_confirmation:
+            return {}
+        return self._input("confirm_carried")
+
+    @property
     def confirmation(self) -> dict[str, dict]:
         """The “Yes, this figure is right” checkbox and its note."""
         if self.form is None:
@@ -281,7 +293,7 @@ class ReturnPage:
         self.metrics = metrics_for(provider, period)
         answers = (
             Answer.objects.filter(provider_return=provider_return)
-            .select_related("updated_by")
+            .select_related("updated_by", "confirmed_by", "carried_from__provider_return__period")
             .prefetch_related("actions", Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")))
         )
         self.answers = {answer.metric_id: answer for answer in answers}
@@ -371,11 +383,12 @@ class ReturnPage:
         changes: dict[int, list[Change]] = defaultdict(list)
         records = (
             Answer.history.filter(provider_return_id=self.provider_return.pk)
-            .select_related("history_user")
+            .select_related("history_user", "carried_from__provider_return__period")
             .order_by("id", "history_date", "history_id")
         )
         before: dict[int, dict] = {}
         confirmed_before: dict[int, bool] = {}
+        carried_confirmed_before: dict[int, bool] = {}
         for record in records:
             metric = metrics.get(record.metric_id)
             if metric is None or record.history_type == "-":
@@ -387,13 +400,20 @@ class ReturnPage:
                 was = values_in_words(metric.kind, old, metric, in_force)
                 now = values_in_words(metric.kind, record.values, metric, in_force)
                 what = f"{now}" if not old else f"{was} → {now}"
+                if record.history_type == "+" and record.carried_from_id and record.carried_from:
+                    what = f"Carried forward from {record.carried_from.provider_return.period.short_label}: {now}"
                 if record.values or old:
                     changes[metric.pk].append(Change(who, record.history_date, what))
             if record.unusual_value_confirmed and not confirmed_before.get(record.id):
                 note = f" ({record.unusual_value_note})" if record.unusual_value_note else ""
                 changes[metric.pk].append(Change(who, record.history_date, f"Confirmed the figure is right{note}"))
+            if record.confirmed_at and record.carried_from and not carried_confirmed_before.get(record.id):
+                label = record.carried_from.provider_return.period.short_label
+                what = f"Confirmed the answer carried forward from {label} is unchanged"
+                changes[metric.pk].append(Change(who, record.history_date, what))
             before[record.id] = record.values
             confirmed_before[record.id] = record.unusual_value_confirmed
+            carried_confirmed_before[record.id] = record.confirmed_at is not None
         files = (
             Evidence.history.filter(answer_id__in=list(metric_of_answer))
             .select_related("history_user")

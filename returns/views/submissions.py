@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views import View
 
 from providers.services import ALREADY_DONE
@@ -17,7 +18,15 @@ from standards.models import Metric
 from ..forms import DeclarationForm, RevisionRequestForm, anchor_for
 from ..models import Evidence, Return, ReturnStatus, Submission
 from ..selectors import metrics_for
-from ..services import DECLARATION, ReturnProblems, completeness_problems, may, return_for_revision, submit_return
+from ..services import (
+    DECLARATION,
+    ReturnProblems,
+    completeness_problems,
+    confirm_carried_answers,
+    may,
+    return_for_revision,
+    submit_return,
+)
 from .common import ReturnMixin
 from .display import answer_in_words, person, submission_reference
 from .page import Problem, question_named
@@ -92,6 +101,7 @@ class SubmitView(ReturnMixin, View):
             form_url = provider_return.get_absolute_url()
             problems += [Problem(item.message, f"{form_url}#{item.anchor}", item.question) for item in missing]
         problems += [Problem(error, "id_confirmed") for error in form.errors.get("confirmed", [])]
+        answers = self.answers(provider_return)
         return render(
             self.request,
             self.template_name,
@@ -104,7 +114,8 @@ class SubmitView(ReturnMixin, View):
                 "missing_in_summary": bool(refused and missing),
                 "locked": period.is_locked(),
                 "declaration": DECLARATION.format(provider=provider_return.provider.name),
-                "answers": self.answers(provider_return),
+                "answers": answers,
+                "awaiting_confirmation": [row for row in answers if row["awaits_confirmation"]],
                 "breadcrumbs": self.crumbs(provider_return, ("Submit", None)),
             },
         )
@@ -123,9 +134,38 @@ class SubmitView(ReturnMixin, View):
                     "words": answer_in_words(metric.kind, values, metric, metric.threshold_for(provider_type)),
                     "files": [e.original_name for e in answer.evidence.all()] if answer else [],
                     "anchor": f"m{metric.pk}",
+                    "awaits_confirmation": answer is not None and answer.awaits_confirmation,
                 }
             )
         return rows
+
+
+class ConfirmCarriedView(ReturnMixin, View):
+    """“Confirm all unchanged answers” on the check page: every carried-forward answer not yet confirmed or changed.
+
+    Recorded on each answer with who and when (:func:`returns.services.confirm_carried_answers`); then back to the
+    check page.
+    """
+
+    http_method_names = ["post"]
+
+    def post(self, request, *args, **kwargs):
+        provider_return = self.get_return()
+        try:
+            confirmed = confirm_carried_answers(provider_return, by=request.user)
+        except ReturnProblems as problems:
+            messages.error(request, " ".join(problems.general))
+        else:
+            if confirmed:
+                count = len(confirmed)
+                messages.success(
+                    request,
+                    f"Confirmed {count} carried-forward answer{'s' if count != 1 else ''} unchanged. Your name and "
+                    "the time are recorded with each.",
+                )
+            else:
+                messages.info(request, "No carried-forward answer was waiting to be confirmed.")
+        return HttpResponseRedirect(reverse("returns:return_submit", args=[provider_return.pk]))
 
 
 @dataclass

@@ -31,9 +31,9 @@ from standards.models import Framework, Metric, ProviderType
 
 from .. import dashboard as board
 from .. import selectors, services
-from ..charts import legend, trend_chart
+from ..charts import legend_items, trend_chart
 from ..models import Reminder
-from ..rag import Colour
+from ..rag import SEVERITY, Colour
 
 NO_PROVIDERS = "Choose the providers to remind."
 NOT_A_REMINDER = "Only a designated professional of a commissioner of these providers can remind them."
@@ -82,7 +82,7 @@ class AssuranceFilterForm(forms.Form):
     framework = forms.ChoiceField(
         label="Framework",
         required=False,
-        error_messages={"invalid_choice": "There is no such framework."},
+        error_messages={"invalid_choice": board.NO_SUCH_FRAMEWORK},
     )
 
     def __init__(self, data, *, user, periods: list[ReportingPeriod]):
@@ -96,9 +96,7 @@ class AssuranceFilterForm(forms.Form):
             .order_by("name")
         }
         self.fields["period"].choices = [(period.pk, period.label) for period in periods]
-        self.fields["commissioner"].choices = [("", "All commissioners")] + [
-            (pk, organisation.name) for pk, organisation in self.commissioners.items()
-        ]
+        self.fields["commissioner"].choices = [("", "All commissioners"), *commissioner_choices(self.commissioners)]
         self.fields["provider_type"].choices = [("", "All types"), *ProviderType.objects.values_list("code", "name")]
         self.fields["framework"].choices = [("", "All frameworks"), *framework_choices()]
 
@@ -107,6 +105,25 @@ class AssuranceFilterForm(forms.Form):
 
     def clean_commissioner(self):
         return self.commissioners.get(self.cleaned_data["commissioner"])
+
+
+def commissioner_choices(commissioners: dict) -> list:
+    """The commissioner filter's choices: each ICB with its places as a group, the whole ICB first, then one place
+    at a time; a commissioner whose ICB is not in ``commissioners`` (a place's people) or with no places alone."""
+    places = {}
+    for organisation in commissioners.values():
+        if organisation.parent_id in commissioners:
+            places.setdefault(organisation.parent_id, []).append(organisation)
+    choices = []
+    for pk, organisation in commissioners.items():
+        if organisation.parent_id in commissioners:
+            continue
+        if pk in places:
+            whole = (pk, f"{organisation.name}: the whole ICB")
+            choices.append((organisation.name, [whole, *((place.pk, place.name) for place in places[pk])]))
+        else:
+            choices.append((pk, organisation.name))
+    return choices
 
 
 def framework_choices() -> list[tuple[str, str]]:
@@ -296,8 +313,14 @@ def pagination(page, path: str, query: dict, parameter: str, fragment: str, labe
 
 @dataclass
 class CellOnPage:
-    cell: board.FrameworkCell
-    url: str  # the framework's drill-down, at this provider
+    cell: board.FrameworkCell | None  # None when the framework is not on this provider's contract
+    url: str  # the framework's drill-down, at this provider's row of the grid
+    framework: board.FrameworkColumn | None = None
+
+    @property
+    def card_url(self) -> str:
+        """The same drill-down at this provider's entry in the list a phone shows instead of the grid."""
+        return self.url + "-card"
 
 
 @dataclass
@@ -305,19 +328,9 @@ class RowOnPage:
     row: board.ProviderRow
     review_url: str
     trend_url: str
-    state_colour: str
     cells: list = field(default_factory=list)  # a CellOnPage per framework, or a Cell per standard and group
     framework_cell: object = None  # in a drill-down: the provider's cell of the framework
 
-
-#: The tag colour of each submission state (its words are always shown with it).
-STATE_COLOURS = {
-    selectors.ON_TIME: "green",
-    selectors.LATE: "yellow",
-    selectors.RETURNED: "purple",
-    selectors.NOT_YET: "grey",
-    selectors.OVERDUE: "red",
-}
 
 #: The colour of each total's bar (its words are always shown with it).
 TOTAL_COLOURS = {
@@ -346,26 +359,29 @@ def review_url(row: board.ProviderRow) -> str:
     return reverse("reviews:return_review", args=[row.return_id]) if row.return_id else ""
 
 
-def rows_on_page(rows, drill_urls: dict[str, str] | None = None) -> list[RowOnPage]:
-    """The page's rows with their links; on the dashboard each framework cell links to the framework's drill-down
-    at the provider, and in a drill-down each cell to the return's review at that standard or group."""
+def rows_on_page(rows, drill_urls: dict[str, str] | None = None, frameworks=()) -> list[RowOnPage]:
+    """The page's rows with their links; on the dashboard each framework cell (of ``frameworks``, the columns)
+    links to the framework's drill-down at the provider, and in a drill-down each cell to the return's review at
+    that standard or group."""
+    frameworks = {column.code: column for column in frameworks}
     shown = []
     for row in rows:
         item = RowOnPage(
             row,
             review_url(row),
             reverse("reviews:trend", args=[row.provider_id]),
-            STATE_COLOURS.get(row.state.code, "grey"),
         )
         if drill_urls is not None:
             item.cells = [
-                CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}")
+                CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}", frameworks.get(code))
                 for code, url in drill_urls.items()
                 if code in row.cells
             ]
             if row.cells and len(item.cells) < len(drill_urls):  # a framework not on this provider's contract
                 item.cells = [
-                    CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}") if code in row.cells else None
+                    CellOnPage(row.cells[code], f"{url}#provider-{row.provider_id}", frameworks.get(code))
+                    if code in row.cells
+                    else CellOnPage(None, "", frameworks.get(code))
                     for code, url in drill_urls.items()
                 ]
         shown.append(item)
@@ -384,11 +400,37 @@ def exceptions_on_page(exceptions, completeness_url: str) -> list[dict]:
     return shown
 
 
+#: What each kind of exception needs, in the summary of what needs action: words for one and for several.
+NEEDS_ACTION = {
+    board.OVERDUE_RETURN: ("overdue return", "overdue returns", "to chase"),
+    board.RED_ANSWER: ("red answer", "red answers", "to review"),
+}
+
+
+def needs_action(counts: dict[str, int], path: str, query: dict) -> list[dict]:
+    """The exceptions counted by kind (overdue returns, then red answers), each with a link to the exceptions of
+    that kind, listed further down the page: what the designated professional sees before the grid."""
+    return [
+        {
+            "kind": kind,
+            "count": counts.get(kind, 0),
+            "words": one if counts.get(kind, 0) == 1 else several,
+            "action": action,
+            "url": link(path, {**query, "exceptions": kind}, "exceptions"),
+        }
+        for kind, (one, several, action) in NEEDS_ACTION.items()
+    ]
+
+
 class ExceptionFilterForm(forms.Form):
     """Which exceptions to list: a kind (red answers or overdue returns) and the framework of the red answers."""
 
-    exceptions = forms.ChoiceField(label="Show", required=False)
-    exceptions_framework = forms.ChoiceField(label="Red answers in", required=False)
+    exceptions = forms.ChoiceField(
+        label="Show", required=False, error_messages={"invalid_choice": board.NO_SUCH_EXCEPTION_KIND}
+    )
+    exceptions_framework = forms.ChoiceField(
+        label="Red answers in", required=False, error_messages={"invalid_choice": board.NO_SUCH_FRAMEWORK}
+    )
 
     def __init__(self, data, frameworks: list[tuple[str, str]]):
         super().__init__(data)
@@ -396,7 +438,8 @@ class ExceptionFilterForm(forms.Form):
         self.fields["exceptions_framework"].choices = [("", "Every framework"), *frameworks]
 
     def asked(self) -> tuple[str | None, str | None]:
-        """The kind and framework asked; an unknown one is taken as none (the form shows every exception)."""
+        """The kind and framework asked; when either is unknown, neither (every exception is listed, and the page
+        says what was wrong beside the field and in its error summary)."""
         if not self.is_valid():
             return None, None
         return self.cleaned_data["exceptions"] or None, self.cleaned_data["exceptions_framework"] or None
@@ -455,7 +498,7 @@ def dashboard(request):
         sorted_as=[(name, value) for name, value in sorted_as.items() if value],
         sorted_by=sorted_by(sort, descending, {column.code: column.short_name for column in result.frameworks}),
         page=page,
-        rows=rows_on_page(page.object_list, drill_urls),
+        rows=rows_on_page(page.object_list, drill_urls, result.frameworks),
         pagination=pagination(page, path, sorting, "page", "providers", "Pages of providers", "providers"),
         totals=[
             {
@@ -469,6 +512,17 @@ def dashboard(request):
             for key, label in board.STANDINGS.items()
         ],
         all_statuses_url=link(path, {**listed, "status": ""}),
+        needs_action=needs_action(result.exception_totals, path, on_page),
+        standing_labels=list(board.STANDINGS.values()),
+        place_totals=[
+            {
+                # "NHS North East London ICB: Newham" is Newham under its ICB's heading.
+                "name": place.name.removeprefix(f"{filters.commissioner.name}: "),
+                "url": link(path, {**listed, "commissioner": place.place_id}),
+                "counts": [place.totals[key] for key in board.STANDINGS],
+            }
+            for place in result.place_totals
+        ],
         exception_form=exception_form,
         exception_hidden=[(name, value) for name, value in on_page.items() if value not in ("", None)],
         exceptions=exceptions_on_page(exceptions_page.object_list, completeness_url),
@@ -483,6 +537,10 @@ def dashboard(request):
             "exceptions",
         ),
         completeness_url=completeness_url,
+        # A red, amber or green cell shows its counts, and the page says once how they give its colour (the worst):
+        # its "Why" would only say the counts again, so it has none. Cells without a colour say why.
+        counted_colours=SEVERITY,
+        moderation_url=link(reverse("reviews:moderation"), {**filters.query, "status": "", "framework": ""}),
     )
     return render(request, "reviews/dashboard.html", context)
 
@@ -511,12 +569,17 @@ def dashboard_framework(request, code):
     page = Paginator(result.providers, PROVIDERS_A_PAGE).get_page(request.GET.get("page"))
     dashboard_url = link(reverse("reviews:dashboard"), {**listed, "page": page.number if page.number > 1 else ""})
     headings = framework_headings(result.columns)
+    by_key = {heading.key: heading for group in headings for heading in group.columns}
     rows = rows_on_page(page.object_list)
     for item in rows:
         item.framework_cell = item.row.cells.get(code)
         if item.row.details:
             item.cells = [
-                {"cell": item.row.details[column.key], "url": item.review_url + drill_down(column)}
+                {
+                    "cell": item.row.details[column.key],
+                    "url": item.review_url + drill_down(column),
+                    "column": by_key[column.key],
+                }
                 for column in result.columns
             ]
     by_worst = ("worst first", "best first")
@@ -543,12 +606,61 @@ class FrameworkHeading:
     columns: list = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ColumnHeading:
+    """A drill-down column's heading: its label ("Standard 3"), a short name cut between words, and the full
+    title, which the key to the columns gives (never only on hover)."""
+
+    column: selectors.Column
+    short_title: str
+
+    @property
+    def key(self) -> str:
+        return self.column.key
+
+    @property
+    def label(self) -> str:
+        return self.column.label
+
+    @property
+    def title(self) -> str:
+        return self.column.title
+
+    @property
+    def kind(self) -> str:
+        return self.column.kind
+
+    @property
+    def shortened(self) -> bool:
+        return self.short_title != self.column.title
+
+
+#: The longest short name a column heading shows, in characters; a longer title is cut before the word that
+#: would pass it.
+SHORT_TITLE_LENGTH = 40
+
+
+def short_title(title: str, limit: int = SHORT_TITLE_LENGTH) -> str:
+    """``title`` cut at a word boundary to ``limit`` characters at most, with an ellipsis when cut; a first word
+    longer than that is kept whole, as a heading never breaks a word."""
+    title = " ".join(title.split())
+    if len(title) <= limit:
+        return title
+    words, kept = title.split(" "), []
+    for word in words:
+        if kept and len(" ".join([*kept, word])) > limit - 1:
+            break
+        kept.append(word)
+    return " ".join(kept).rstrip(",;:.–-— ") + "…"
+
+
 def framework_headings(columns: list[selectors.Column]) -> list[FrameworkHeading]:
-    """The columns grouped: the framework's standards, then its metric groups."""
+    """The columns grouped: the framework's standards, then its metric groups, each with its short name."""
     headings: dict[str, FrameworkHeading] = {}
     for column in columns:
         name = "Standards" if column.kind == "standard" else "Metric groups"
-        headings.setdefault(name, FrameworkHeading(name)).columns.append(column)
+        heading = ColumnHeading(column, short_title(column.title) if column.kind == "standard" else column.title)
+        headings.setdefault(name, FrameworkHeading(name)).columns.append(heading)
     return list(headings.values())
 
 
@@ -561,13 +673,14 @@ def drill_down(column: selectors.Column) -> str:
 
 # ---------------------------------------------------------------------------------------------- completeness
 
-#: Where a provider's return stands, as the completeness page counts and shows it: words and tag colour.
+#: Where a provider's return stands, as the completeness page counts and shows it (its tag's style: the key's in
+#: assurance.status_words).
 STANDINGS = {
-    selectors.ON_TIME: ("On time", "green"),
-    selectors.LATE: ("Late", "yellow"),
-    selectors.RETURNED: ("Returned for revision", "purple"),
-    selectors.NOT_YET: ("Not yet submitted", "grey"),
-    selectors.OVERDUE: ("Overdue", "red"),
+    selectors.ON_TIME: "On time",
+    selectors.LATE: "Late",
+    selectors.RETURNED: "Returned for revision",
+    selectors.NOT_YET: "Not yet submitted",
+    selectors.OVERDUE: "Overdue",
 }
 
 
@@ -576,7 +689,6 @@ class CompletenessOnPage:
     row: selectors.CompletenessRow
     standing: str
     label: str
-    colour: str
     last_reminder: object = None  # when the last reminder for this period went, if one did
     ticked: bool = False  # ticked by the person when the form came back with an error
 
@@ -646,13 +758,12 @@ def completeness_context(request, filters: Filters, form: RemindForm | None = No
     shown = []
     for row in rows:
         standing = standing_of(row)
-        label, colour = STANDINGS[standing]
         shown.append(
             CompletenessOnPage(
-                row, standing, label, colour, last_reminders.get(row.provider_id), str(row.provider_id) in ticked
+                row, standing, STANDINGS[standing], last_reminders.get(row.provider_id), str(row.provider_id) in ticked
             )
         )
-    counts = [(label, sum(1 for r in shown if r.standing == key), key) for key, (label, _) in STANDINGS.items()]
+    counts = [(label, sum(1 for r in shown if r.standing == key), key) for key, label in STANDINGS.items()]
     context.update(rows=shown, counts=counts, remindable=[r for r in shown if r.may_be_reminded])
     return context
 
@@ -739,7 +850,8 @@ def first_to_show(choices: list[MetricChoice]) -> MetricChoice:
 
 @login_required
 def trend(request, provider):
-    """A provider's figures for one metric over the last eight quarters: a chart and the same figures in a table."""
+    """A provider's figures for one metric over its last quarters (up to eight): a chart and the same figures in a
+    table."""
     provider = selectors.assurance_provider(request.user, provider)
     if provider is None:
         raise Http404("No such provider.")
@@ -765,8 +877,11 @@ def trend(request, provider):
         "choices_by_framework": frameworks,
         "error": error,
         "trend": result,
-        "chart": trend_chart(result, width=640, height=240) if has_figures else "",
-        "legend": legend() if has_figures else "",
+        # Two drawings of one chart: the wide one for a laptop, the narrow one (its text as large) for a phone.
+        "chart": trend_chart(result, width=640, height=270, font_size=13) if has_figures else "",
+        "narrow_chart": trend_chart(result, width=340, height=250, font_size=12, narrow=True) if has_figures else "",
+        "legend": legend_items() if has_figures else [],
+        "most_quarters": selectors.TREND_QUARTERS,
         "breadcrumbs": [home_crumb(), dashboard_crumb(), (f"{provider.name}: trend", None)],
     }
     return render(request, "reviews/trend.html", context, status=400 if error and choices else 200)

@@ -32,14 +32,21 @@ from returns.services import may
 from returns.views.common import home_crumb, return_crumb
 from returns.views.display import person
 from returns.views.page import Problem
-from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE
+from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, SelfAssessmentGrade
 
 from .. import selectors, services
 from ..models import REVIEW_COLOURS, ActionFollowUp
-from ..rag import Colour
+from ..rag import GRADE_COLOURS, Colour
 from .review_page import AnswerPage, ReviewPage, return_for_review, when
 
 COLOUR_CHOICES = [(colour.value, colour.label) for colour in REVIEW_COLOURS]
+#: For a self-assessment, each colour is the grade it stands for (reviews.rag.GRADE_COLOURS), said with its colour.
+GRADE_CHOICES = [
+    (colour.value, f"{SelfAssessmentGrade(grade).label} ({colour.label.lower()})")
+    for colour in REVIEW_COLOURS
+    for grade, graded in GRADE_COLOURS.items()
+    if graded == colour
+]
 DONE_CHOICES = [("yes", "Yes, it is done"), ("no", "No, not yet")]
 
 
@@ -149,7 +156,8 @@ class AnswerReviewView(ReviewMixin, View):
                 "row": row,
                 "answer": AnswerPage(page, row),
                 "provider_return": provider_return,
-                "colours": COLOUR_CHOICES,
+                "colours": GRADE_CHOICES if row.metric.kind == RequirementKind.SELF_ASSESSMENT else COLOUR_CHOICES,
+                "grades": row.metric.kind == RequirementKind.SELF_ASSESSMENT,
                 "act": act,
                 "errors": errors,
                 "problems": problems,

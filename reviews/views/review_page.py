@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from providers.models import names_then
 from returns.models import ActionPlanItem, Return, RevisionRequest, Submission
 from returns.selectors import metrics_for
 from returns.services import may
@@ -329,5 +330,7 @@ class AnswerPage:
 
 
 def return_for_review(queryset, pk: int) -> Return | None:
-    """The return with what its review pages need joined, from a queryset already narrowed to the person."""
-    return queryset.select_related("provider__provider_type", "period").filter(pk=pk).first()
+    """The return with what its review pages need joined, from a queryset already narrowed to the person, and the
+    provider's name then (``provider_name_then``, when it had another name in the period)."""
+    queryset = queryset.select_related("provider__provider_type", "period")
+    return queryset.annotate(**names_then("provider", "period__ends_on", "provider")).filter(pk=pk).first()

@@ -1,3 +1,3 @@
 """Fixtures for the providers tests: the shared world of organisations and people."""
 
-from tests.world import as_person, fast_password_hashing, world  # noqa: F401
+from tests.world import as_person, fast_password_hashing, icbs, world  # noqa: F401

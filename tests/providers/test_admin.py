@@ -1,5 +1,7 @@
 """Django admin for organisations, contracts, people and invitations: pages load, rules hold, history is kept."""
 
+import datetime
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
@@ -49,8 +51,36 @@ def organisation_form(**changes):
     data = {"name": "Kestrel Bridge Hospital", "ods_code": "zk1", "kind": "provider", "provider_type": "acute",
             "services": ["children"], "is_active": "on"}  # fmt: skip
     data.update({"memberships-TOTAL_FORMS": 0, "memberships-INITIAL_FORMS": 0})
+    data.update({"former_names-TOTAL_FORMS": 0, "former_names-INITIAL_FORMS": 0})
     data.update(changes)
     return data
+
+
+def test_admin_makes_a_commissioner_a_place_with_its_former_name(admin_client, world):
+    nel = Organisation.objects.create(name="NHS North East London ICB", ods_code="QMF", kind="commissioner")
+    form = organisation_form(
+        name="NHS North East London ICB: Newham", ods_code="08M", kind="commissioner", provider_type="", services=[],
+        parent=nel.pk, **{"former_names-TOTAL_FORMS": 1, "former_names-0-name": "NHS Newham CCG",
+                          "former_names-0-ods_code": "08m", "former_names-0-in_force_until": "2022-06-30"},
+    )  # fmt: skip
+    response = admin_client.post(admin_url(Organisation, "change", world.newham.pk), form)
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    world.newham.refresh_from_db()
+    assert world.newham.parent == nel
+    assert world.newham.name_on(datetime.date(2022, 6, 30)) == "NHS Newham CCG"
+    assert world.newham.former_names.get().ods_code == "08M"
+    assert world.newham.former_names.get().history.get().history_user == world.administrator
+
+
+def test_admin_refuses_a_place_of_a_place_in_plain_english(admin_client, world):
+    Organisation.objects.filter(pk=world.hackney.pk).update(parent=world.luton)
+    form = organisation_form(name="NHS Newham CCG", ods_code="08M", kind="commissioner", provider_type="",
+                             services=[], parent=world.hackney.pk)  # fmt: skip
+    response = admin_client.post(admin_url(Organisation, "change", world.newham.pk), form)
+    assert response.status_code == 200
+    assert "Select a valid choice" in response.content.decode()  # a place is not offered as an ICB
+    world.newham.refresh_from_db()
+    assert world.newham.parent is None
 
 
 def test_admin_adds_an_organisation_with_its_ods_code_in_capitals(admin_client, world):

@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from providers.models import Contract, Membership, Organisation, OrganisationUserObjectPermission, Role
 from providers.scoping import provider_ids, restrict_by_provider
-from tests.providers.factories import ContractFactory, MembershipFactory
+from tests.providers.factories import CommissionerFactory, ContractFactory, MembershipFactory
 
 
 def names(queryset):
@@ -120,3 +120,78 @@ def test_permissions_follow_roles_and_grow_with_people_not_with_data(world):
     Membership.objects.filter(user=lead).delete()
     assert not OrganisationUserObjectPermission.objects.filter(user=lead).exists()
     assert visible(lead) == set()
+
+
+# ICBs and their places: an ICB's people reach every place's providers by a join; a place's people their place's.
+
+
+@pytest.mark.parametrize(
+    "person,expected",
+    [
+        ("nel_nurse", {"nel", "newham", "hackney", "riverside", "eastway"}),
+        ("nel_committee", {"nel", "newham", "hackney", "riverside", "eastway"}),
+        ("newham_nurse", {"newham", "riverside", "eastway"}),
+        ("hackney_all_roles", {"hackney", "eastway"}),
+        ("blmk_nurse", {"blmk", "luton", "chalk_hills"}),
+        ("luton_nurse", {"luton", "chalk_hills"}),
+    ],
+)
+def test_an_icbs_people_see_its_places_and_their_providers_and_a_places_people_their_own(icbs, person, expected):
+    assert visible(getattr(icbs, person)) == {getattr(icbs, name) for name in expected}
+
+
+@pytest.mark.parametrize(
+    "person,action,expected",
+    [
+        ("nel_nurse", "review", {"riverside", "eastway"}),
+        ("nel_committee", "view_assurance", {"riverside", "eastway"}),
+        ("nel_committee", "review", set()),
+        ("hackney_all_roles", "review", {"eastway"}),
+        ("hackney_all_roles", "view_assurance", {"eastway"}),
+        ("blmk_nurse", "review", {"chalk_hills"}),
+    ],
+)
+def test_what_icb_and_place_people_may_do_follows_the_hierarchy(icbs, person, action, expected):
+    providers = Organisation.objects.filter(pk__in=provider_ids(getattr(icbs, person), action))
+    assert set(providers) == {getattr(icbs, name) for name in expected}
+
+
+def test_a_contract_held_by_the_icb_itself_is_seen_by_the_icb_and_by_no_place(icbs):
+    held = ContractFactory(coordinating=icbs.nel)
+    assert held in Contract.objects.restrict(icbs.nel_nurse)
+    assert held.provider in visible(icbs.nel_nurse)
+    for place_person in ("newham_nurse", "hackney_all_roles", "blmk_nurse"):
+        assert held not in Contract.objects.restrict(getattr(icbs, place_person))
+        assert held.provider not in visible(getattr(icbs, place_person))
+
+
+def test_an_icbs_reach_is_a_join_not_a_permission_on_each_place(icbs):
+    before = OrganisationUserObjectPermission.objects.filter(user=icbs.nel_nurse).count()
+    for n in range(5):
+        ContractFactory(coordinating=CommissionerFactory(ods_code=f"ZQ{n}", parent=icbs.nel))
+    assert OrganisationUserObjectPermission.objects.filter(user=icbs.nel_nurse).count() == before
+    assert (
+        not OrganisationUserObjectPermission.objects.filter(user=icbs.nel_nurse)
+        .exclude(content_object=icbs.nel)
+        .exists()
+    )
+    assert len(provider_ids(icbs.nel_nurse, "review")) == 2 + 5
+
+
+def test_an_icbs_sight_is_one_query_however_many_places_and_providers(icbs):
+    for n in range(6):
+        place = CommissionerFactory(ods_code=f"ZQ{n}", parent=icbs.nel)
+        for _ in range(5):
+            ContractFactory(coordinating=place)
+    with CaptureQueriesContext(connection) as queries:
+        seen = list(Organisation.objects.restrict(icbs.nel_nurse))
+        contracts = list(Contract.objects.restrict(icbs.nel_nurse))
+    assert len(seen) == 1 + 2 + 6 + 2 + 30 and len(contracts) == 2 + 30
+    assert len(queries) == 2
+
+
+def test_a_place_moved_to_another_icb_takes_its_providers_with_it(icbs):
+    Organisation.objects.filter(pk=icbs.hackney.pk).update(parent=icbs.blmk)
+    assert visible(icbs.blmk_nurse) == {icbs.blmk, icbs.luton, icbs.hackney, icbs.chalk_hills, icbs.eastway}
+    assert icbs.hackney not in visible(icbs.nel_nurse)
+    assert icbs.eastway in visible(icbs.nel_nurse)  # still through Newham, an associate on Eastway's contract

@@ -100,10 +100,36 @@ def commissioner_codes(contract: Contract) -> set[str]:
     return {link.commissioner.ods_code for link in contract.commissioner_links.all()}
 
 
-def test_creates_the_seven_north_east_london_ccgs_and_luton_with_their_real_ods_codes(demo):
-    commissioners = dict(Organisation.objects.commissioners().values_list("ods_code", "name"))
+def test_creates_two_icbs_whose_places_are_the_seven_nel_ccgs_and_luton_keeping_their_ccg_names_until_july_2022(
+    demo,
+):
+    icbs = dict(Organisation.objects.commissioners().filter(parent=None).values_list("ods_code", "name"))
+    assert icbs == {"QMF": "NHS North East London ICB", "QHG": "NHS Bedfordshire, Luton and Milton Keynes ICB"}
+    places = Organisation.objects.filter(parent__isnull=False).select_related("parent")
+    assert {place.ods_code: place.parent.ods_code for place in places} == {
+        **dict.fromkeys(NEL_CCGS, "QMF"), LUTON_CCG: "QHG",
+    }  # fmt: skip
+    ccgs = {**NEL_CCGS, LUTON_CCG: "NHS Luton CCG"}
+    for place in places:
+        area = ccgs[place.ods_code].removeprefix("NHS ").removesuffix(" CCG")
+        assert place.name == f"{place.parent.name}: {area}"
+        assert place.name_on(datetime.date(2022, 6, 30)) == ccgs[place.ods_code]
+        assert place.name_on(datetime.date(2022, 7, 1)) == place.name
+        assert place.history.latest().history_change_reason == f"Made a place of {place.parent.name} on 1 July 2022"
 
-    assert commissioners == {**NEL_CCGS, LUTON_CCG: "NHS Luton CCG"}
+
+def test_icb_people_see_every_places_providers_and_place_people_their_places(demo):
+    def providers_seen(username):
+        return set(Organisation.objects.restrict(person(username)).providers().values_list("ods_code", flat=True))
+
+    nel_providers = set(
+        ContractCommissioner.objects.filter(
+            commissioner__ods_code__in=NEL_CCGS, contract__status="accepted"
+        ).values_list("contract__provider__ods_code", flat=True)
+    )
+    assert providers_seen("joanne.pryce") == providers_seen("marcus.webb") == nel_providers
+    assert providers_seen("amara.okafor") < nel_providers  # Newham's own only
+    assert providers_seen("rebecca.osei") == providers_seen("helen.carter")  # Luton is BLMK's one place here
 
 
 def test_creates_a_dozen_fictional_providers_of_every_type(demo):
@@ -167,7 +193,8 @@ def test_contracts_run_from_april_2025_to_march_2028_on_the_latest_frameworks(de
 
     assert Contract.objects.count() >= 12
     for contract in Contract.objects.all():
-        assert (contract.starts_on.isoformat(), contract.ends_on.isoformat()) == ("2025-04-01", "2028-03-31")
+        term = ("2022-04-01", "2025-03-31") if "-2022-" in contract.reference else ("2025-04-01", "2028-03-31")
+        assert (contract.starts_on.isoformat(), contract.ends_on.isoformat()) == term
         for framework in contract.frameworks.all():
             assert framework == latest[framework.code]
 
@@ -296,7 +323,7 @@ def test_the_newham_designated_nurse_sees_newham_and_the_providers_on_its_accept
 
     seen = set(Organisation.objects.restrict(person("amara.okafor")).values_list("name", flat=True))
 
-    assert seen == {"NHS Newham CCG", *on_newham_contracts}
+    assert seen == {"NHS North East London ICB: Newham", *on_newham_contracts}
     assert "Riverside University Hospitals NHS Trust" in seen  # Newham co-ordinates its contract
     assert "Eastway Community Health NHS Trust" in seen  # Newham is an associate on its contract
     assert "Marsh Lane Care Home" not in seen  # Newham's contract with it is only proposed
@@ -314,9 +341,10 @@ def test_newhams_contract_with_marsh_lane_waits_for_its_lead_who_sees_it_on_his_
     assert "1 contract waits for" in home
     page = client.get(proposed.get_absolute_url()).content.decode()
     assert "Accept the contract" in page
-    assert "I agree that NHS Newham CCG may read our returns from Q1 2025/26 (April to June 2025) onwards" in page
+    agreed = "I agree that NHS North East London ICB: Newham may read our returns from Q1 2025/26 (April to June 2025)"
+    assert f"{agreed} onwards" in page
 
-    assert "Contracts: 14 unchanged" in seed_demo()  # running it again leaves the proposal as it is
+    assert "Contracts: 16 unchanged" in seed_demo()  # running it again leaves the proposal as it is
     assert Contract.objects.get(pk=proposed.pk).status == ContractStatus.PROPOSED
 
 
@@ -333,7 +361,7 @@ def test_the_luton_designated_nurse_sees_none_of_the_north_east_london_only_prov
     seen = set(Organisation.objects.restrict(person("helen.carter")).values_list("name", flat=True))
 
     assert nel_only and not seen & nel_only
-    assert "NHS Luton CCG" in seen
+    assert "NHS Bedfordshire, Luton and Milton Keynes ICB: Luton" in seen
     assert "Harbour Light Independent Hospital" in seen
     assert not seen & set(NEL_CCGS.values())
 
@@ -448,9 +476,14 @@ def test_periods_contracts_and_riverside_s_return_follow_the_day_it_is_seeded(
         assert months_after(period.submission_deadline, period.ends_on) == 2
         assert months_after(period.lock_date, period.ends_on) == 3
         assert is_last_day_of_month(period.submission_deadline) and is_last_day_of_month(period.lock_date)
-    # Contracts run three years from the first demo quarter, past the quarter in progress.
+    # Contracts run three years from the first demo quarter, past the quarter in progress; the ones held before them
+    # (through the change to ICBs in July 2022) from April 2022 to the day before.
     first = periods[0].starts_on
-    for contract in Contract.objects.all():
+    earlier = Contract.objects.filter(reference__contains="-2022-")
+    assert set(earlier.values_list("starts_on", "ends_on")) == {
+        (datetime.date(2022, 4, 1), first - datetime.timedelta(days=1))
+    }
+    for contract in Contract.objects.exclude(pk__in=earlier):
         assert contract.starts_on == first
         assert contract.ends_on == first.replace(year=first.year + 3) - datetime.timedelta(days=1)
         assert contract.ends_on > in_progress.ends_on
@@ -502,6 +535,18 @@ def reviewed(model, **filters) -> set[tuple[str, str]]:
     return {(row.provider_return.provider.ods_code, row.provider_return.period.label[:10]) for row in rows}
 
 
+def carried_forward_from_the_quarter_before(latest: ReportingPeriod, before: ReportingPeriod) -> None:
+    """Bramblegate's latest return was started from its return for the quarter before: some answers confirmed."""
+    answers = Answer.objects.filter(provider_return__provider__ods_code="ZG2", provider_return__period=latest)
+    carried = [answer for answer in answers.select_related("carried_from__provider_return") if answer.carried_from]
+    assert carried and len(carried) == answers.count()
+    assert {answer.carried_from.provider_return.period_id for answer in carried} == {before.pk}
+    assert {answer.metric.kind for answer in carried} <= {"narrative", "policy", "self_assessment"}
+    confirmed = [answer for answer in carried if answer.confirmed_at]
+    assert 0 < len(confirmed) < len(carried)
+    assert {answer.confirmed_by for answer in confirmed} == {carried[0].updated_by}  # the lead who started it
+
+
 def test_the_full_demo_before_the_deadline_holds_a_year_and_a_half_of_returns_with_late_overdue_and_reviewed_ones(
     catalogue, django_capture_on_commit_callbacks
 ):
@@ -512,10 +557,15 @@ def test_the_full_demo_before_the_deadline_holds_a_year_and_a_half_of_returns_wi
     latest = periods[(2026, 2)]
     submitted = Return.objects.filter(submissions__isnull=False).distinct()
     # Twelve providers for five quarters, and seven of them already for Q2 2026/27.
-    assert submitted.count() == 12 * 5 + 7 - 1  # Lanternwick's Q1 2026/27 return was started, never submitted
+    assert submitted.count() == 12 * 5 + 7 - 1 + 4  # Lanternwick's Q1 2026/27 return was started, never submitted
+    # Riverside's and Skylark Vale's returns either side of the change to ICBs: the CCG's name, then the place's.
+    assert set(submitted.filter(period__financial_year=2022).values_list("provider__ods_code", "period__quarter")) == {
+        ("ZR1", 1), ("ZR1", 2), ("ZR3", 1), ("ZR3", 2),
+    }  # fmt: skip
     lanternwick_q1 = Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 1)])
     assert lanternwick_q1.status == ReturnStatus.DRAFT
-    assert set(Return.objects.filter(period=latest).values_list("provider__ods_code", flat=True)) == EARLY
+    assert set(Return.objects.filter(period=latest).values_list("provider__ods_code", flat=True)) == EARLY | {"ZG2"}
+    carried_forward_from_the_quarter_before(latest, periods[(2026, 1)])
     early = Submission.objects.filter(provider_return__period=latest)
     assert not early.filter(late=True).exists()
     assert all(latest.ends_on < timezone.localdate(s.submitted_at) <= datetime.date(2026, 11, 20) for s in early)
@@ -566,15 +616,19 @@ def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to
         output = seed_demo(history=True, today=AFTER_THE_DEADLINE)
 
     periods = {(p.financial_year, p.quarter): p for p in ReportingPeriod.objects.all()}
-    assert set(periods) == {(2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2), (2026, 3), (2026, 4)}
+    assert set(periods) == {
+        (2022, 1), (2022, 2), (2025, 2), (2025, 3), (2025, 4), (2026, 1), (2026, 2), (2026, 3), (2026, 4),
+    }  # fmt: skip
     latest = periods[(2026, 3)]
     assert latest.submission_deadline < AFTER_THE_DEADLINE < latest.lock_date
     submitted = Return.objects.filter(submissions__isnull=False).distinct()
-    assert submitted.count() == 12 * 5 - 1 + 10  # Riverside's and Lanternwick's latest returns are not in
+    assert submitted.count() == 12 * 5 - 1 + 9 + 4  # Riverside's, Lanternwick's and Bramblegate's latest are not in
     in_latest = dict(Return.objects.filter(period=latest).values_list("provider__ods_code", "status"))
     assert "ZR1" not in in_latest and in_latest.pop("ZI2") == ReturnStatus.DRAFT
+    assert in_latest.pop("ZG2") == ReturnStatus.DRAFT  # carried forward, some answers still to confirm
     assert in_latest.pop("ZC1") == ReturnStatus.RETURNED
-    assert set(in_latest.values()) == {ReturnStatus.SUBMITTED} and len(in_latest) == 9
+    assert set(in_latest.values()) == {ReturnStatus.SUBMITTED} and len(in_latest) == 8
+    carried_forward_from_the_quarter_before(latest, periods[(2026, 2)])
     assert not Submission.objects.filter(provider_return__period=latest, late=True).exists()
     # The late and overdue stories of the quarters before still hold.
     assert Return.objects.get(provider__ods_code="ZI2", period=periods[(2026, 2)]).status == ReturnStatus.DRAFT
@@ -587,7 +641,7 @@ def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to
         for r in overdue_returns(AFTER_THE_DEADLINE)
         if r.period_id == latest.pk
     }
-    assert overdue == {("ZR1", "not_started"), ("ZI2", "draft")}
+    assert overdue == {("ZR1", "not_started"), ("ZI2", "draft"), ("ZG2", "draft")}
     assert states_seen_by_the_newham_nurse(latest, AFTER_THE_DEADLINE) == {
         "ZR1": OVERDUE, "ZC1": RETURNED, "ZI1": ON_TIME, "ZI2": OVERDUE,
     }  # fmt: skip
@@ -604,3 +658,21 @@ def test_the_full_demo_after_the_deadline_has_every_return_in_but_riverside_s_to
     assert RagRun.objects.filter(is_current=True).count() == submitted.count()
     # Overdue, but Riverside's people can still start it until the period locks; it would go in late.
     riverside_starts_its_return(latest, AFTER_THE_DEADLINE)
+
+
+def test_no_provider_s_answers_name_another_provider_s_people(catalogue):
+    seed_demo(history=True, today=DESIGN_DAY)
+
+    people = {}  # each provider's people's full names, by the provider's id
+    for membership in Membership.objects.filter(organisation__kind="provider").select_related("user"):
+        people.setdefault(membership.organisation_id, set()).add(membership.user.get_full_name())
+    assert len(people) >= 10
+    answers = Answer.objects.select_related("provider_return")
+    named_own_lead = set()
+    for answer in answers:
+        text = str(answer.values)
+        others = {name for pk, names in people.items() if pk != answer.provider_return.provider_id for name in names}
+        assert not [name for name in others if name in text], (answer.provider_return, answer.metric_id, text)
+        if any(name in text for name in people[answer.provider_return.provider_id]):
+            named_own_lead.add(answer.provider_return.provider_id)
+    assert len(named_own_lead) == len(people)  # and each names its own lead

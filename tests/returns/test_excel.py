@@ -157,7 +157,7 @@ def test_only_the_cells_a_questions_kind_uses_are_open_and_they_are_checked(worl
 
     assert ws.freeze_panes == f"C{FIRST_ROW}"
     assert ws.cell(HEADER_ROW, COLUMN["Code"]).font.bold
-    assert ws.column_dimensions["P"].hidden and ws.column_dimensions["Q"].hidden  # metric id and revision
+    assert ws.column_dimensions["Q"].hidden and ws.column_dimensions["R"].hidden  # metric id and revision
     assert ws.cell(dbs, COLUMN["Metric id (do not change)"]).value == catalogue.dbs.pk
 
 

@@ -12,6 +12,7 @@ from returns.services import (
     AnswerInput,
     EditConflict,
     ReturnProblems,
+    confirm_carried_answers,
     open_return,
     reopen_period,
     return_for_revision,
@@ -237,6 +238,7 @@ def test_an_unusual_value_must_be_confirmed_before_submission_and_the_confirmati
     )
     result = save_answers(draft, by=world.riverside_lead, answers={c.dbs.pk: confirm}, today=Q2_TODAY)
     assert result.warnings == {}
+    confirm_carried_answers(draft, by=world.riverside_lead, today=Q2_TODAY)  # the policy, self-assessment, narrative
     submission = submit_return(draft, by=world.riverside_lead, declaration_confirmed=True, today=Q2_TODAY)
     (dbs,) = [a for a in submission.snapshot["answers"] if a["metric"] == "DBS"]
     assert dbs["unusual_value_confirmed"] and dbs["unusual_value_note"] == "New starters awaiting checks."

@@ -83,6 +83,13 @@ def test_the_dashboard_says_what_is_wrong_with_its_question(world, reviewed, api
     assert response.json()["fields"] == {"status": "There is no such status."}
     response = api(world.newham_nurse, "dashboard-list", data={"period": reviewed.period_id, "sort": "colour"})
     assert response.json()["fields"] == {"sort": "Sort by status, name or framework-<code>."}
+    for name, value, problem in [
+        ("exceptions", "purple", "Choose red answers or overdue returns."),
+        ("exceptions_framework", "no-such-framework", "There is no such framework."),
+        ("framework", "no-such-framework", "There is no such framework."),
+    ]:
+        response = api(world.newham_nurse, "dashboard-list", data={"period": reviewed.period_id, name: value})
+        assert response.status_code == 400 and response.json()["fields"] == {name: problem}
 
 
 def test_the_dashboard_with_no_period_given_shows_the_latest_ended(world, reviewed, api):

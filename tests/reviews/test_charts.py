@@ -1,12 +1,13 @@
 """The trend chart: an inline SVG that says in words what it draws, with thresholds and escaped text."""
 
+import re
 from dataclasses import replace
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
 
-from reviews.charts import legend, trend_chart
+from reviews.charts import legend, legend_items, trend_chart
 from reviews.rag import Colour
 from reviews.selectors import Trend, TrendPoint
 
@@ -109,19 +110,42 @@ def test_counts_run_from_zero_to_a_round_top(figures, axis):
     assert all(label in svg for label in labels)
 
 
-@pytest.mark.parametrize(
-    ("figures", "bottom", "not_shown"),
-    [
-        (["32", "99"], "20%", "10%"),  # a round ten below the lowest figure
-        (["78", "99"], "50%", "40%"),  # never less than half the scale, so small changes are not blown up
-        (["2", "99"], "0%", "-10%"),
-    ],
-)
-def test_percentages_run_to_100_from_a_round_ten_below_the_lowest_figure(figures, bottom, not_shown):
+@pytest.mark.parametrize("figures", [["32", "99"], ["88", "99"], ["2", "99"]])
+def test_percentages_run_from_zero_to_100_whatever_the_figures(figures):
     svg = str(trend_chart(training([point(i, f, "green") for i, f in enumerate(figures)])))
 
-    assert f'text-anchor="end">{bottom}<' in svg and 'text-anchor="end">100%<' in svg
-    assert f'text-anchor="end">{not_shown}<' not in svg
+    assert 'text-anchor="end">0%<' in svg and 'text-anchor="end">100%<' in svg
+    assert 'text-anchor="end">-10%<' not in svg
+
+
+def test_the_quarter_in_progress_says_so_and_not_that_no_return_was_submitted():
+    current = replace(point(2, None, "none"), label="In progress", in_progress=True)
+    svg = str(trend_chart(training([point(0, "80", "red"), point(1, "96", "green"), current])))
+
+    assert "in progress</text>" in svg and ">no figure<" not in svg
+    assert svg.count('fill="#f3f2f1"') == 1  # its slot is shaded
+    assert "Q3 2025/26: in progress, no figure yet." in svg
+
+
+def test_every_text_is_at_least_the_font_size_asked_and_the_narrow_chart_leaves_figures_to_the_table():
+    points = [point(i, "90", "green") for i in range(8)]
+    wide = str(trend_chart(training(points), width=640, height=270, font_size=13))
+    narrow = str(trend_chart(training(points), width=340, height=250, font_size=12, narrow=True))
+
+    for svg, size in ((wide, 13), (narrow, 12)):
+        assert f'font-size="{size}"' in svg
+        assert all(int(found) >= size for found in re.findall(r'font-size="(\d+)"', svg))
+    assert 'width="340"' in narrow and ">26<" not in narrow and "<tspan" in narrow
+    assert ">90.0%</text>" in wide and ">90.0%</text>" not in narrow  # the narrow chart's figures are in the table
+    assert ">25/26</tspan>" in narrow and ">2025/26</tspan>" in wide
+
+
+def test_the_key_for_pages_lists_every_marker_and_line_in_words():
+    assert [words for _, words in legend_items()] == [
+        "Red", "Amber", "Green", "No colour", "Green from (threshold)", "Amber from (threshold)",
+        "Shaded: the quarter in progress",
+    ]  # fmt: skip
+    assert all('aria-hidden="true"' in str(marker) for marker, _ in legend_items())
 
 
 def test_the_legend_names_every_marker_and_line():

@@ -10,11 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from providers.models import Role
+from providers.models import Organisation, Role
 from returns.services import open_return
 from reviews.models import Reminder
 from reviews.services import compute_return_rag
-from tests.providers.factories import member
+from tests.providers.factories import CommissionerFactory, member
 from tests.reviews.fixtures import (  # noqa: F401
     ANSWERS,
     providers_of,
@@ -66,12 +66,12 @@ def test_the_dashboard_shows_each_framework_cell_in_words_with_its_counts_and_li
     assert [r.row.provider_name for r in response.context["rows"]] == [world.eastway.name, world.riverside.name]
     riverside = row_of(response, world.riverside.name)
     drill = reverse("reviews:dashboard_framework", args=["test-returns"])
-    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
     cell = (
-        f'<td class="rag rag--amber" {explained}><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
+        f'<td class="rag rag--amber"><a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}">'
         'Amber</a><span class="rag__counts">0 red, 1 amber, 2 green</span></td>'
     )
-    assert cell in riverside
+    assert cell in riverside  # its counts say why it is amber: the worst colour among them, as the page says once
+    assert "the worst colour, amber, is shown" not in riverside  # nor do the overall status's counts need a Why
     assert "On time" in riverside and "by the deadline of 31 October 2025" in riverside
     eastway = row_of(response, world.eastway.name)
     assert '<td class="rag rag--red"' in eastway and ">Red</a>" in eastway and "1 red, 0 amber, 2 green" in eastway
@@ -128,8 +128,116 @@ def test_the_exceptions_filter_by_kind_and_framework_and_keep_the_providers_page
     assert '<input type="hidden" name="sort" value="name">' in html  # the exception form keeps the sort
     response = client.get(DASHBOARD, {"exceptions_framework": "test-returns", "exceptions": "red"})
     assert [item["exception"].metric_code for item in response.context["exceptions"]] == ["DBS"]
-    unknown = client.get(DASHBOARD, {"exceptions": "purple"})
+
+
+@pytest.mark.parametrize(
+    "asked,field,problem",
+    [
+        ({"exceptions": "purple"}, "exceptions", "Choose red answers or overdue returns."),
+        ({"exceptions_framework": "no-such-framework"}, "exceptions_framework", "There is no such framework."),
+    ],
+)
+def test_an_unknown_exceptions_filter_is_refused_in_plain_english(as_person, world, quarter, asked, field, problem):
+    """The same words as the API's; the exceptions are all listed meanwhile, and the providers stay on the page."""
+    unknown = as_person("administrator").get(DASHBOARD, asked)
     assert unknown.status_code == 200 and len(unknown.context["exceptions"]) == 2  # every exception
+    html = unknown.content.decode()
+    summary = html.split('class="error-summary"', 1)[1].split("</div>", 1)[0]
+    assert f'<a href="#id_{field}">{problem}</a>' in summary
+    assert f'id="id_{field}-error"' in html and len(unknown.context["rows"]) == 3
+
+
+def test_what_needs_action_is_counted_before_the_grid_with_links_to_those_exceptions(as_person, world, quarter):
+    response = as_person("administrator").get(DASHBOARD)
+    html = response.content.decode()
+    overdue = f"{DASHBOARD}?period={quarter.pk}&amp;exceptions=overdue#exceptions"
+    red = f"{DASHBOARD}?period={quarter.pk}&amp;exceptions=red#exceptions"
+    assert "Needs action 1 overdue return to chase 1 red answer to review" in text_of(response)
+    assert f'<a class="needs-action__link" href="{overdue}">' in html
+    assert f'<a class="needs-action__link" href="{red}">' in html
+    assert html.index('id="needs-action"') < html.index('id="totals"') < html.index('id="dashboard-caption"')
+    # Narrowed to red answers, the exceptions listed are those, and what needs action still counts every kind.
+    narrowed = as_person("administrator").get(DASHBOARD, {"exceptions": "red"})
+    assert [item["exception"].kind for item in narrowed.context["exceptions"]] == ["red"]
+    assert "Needs action 1 overdue return to chase 1 red answer to review" in text_of(narrowed)
+    overdue_only = as_person("luton_nurse").get(DASHBOARD)  # Chalk Hills, overdue: no red answer to link to
+    assert "Needs action 1 overdue return to chase 0 red answers Every exception" in text_of(overdue_only)
+    assert "exceptions=red#exceptions" not in overdue_only.content.decode()
+    calm = as_person("luton_nurse").get(DASHBOARD, {"status": "amber"})
+    assert "Needs action No red answer and no overdue return among the providers listed." in text_of(calm)
+
+
+def test_on_a_phone_the_same_providers_are_a_list_each_with_its_colours_in_words(as_person, world, catalogue, quarter):
+    response = as_person("newham_nurse").get(DASHBOARD)
+    html = response.content.decode()
+    listed = html[html.index('<ol class="provider-list"') : html.index("</ol>", html.index('class="provider-list"'))]
+    cards = listed.split('<li class="provider-card"')[1:]
+    assert [world.eastway.name in cards[0], world.riverside.name in cards[1]] == [True, True]  # worst first
+    riverside = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cards[1]))
+    short_name = catalogue.framework.short_name
+    assert "Overall Amber 0 red, 1 amber, 2 green Submission" in riverside  # its counts say why: no Why needed
+    assert f"{short_name} Amber 0 red, 1 amber, 2 green" in riverside
+    drill = reverse("reviews:dashboard_framework", args=["test-returns"])
+    assert f'<a href="{drill}?period={quarter.pk}#provider-{world.riverside.pk}-card">Amber</a>' in cards[1]
+    review = reverse("reviews:return_review", args=[world.riverside_return.pk])
+    assert f'<h3 class="provider-card__name"><a href="{review}">{world.riverside.name}</a></h3>' in cards[1]
+
+
+@pytest.mark.parametrize("page", ["dashboard", "drill", "review", "answer", "completeness"])
+def test_no_status_is_explained_only_on_hover(as_person, world, catalogue, quarter, page):
+    urls = {
+        "dashboard": DASHBOARD,
+        "drill": reverse("reviews:dashboard_framework", args=["test-returns"]),
+        "review": reverse("reviews:return_review", args=[world.riverside_return.pk]),
+        "answer": reverse("reviews:answer_review", args=[world.riverside_return.pk, "DBS"]),
+        "completeness": COMPLETENESS,
+    }
+    response = as_person("newham_nurse").get(urls[page])
+    main = response.content.decode().split('<main class="main"', 1)[1]
+    assert " title=" not in main
+    if page in ("dashboard", "drill"):
+        # Every cell, in the grid and in the phone's list, says why it has its colour, opened by click, tap or
+        # keyboard: a red, amber or green cell by its counts (the worst colour among them, as the page says once),
+        # any other by its "Why". So does every submission state.
+        states = main.count('<td class="dashboard__state">') + main.count("<dt>Submission</dt>")
+        assert states == 2 * 2 and main.count('<details class="why">') >= states
+        cells = [chunk.split("</d", 1)[0] for chunk in main.split('class="rag rag--')[1:]]
+        assert cells
+        for cell in cells:
+            counted = cell.split('"', 1)[0] in ("red", "amber", "green") and 'class="rag__counts"' in cell
+            assert counted or '<details class="why">' in cell or "Not on contract" in cell, cell
+
+
+@pytest.mark.parametrize(
+    "title,short",
+    [
+        ("Safe recruitment", "Safe recruitment"),
+        ("Effective training of all staff consistent with national guidance", "Effective training of all staff…"),
+        ("The Provider must comply with the requirements and principles", "The Provider must comply with the…"),
+        ("Requirements, requirements, requirements, requirements", "Requirements, requirements…"),
+        (
+            "Antidisestablishmentarianismsupercalifragilisticexpialidocious rule",
+            "Antidisestablishmentarianismsupercalifragilisticexpialidocious…",
+        ),
+    ],
+)
+def test_a_column_heading_is_cut_between_words_never_inside_one(title, short):
+    from reviews.views.dashboards import short_title
+
+    assert short_title(title) == short
+    assert len(short) <= 41 or " " not in short
+
+
+def test_the_drill_down_headings_are_short_names_with_the_full_titles_in_a_key(as_person, world, catalogue, quarter):
+    long_title = "Staff who work with children receive the safeguarding supervision their role requires"
+    catalogue.standard.title = long_title
+    catalogue.standard.save()
+    response = as_person("newham_nurse").get(reverse("reviews:dashboard_framework", args=["test-returns"]))
+    html = response.content.decode()
+    thead = html[html.index("<thead>") : html.index("</thead>")]
+    assert '<span class="table__note">Staff who work with children receive…</span>' in thead
+    assert "What the columns are" in html
+    assert f"<dt>Standard 1</dt><dd>{long_title}</dd>" in html
 
 
 @pytest.mark.parametrize(
@@ -174,11 +282,12 @@ def test_the_drill_down_shows_a_frameworks_standards_and_groups_linking_to_the_r
     assert response.status_code == 200
     riverside = row_of(response, world.riverside.name)
     review = reverse("reviews:return_review", args=[world.riverside_return.pk])
-    explained = 'title="1 amber, 2 green: the worst colour, amber, is shown"'
     assert (
-        f'<td class="rag rag--amber" {explained}><a href="{review}?standard={catalogue.standard.pk}">Amber</a></td>'
-        in (riverside)
-    )
+        f'<td class="rag rag--amber"><a href="{review}?standard={catalogue.standard.pk}">Amber</a><details class="why">'
+        '<summary>Why<span class="visually-hidden"> Standard 1 is amber for '
+        f"{world.riverside.name}</span></summary><p>1 amber, 2 green: the worst colour, amber, is "
+        "shown</p></details></td>"
+    ) in riverside
     assert f'<a href="{review}?group=Training">Amber</a>' in riverside
     assert "0 red, 1 amber, 2 green" in riverside  # the framework's own cell
     assert f'<a href="{DASHBOARD}?period={quarter.pk}">Back to the dashboard</a>' in response.content.decode()
@@ -403,3 +512,85 @@ def test_each_page_asks_the_same_number_of_queries_for_2_and_10_providers(
     if url == DASHBOARD and not data:
         assert len(client.get(url).context["rows"]) == 10
     assert with_2 == with_10 <= most, f"{url}: {with_2} queries with 2 providers, {with_10} with 10"
+
+
+def more_places(icbs, catalogue, period, places: int, providers_each: int):
+    """``places`` more places of NHS North East London ICB, each co-ordinating ``providers_each`` providers' contracts
+    (a third on time, a third late with a red answer, a third overdue)."""
+    for _ in range(places):
+        count = icbs.nel.places.count()
+        place = CommissionerFactory(name=f"NEL place {count}", ods_code=f"ZP{count:02d}", parent=icbs.nel)
+        for m, provider in enumerate(providers_of(place, catalogue.framework, providers_each, prefix=f"Q{count}")):
+            if m % 3 == 0:
+                compute_return_rag(submit_directly(provider, period, by=icbs.administrator))
+            elif m % 3 == 1:
+                compute_return_rag(submit_directly(provider, period, RED_DBS, by=icbs.administrator, late=True))
+
+
+@pytest.mark.parametrize(
+    "url,data",
+    [
+        (DASHBOARD, {}),
+        (DASHBOARD, {"commissioner": "newham"}),
+        ("drill", {}),
+        (COMPLETENESS, {}),
+        ("trend", {"metric": "DBS"}),
+    ],
+)
+def test_an_icbs_pages_ask_the_same_number_of_queries_however_many_places_and_providers(
+    as_person, icbs, catalogue, quarter, url, data
+):
+    """An ICB's people reach every place's providers by a join: more places and providers ask no more queries."""
+    client = as_person("nel_nurse")
+    url = reverse("reviews:trend", args=[icbs.riverside.pk]) if url == "trend" else url
+    url = reverse("reviews:dashboard_framework", args=["test-returns"]) if url == "drill" else url
+    data = {"commissioner": icbs.newham.pk} if data.get("commissioner") else data
+    more_places(icbs, catalogue, quarter, 1, 1)
+    few = queries_for(client, url, data)
+    more_places(icbs, catalogue, quarter, 3, 4)
+    many = queries_for(client, url, data)
+    if url == DASHBOARD and not data:
+        assert len(client.get(url).context["rows"]) == 2 + 1 + 12  # Riverside, Eastway and every new place's
+    assert few == many, f"{url}: {few} queries with 2 places, {many} with 5"
+
+
+# ICBs and places
+
+
+def test_an_icbs_commissioner_filter_offers_the_whole_icb_and_each_place(as_person, icbs, quarter):
+    form = as_person("nel_nurse").get(DASHBOARD).context["form"]
+    assert form.fields["commissioner"].choices == [
+        ("", "All commissioners"),
+        ("NHS North East London ICB", [
+            (icbs.nel.pk, "NHS North East London ICB: the whole ICB"),
+            (icbs.hackney.pk, icbs.hackney.name),
+            (icbs.newham.pk, icbs.newham.name),
+        ]),
+    ]  # fmt: skip
+    place_form = as_person("newham_nurse").get(DASHBOARD).context["form"]
+    assert place_form.fields["commissioner"].choices == [("", "All commissioners"), (icbs.newham.pk, icbs.newham.name)]
+
+
+def test_the_whole_icb_shows_each_places_totals_beside_each_other(as_person, icbs, quarter):
+    Organisation.objects.filter(pk=icbs.newham.pk).update(name="NHS North East London ICB: Newham")
+    response = as_person("nel_nurse").get(DASHBOARD, {"commissioner": icbs.nel.pk})
+    assert [(p.name, p.totals["amber"], p.totals["red"]) for p in response.context["result"].place_totals] == [
+        (icbs.hackney.name, 0, 1),  # Eastway, late with a red answer
+        ("NHS North East London ICB: Newham", 1, 1),  # Riverside (amber) and Eastway (Newham is an associate)
+    ]
+    text = text_of(response)
+    assert f"Each place of {icbs.nel.name}: its providers by overall status" in text
+    # Under the ICB's heading a place is named without the ICB's name; its counts by overall status: overdue, red,
+    # amber, green, no colour, not computed, not yet submitted; its name opens its own dashboard.
+    assert f"{icbs.hackney.name} 0 1 0 0 0 0 0 Newham 0 1 1 0 0 0 0" in text
+    assert f'commissioner={icbs.newham.pk}">Newham</a>' in response.content.decode()
+    one_place = as_person("nel_nurse").get(DASHBOARD, {"commissioner": icbs.newham.pk})
+    assert one_place.context["result"].place_totals == [] and "Each place of" not in text_of(one_place)
+    assert len(one_place.context["rows"]) == 2
+
+
+def test_a_place_person_cannot_ask_for_the_whole_icb_or_a_sibling_place(as_person, icbs, quarter):
+    for other in (icbs.nel, icbs.hackney):
+        response = as_person("newham_nurse").get(DASHBOARD, {"commissioner": other.pk})
+        assert "There is no such commissioner." in response.content.decode()
+        assert icbs.eastway.name not in text_of(response) and icbs.riverside.name not in text_of(response)

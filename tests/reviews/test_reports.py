@@ -183,6 +183,11 @@ def test_a_report_keeps_the_data_as_it_was_and_a_new_one_shows_the_change_remaki
     assert eastway.sha256 == earlier.sha256
     assert parts[world.riverside.pk].reused_from_id is None
     assert render.call_count == 2, "the front section and Riverside's appendix; not Eastway's"
+    readme = pack["0-read-me.txt"].decode()
+    assert "had not changed since an earlier report" in readme
+    reused_names = readme.split("They are:\n", 1)[1].split()
+    assert reused_names == sorted(name for name in pack if name.startswith("appendices/") and "Riverside" not in name)
+    assert "had not changed" not in pack_of(first)["0-read-me.txt"].decode()
 
 
 def test_a_return_sent_back_for_revision_is_reported_as_submitted_not_as_redrafted(world, catalogue, quarter):

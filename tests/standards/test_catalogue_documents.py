@@ -8,15 +8,27 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from standards.catalogue import CatalogueImportError, export_framework, import_catalogue, import_document
-from standards.models import AssuranceCriterion, Framework, Metric, SourceNote, Standard, Threshold
+from standards.catalogue import (
+    CatalogueImportError,
+    export_framework,
+    import_catalogue,
+    import_catalogues,
+    import_document,
+)
+from standards.models import AssuranceCriterion, Framework, Mapping, Metric, SourceNote, Standard, Threshold
 
 FIXTURES = sorted((Path(__file__).resolve().parents[2] / "fixtures" / "catalogue").glob("*.json"))
-CATALOGUE_MODELS = [Framework, Standard, AssuranceCriterion, Metric, Threshold, SourceNote]
+CATALOGUE_MODELS = [Framework, Standard, AssuranceCriterion, Metric, Threshold, SourceNote, Mapping]
 
 
 def read(path: Path) -> dict:
     return json.loads(path.read_text(encoding="utf-8"))
+
+
+def load_shipped_catalogue() -> dict[str, Framework]:
+    """Every shipped document, imported together (Luton's mappings point into the NEL frameworks)."""
+    results = import_catalogues([(path.name, read(path)) for path in FIXTURES])
+    return {result.framework.code: result.framework for result in results}
 
 
 def minimal_document() -> dict:
@@ -133,7 +145,7 @@ def test_the_shipped_catalogue_has_a_document_for_each_framework():
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_shipped_document_round_trips_losslessly(path):
     document = read(path)
-    framework = import_document(document)
+    framework = load_shipped_catalogue()[document["framework"]["code"]]
     assert export_framework(framework) == document
 
 
@@ -141,10 +153,10 @@ def test_shipped_document_round_trips_losslessly(path):
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
 def test_importing_the_same_document_twice_changes_nothing(path):
     document = read(path)
-    first = import_catalogue(document)
+    load_shipped_catalogue()
     before = catalogue_state()
     second = import_catalogue(copy.deepcopy(document))
-    assert first.created and not second.created
+    assert not second.created
     assert second.changes == 0, second.details
     assert catalogue_state() == before
 

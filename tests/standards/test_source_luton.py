@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.db import transaction
 
-from standards.catalogue import import_document
+from standards.catalogue import import_catalogues, import_document
 from standards.models import Framework, SourceNote
 
 DOCUMENT = Path(__file__).resolve().parents[2] / "fixtures" / "catalogue" / "luton-children-quality-specification.json"
@@ -24,9 +24,14 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture(scope="module")
 def luton(django_db_setup, django_db_blocker) -> Framework:
-    """The document imported once for the module (an import takes a second), rolled back after its tests."""
+    """The document imported once for the module (an import takes a second), rolled back after its tests.
+
+    The rest of the shipped catalogue is imported with it, as Luton's mappings point into the NEL frameworks.
+    """
+    documents = [(path.name, json.loads(path.read_text(encoding="utf-8"))) for path in DOCUMENT.parent.glob("*.json")]
     with django_db_blocker.unblock(), transaction.atomic():
-        yield import_document(json.loads(DOCUMENT.read_text(encoding="utf-8")))
+        results = import_catalogues(documents)
+        yield next(r.framework for r in results if r.framework.code == "luton-children-quality-specification")
         transaction.set_rollback(True)
 
 

@@ -1,7 +1,11 @@
 """Create demo commissioners, providers, contracts and people to try Safeguard Assure with, idempotently.
 
-The commissioners are the seven North East London CCGs of the *Safeguarding through Commissioning Policy* and
-Luton CCG, with their real ODS codes. The providers are fictional, with ODS codes starting with "Z" that no real
+The commissioners are as they are organised today: NHS North East London ICB, whose places are the seven North East
+London CCGs of the *Safeguarding through Commissioning Policy*, and Bedfordshire, Luton and Milton Keynes ICB, whose
+place Luton is Luton CCG, with their real ODS codes. Each CCG was made a place on 1 July 2022 through
+:func:`providers.services.merge_into_icb`, so pages and reports of the quarter before show its CCG name. Riverside
+and Skylark Vale held contracts from April 2022, and their returns for the quarters either side of the change are
+in the demo too. The providers are fictional, with ODS codes starting with "Z" that no real
 organisation has. Contracts are saved through :func:`providers.services.save_contract` and people's permissions
 follow from their memberships (see :mod:`providers.signals`), exactly as when an administrator does it by hand.
 
@@ -34,7 +38,7 @@ from django.shortcuts import resolve_url
 from django.utils import timezone
 
 from providers.models import Contract, Membership, Organisation, OrganisationKind, Role
-from providers.services import accept_contract, save_contract
+from providers.services import accept_contract, merge_into_icb, save_contract
 from returns import demo
 from returns.models import ReportingPeriod, quarter_dates
 from reviews import demo as reviews_demo
@@ -96,7 +100,18 @@ class PersonSpec:
 BARKING_AND_DAGENHAM, HAVERING, REDBRIDGE = "07L", "08F", "08N"
 CITY_AND_HACKNEY, WALTHAM_FOREST, NEWHAM, TOWER_HAMLETS = "07T", "08W", "08M", "08V"
 LUTON_CCG = "06P"
+NEL_ICB, BLMK_ICB = "QMF", "QHG"
 
+#: The ICBs, made before their places.
+ICBS = (
+    OrganisationSpec(NEL_ICB, "NHS North East London ICB"),
+    OrganisationSpec(BLMK_ICB, "NHS Bedfordshire, Luton and Milton Keynes ICB"),
+)
+#: The day the CCGs became places of the ICBs (the Health and Care Act 2022), and each CCG's ICB.
+ICB_DAY = datetime.date(2022, 7, 1)
+ICB_OF = {LUTON_CCG: BLMK_ICB}  # every other CCG is a place of North East London ICB
+
+#: The CCGs as they were in 2019; each is a place of its ICB from ICB_DAY, named "<ICB>: <area>".
 COMMISSIONERS = (
     OrganisationSpec(BARKING_AND_DAGENHAM, "NHS Barking and Dagenham CCG"),
     OrganisationSpec(HAVERING, "NHS Havering CCG"),
@@ -152,6 +167,11 @@ PROVIDERS = (
 
 PROPOSED_CONTRACT = "NEL-2025-010"
 
+#: The quarters either side of ICB_DAY: returns of the first show the CCG's name, of the second the place's.
+CHANGE_QUARTERS = ((2022, 1), (2022, 2))
+#: Contracts from April 2022 to the day before the demo's own contracts, with a return for each CHANGE_QUARTER.
+EARLIER_TERM_STARTS = datetime.date(2022, 4, 1)
+
 CONTRACTS = (
     ContractSpec(
         "NEL-2025-001",
@@ -205,7 +225,25 @@ CONTRACTS = (
     ),
 )
 
+#: Held before the demo's contracts: the returns of the quarters either side of the change are seen through them.
+EARLIER_CONTRACTS = (
+    ContractSpec(
+        "NEL-2022-001",
+        RIVERSIDE,
+        "acute, maternity and emergency services",
+        NEWHAM,
+        (TOWER_HAMLETS, CITY_AND_HACKNEY),
+        NEL_FRAMEWORKS,
+    ),
+    ContractSpec(
+        "LUT-2022-001", SKYLARK_VALE, "acute, maternity and emergency services", LUTON_CCG, (), LUTON_FRAMEWORKS
+    ),
+)
+
 PEOPLE = (
+    PersonSpec("joanne.pryce@nel-icb.example", "Joanne", "Pryce", NEL_ICB, Role.DESIGNATED_PROFESSIONAL),
+    PersonSpec("marcus.webb@nel-icb.example", "Marcus", "Webb", NEL_ICB, Role.COMMITTEE_MEMBER),
+    PersonSpec("rebecca.osei@blmk-icb.example", "Rebecca", "Osei", BLMK_ICB, Role.DESIGNATED_PROFESSIONAL),
     PersonSpec("amara.okafor@newham-ccg.example", "Amara", "Okafor", NEWHAM, Role.DESIGNATED_PROFESSIONAL),
     PersonSpec("david.hughes@newham-ccg.example", "David", "Hughes", NEWHAM, Role.COMMITTEE_MEMBER),
     PersonSpec("sarah.whitfield@newham-ccg.example", "Sarah", "Whitfield", NEWHAM, Role.COMMISSIONER_ADMIN),
@@ -246,6 +284,16 @@ def period_specs(today: datetime.date) -> list[PeriodSpec]:
     return specs
 
 
+def change_period_specs() -> list[PeriodSpec]:
+    """The quarters either side of the change to ICBs (July 2022), with regular deadlines and lock dates."""
+    specs = []
+    for financial_year, quarter in CHANGE_QUARTERS:
+        _, ends_on = quarter_dates(financial_year, quarter)
+        deadline, lock = demo.submission_deadline(ends_on), demo.lock_date(ends_on)
+        specs.append(PeriodSpec(-1, financial_year, quarter, deadline, lock))
+    return specs
+
+
 def contract_term(today: datetime.date) -> tuple[datetime.date, datetime.date]:
     """The first and last day of every demo contract: from the demo's first quarter, for ``CONTRACT_YEARS``."""
     starts_on, _ = quarter_dates(*demo.demo_quarters(today)[0])
@@ -283,7 +331,8 @@ def day(value: str) -> datetime.date:
 
 class Command(BaseCommand):
     help = (
-        "Create demo commissioners (the seven North East London CCGs and Luton CCG), fictional providers, "
+        "Create demo commissioners (North East London ICB with the seven former CCGs as places, and Bedfordshire, "
+        "Luton and Milton Keynes ICB with Luton), fictional providers, "
         "their contracts and one person per role, all with the password "
         f"“{PASSWORD}”. Run load_catalogue first. Running it again changes nothing. Refuses to run with "
         "DEBUG off unless --force."
@@ -333,8 +382,11 @@ class Command(BaseCommand):
         with transaction.atomic():
             actor, actor_created = self.actor()
             organisations = {}
-            for spec in COMMISSIONERS:
+            for spec in ICBS:
                 organisations[spec.ods_code] = self.organisation(spec, actor, None, [])
+            for spec in COMMISSIONERS:
+                icb = organisations[ICB_OF.get(spec.ods_code, NEL_ICB)]
+                organisations[spec.ods_code] = self.place(spec, actor, icb)
             for spec in PROVIDERS:
                 organisations[spec.ods_code] = self.organisation(
                     spec, actor, provider_types[spec.provider_type], [services[code] for code in spec.services]
@@ -342,10 +394,16 @@ class Command(BaseCommand):
             term = contract_term(today)
             for spec in CONTRACTS:
                 self.contract(spec, actor, organisations, frameworks, term)
+            earlier_term = (EARLIER_TERM_STARTS, term[0] - datetime.timedelta(days=1))
+            for spec in EARLIER_CONTRACTS:
+                self.contract(spec, actor, organisations, frameworks, earlier_term)
             for spec in PEOPLE:
                 self.person(spec, actor, organisations[spec.organisation])
             periods = {spec.index: self.period(spec, actor) for spec in period_specs(today)}
             self.returns(organisations, periods, today)
+            if history:
+                change_periods = [self.period(spec, actor) for spec in change_period_specs()]
+                self.change_returns(organisations, change_periods)
             if history:
                 people = {
                     p.username: p for p in get_user_model().objects.filter(username__in=[s.username for s in PEOPLE])
@@ -414,6 +472,37 @@ class Command(BaseCommand):
             state = "updated" if state == "unchanged" else state
         self.count("Commissioners" if provider_type is None else "Providers", state)
         return organisation
+
+    def place(self, spec: OrganisationSpec, actor, icb: Organisation) -> Organisation:
+        """A CCG as it was (made with its 2019 name when missing), then a place of ``icb`` from ICB_DAY."""
+        ccg = Organisation.objects.filter(ods_code=spec.ods_code).first()
+        if ccg is not None and ccg.parent_id == icb.pk:
+            self.count("Commissioners", "unchanged")
+            return ccg
+        state = "updated"
+        if ccg is None:
+            state = "created"
+            ccg = Organisation(ods_code=spec.ods_code, name=spec.name, kind=OrganisationKind.COMMISSIONER)
+            ccg.full_clean()
+            ccg._history_user = actor
+            ccg.save()
+        place = merge_into_icb(ccg, icb, on=ICB_DAY, by=actor)
+        self.count("Commissioners", state)
+        return place
+
+    def change_returns(self, organisations, change_periods) -> None:
+        """The returns of the contracts held before the demo's, for the quarters either side of the change."""
+        User = get_user_model()
+        leads = {s.organisation: s.username for s in PEOPLE if s.role == Role.PROVIDER_LEAD}
+        for spec in EARLIER_CONTRACTS:
+            lead = User.objects.get(username=leads[spec.provider])
+            for n, period in enumerate(change_periods):
+                answered, submitted = demo.days_of(period, demo.Timing())
+                plan = demo.ReturnPlan(
+                    organisations[spec.provider], period, n - len(change_periods), lead, lead, answered, submitted
+                )
+                made = demo.make_return(plan)
+                self.count("Submitted returns", "created" if made is not None else "unchanged")
 
     def contract(self, spec: ContractSpec, actor, organisations, frameworks, term) -> Contract:
         provider = organisations[spec.provider]
@@ -504,6 +593,10 @@ class Command(BaseCommand):
             made = demo.make_return(plan)
             what = "Submitted returns" if plan.submit else "Returns started, not submitted"
             self.count(what, "created" if made is not None else "unchanged")
+        if self.history:
+            code = demo.CARRIED_FORWARD
+            made = demo.make_carried_forward_return(organisations[code], periods[demo.ANCHOR], leads[code], today)
+            self.count("Returns carried forward", "created" if made is not None else "unchanged")
 
 
 def return_plans(organisations, periods, people, leads, *, history: bool, today: datetime.date):
@@ -532,7 +625,7 @@ def return_plans(organisations, periods, people, leads, *, history: bool, today:
 
 
 def anchor_plans(organisations, period: ReportingPeriod, leads, today: datetime.date) -> list[demo.ReturnPlan]:
-    """The returns for the anchor quarter, Riverside's left out.
+    """The returns for the anchor quarter, Riverside's and the one carried forward left out.
 
     Until the deadline, the early providers' only, sent a few days before ``today`` at the latest; once it has
     passed, every provider's, on time but for :data:`returns.demo.ANCHOR_TIMINGS_AFTER_DEADLINE`.
@@ -546,7 +639,7 @@ def anchor_plans(organisations, period: ReportingPeriod, leads, today: datetime.
             )
         return plans
     for spec in PROVIDERS:
-        if spec.ods_code == RIVERSIDE:
+        if spec.ods_code in (RIVERSIDE, demo.CARRIED_FORWARD):  # the latter's is made by carrying forward
             continue
         timing = demo.ANCHOR_TIMINGS_AFTER_DEADLINE.get(spec.ods_code, demo.Timing())
         answered, submitted = demo.days_of(period, timing)
