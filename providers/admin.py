@@ -33,7 +33,7 @@ class MembershipInline(LabelledTabularInline):
     readonly_fields = ["created_at"]
 
 
-class FormerNameInline(admin.TabularInline):
+class FormerNameInline(LabelledTabularInline):
     """The names (and ODS codes) the organisation had before, with their days; each change is in their history."""
 
     model = OrganisationName

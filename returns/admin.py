@@ -7,7 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from standards.admin_labels import LabelledTabularInline
+from standards.admin_labels import LabelledFieldsAdmin, LabelledTabularInline
 
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, RevisionRequest, Submission
 from .services import reopen_period
@@ -77,7 +77,7 @@ class EvidenceInline(LabelledTabularInline):
 
 
 @admin.register(Answer)
-class AnswerAdmin(SimpleHistoryAdmin):
+class AnswerAdmin(LabelledFieldsAdmin, SimpleHistoryAdmin):
     list_display = ["metric", "provider_return", "revision", "updated_by", "updated_at"]
     list_filter = ["metric__framework", "metric__kind", "provider_return__period"]
     search_fields = ["metric__code", "provider_return__provider__name"]

@@ -16,6 +16,7 @@ inline scripts but allows its own, so pages are scanned under their real policy,
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import pytest
@@ -163,6 +164,7 @@ def test_every_page_of_every_role_has_no_wcag_22_aa_violations(chromium, live_se
 
 def seed_for_admin(world) -> None:
     """One object of every model the admin shows, so that each change page can be opened."""
+    from providers.models import OrganisationName
     from returns.models import ActionPlanItem, Answer, Evidence, RevisionRequest, Submission
     from reviews.models import (
         ActionFollowUp,
@@ -179,7 +181,16 @@ def seed_for_admin(world) -> None:
         ReportPartKind,
         ReturnAcceptance,
     )
-    from tests.factories import AssuranceCriterionFactory, ServiceFactory, SourceNoteFactory, ThresholdFactory
+    from standards.models import Mapping, MappingKind
+    from tests.factories import (
+        AssuranceCriterionFactory,
+        FrameworkFactory,
+        MetricFactory,
+        ServiceFactory,
+        SourceNoteFactory,
+        StandardFactory,
+        ThresholdFactory,
+    )
     from tests.test_route_access import riverside_action, riverside_invitation
 
     riverside_invitation(world)
@@ -213,6 +224,12 @@ def seed_for_admin(world) -> None:
     SourceNoteFactory()
     ServiceFactory()
     ThresholdFactory()
+    other = MetricFactory(standard=StandardFactory(framework=FrameworkFactory()), code="OTHER-DBS", title="DBS checks")
+    standard = metric.standard or StandardFactory(framework=metric.framework)
+    Mapping.objects.create(kind=MappingKind.EVIDENCE_TOWARDS, source_metric=other, target_standard=standard,
+                           note="Both documents ask for DBS checks.")  # fmt: skip
+    OrganisationName.objects.create(organisation=world.newham, name="NHS Newham CCG", ods_code=world.newham.ods_code,
+                                    in_force_until=datetime.date(2022, 6, 30))  # fmt: skip
 
 
 PROJECT_APPS = ("standards", "providers", "returns", "reviews")
