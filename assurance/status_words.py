@@ -85,6 +85,13 @@ STATES = {
     # Information, not a state
     "information": StatusWord("", "A fact about a thing (co-ordinating commissioner, a time rule, a note)", "light"),
     "confirmed": StatusWord("Figure confirmed", "A figure far from recent ones that the provider confirmed", "light"),
+    # Answers carried forward from the quarter before
+    "carried": StatusWord(
+        "Not yet confirmed", "An answer carried forward from an earlier quarter, to confirm or change", "bordered"
+    ),
+    "carried_confirmed": StatusWord(
+        "Confirmed unchanged", "An answer carried forward and confirmed unchanged", "solid"
+    ),
 }
 STATUS_WORDS = RAG | STATES
 
