@@ -126,6 +126,15 @@ def commissioner_choices(commissioners: dict) -> list:
     return choices
 
 
+def commissioner_options(commissioners: dict) -> list[tuple[int, str]]:
+    """:func:`commissioner_choices` as one flat list (the whole ICB, then each of its places), for a select that
+    shows no groups."""
+    options = []
+    for value, label in commissioner_choices(commissioners):
+        options.extend(label if isinstance(label, list) else [(value, label)])
+    return options
+
+
 def framework_choices() -> list[tuple[str, str]]:
     """Each framework of the catalogue once, by its code, with the short name of its newest version."""
     seen = {}

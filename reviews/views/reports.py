@@ -17,6 +17,7 @@ from returns.models import ReportingPeriod
 
 from .. import report_services
 from ..models import AssuranceReport, ReportKind, ReportPart, ReportPartKind, ReportState
+from .dashboards import commissioner_options
 
 REPORTS_PER_PAGE = 25
 
@@ -61,7 +62,10 @@ class CommitteeReportForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, prefix="committee", **kwargs)
         self.fields["period"].queryset = _periods()
-        self.fields["commissioner"].queryset = report_services.report_commissioners(user)
+        field = self.fields["commissioner"]
+        field.queryset = report_services.report_commissioners(user)
+        # An ICB is offered as the whole ICB, followed by each of its places, as on the assurance pages.
+        field.choices = [("", field.empty_label), *commissioner_options({o.pk: o for o in field.queryset})]
         _choose_the_only_one(self, "commissioner")
 
     @property

@@ -26,7 +26,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views import View
 
-from providers.scoping import provider_ids, restrict_by_period
+from providers.models import Organisation, OrganisationKind
+from providers.scoping import accepted_links, provider_ids, restrict_by_period
 from returns.models import ActionPlanItem, Return
 from returns.services import may
 from returns.views.common import home_crumb, return_crumb
@@ -37,6 +38,7 @@ from standards.kinds import LONGEST_COMMENT, LONGEST_NOTE, RequirementKind, Self
 from .. import selectors, services
 from ..models import REVIEW_COLOURS, ActionFollowUp
 from ..rag import GRADE_COLOURS, Colour
+from .dashboards import commissioner_options
 from .review_page import AnswerPage, ReviewPage, return_for_review, when
 
 COLOUR_CHOICES = [(colour.value, colour.label) for colour in REVIEW_COLOURS]
@@ -221,12 +223,26 @@ class AnswerCommentView(AnswerActView):
 
 
 class ActionListView(LoginRequiredMixin, View):
-    """Actions in the action plans the person may see: overdue, due soon, not due yet and done; filters."""
+    """Actions in the action plans the person may see: overdue, due soon, not due yet and done; filters by state,
+    commissioner (a whole ICB, with its places' contracts, or one place) and provider."""
 
     template_name = "reviews/action_list.html"
 
     def get(self, request, *args, **kwargs):
         actions = selectors.action_plans(request.user)
+        # The commissioners the person belongs to, as the assurance pages offer them (the whole ICB, then each place).
+        commissioners = {
+            organisation.pk: organisation
+            for organisation in Organisation.objects.restrict(request.user)
+            .filter(kind=OrganisationKind.COMMISSIONER)
+            .order_by("name")
+        }
+        commissioner = request.GET.get("commissioner", "")
+        commissioner = commissioner if commissioner in {str(pk) for pk in commissioners} else ""
+        if commissioner:
+            # The providers on an accepted contract held by the commissioner or, for an ICB, by one of its places.
+            held = set(accepted_links([int(commissioner)]).values_list("contract__provider_id", flat=True))
+            actions = [due for due in actions if due.provider.pk in held]
         providers = sorted({(due.provider.pk, due.provider.name) for due in actions}, key=lambda p: (p[1], p[0]))
         state = request.GET.get("state", "")
         state = state if state in selectors.ACTION_STATES else ""
@@ -249,6 +265,8 @@ class ActionListView(LoginRequiredMixin, View):
                 "counts": [(key, label, counts[key]) for key, label in selectors.ACTION_STATES.items()],
                 "states": selectors.ACTION_STATES,
                 "providers": providers,
+                "commissioners": commissioner_options(commissioners),
+                "commissioner": commissioner,
                 "state": state,
                 "provider": provider,
                 "may_follow_up": may_follow_up,
