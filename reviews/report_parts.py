@@ -2,7 +2,8 @@
 appendix per provider, each with its own snapshot and digest; and the pack that joins their files in a zip.
 
 The front section is what a committee tables, bounded whatever the number of providers: the summary, the providers
-by type, the framework matrix of the worst :data:`FRONT_MATRIX_ROWS` providers, the exceptions of the
+by type, an ICB's places (at most :data:`FRONT_PLACES`), the framework matrix of the worst
+:data:`FRONT_MATRIX_ROWS` providers, the exceptions of the
 :data:`FRONT_EXCEPTION_PROVIDERS` providers with most of them, the key measures' trends, the first
 :data:`FRONT_ACTIONS` actions overdue or due, and the self-assessments beside the reviewers' judgements (the counts,
 and the :data:`FRONT_MODERATION_PROVIDERS` providers graded apart most often), each list saying how many more the
@@ -45,6 +46,9 @@ FRONT_CHANGES = 20
 #: many of each one's differing standards.
 FRONT_MODERATION_PROVIDERS = 10
 FRONT_MODERATION_EACH = 3
+
+#: How many places of an ICB the front section's "By place" table shows (an ICB has a handful); the annex has all.
+FRONT_PLACES = 30
 
 #: What a part's digest leaves out: when and by whom the report was asked for, which do not change what it shows.
 NOT_DIGESTED = frozenset({"made_at", "made_on", "requested_by"})
@@ -105,7 +109,18 @@ def front_snapshot(full: dict) -> dict:
         "actions_more": _more(actions, FRONT_ACTIONS),
         "providers": [],  # each provider's answers are its own appendix
         "moderation": front_moderation(full.get("moderation")),
+        "by_place": front_by_place(full.get("by_place")),
     }  # fmt: skip
+
+
+def front_by_place(by_place: dict | None) -> dict | None:
+    """An ICB's front section's "By place" table: each place's (at most :data:`FRONT_PLACES`) providers by overall
+    status, red answers and overdue returns; each provider's place is in the annex. None for a report without places
+    (a place's, a commissioner without places, or one gathered before places were reported)."""
+    if not by_place:
+        return None
+    places = by_place["places"]
+    return {"icb": by_place["icb"], "places": places[:FRONT_PLACES], "more": _more(places, FRONT_PLACES)}
 
 
 def front_moderation(moderation: dict | None) -> dict | None:
@@ -145,6 +160,7 @@ def annex_snapshot(full: dict) -> dict:
             {"name": p["name"], "ods_code": p["ods_code"], "trends": p["trends"]} for p in full["providers"]
         ],
         "moderation": full.get("moderation"),
+        "by_place": full.get("by_place"),
     }
 
 
@@ -224,8 +240,9 @@ def write_annex(snapshot: dict, path: str) -> None:
         ("Asked for by", snapshot["requested_by"]),
         ("Sheets", "Providers by framework (each cell's worst colour and its answers by colour), Exceptions, "
                    "Actions due and overdue, Self-assessment and judgement (each provider's own grade of each "
-                   "Section 11 and adult standard beside the reviewer's judgement), Key measures (each provider and "
-                   "all providers, by quarter)."),
+                   "Section 11 and adult standard beside the reviewer's judgement), Providers by place (for an ICB: "
+                   "each provider under each of its places), Key measures (each provider and all providers, by "
+                   "quarter)."),
     ):  # fmt: skip
         _append(about, [key, value])
 
@@ -265,6 +282,15 @@ def write_annex(snapshot: dict, path: str) -> None:
                 _append(judged, [provider["name"], provider["ods_code"], provider["state"], item["framework"],
                                  item["standard"], item["title"], item["grade"], item["judgement"],
                                  item["comparison_words"], item["reviewed_by"], item["reviewed_on"]])  # fmt: skip
+
+    by_place = snapshot.get("by_place")
+    if by_place:  # an ICB's report: each provider under each place holding its contracts
+        placed = _sheet(workbook, "Providers by place", ["Place", "Provider", "ODS code", "Return", "Overall status",
+                                                         "Red answers"])  # fmt: skip
+        for provider in by_place["providers"]:
+            for place in provider["places"]:
+                _append(placed, [place, provider["name"], provider["ods_code"], provider["state"],
+                                 provider["overall"], provider["red_answers"]])  # fmt: skip
 
     measures = _sheet(workbook, "Key measures", ["Key measure", "Question", "Provider", "ODS code", "Quarter",
                                                  "Figure", "Status", "Explanation"])  # fmt: skip

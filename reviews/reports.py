@@ -27,7 +27,7 @@ from django.db.models import OuterRef, Prefetch, Subquery
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from providers.models import Organisation, identity_on
+from providers.models import ContractCommissioner, Organisation, identity_on
 from providers.scoping import restrict_by_period
 from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
 from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
@@ -437,6 +437,15 @@ def _by_provider_type(board: selectors.Dashboard) -> list[dict]:
     return [{"provider_type": name, **tally} for name, tally in sorted(types.items())]
 
 
+def _standing(row) -> str:
+    """Where a provider stands overall, as the summary counts it: overdue, not yet, not computed, or its colour."""
+    if row.state.code in (selectors.OVERDUE, selectors.NOT_YET):
+        return row.state.code
+    if not row.cells:
+        return "not_computed"
+    return row.overall.colour
+
+
 def _board_totals(board: selectors.Dashboard) -> dict:
     """Providers by overall status and answers by colour, counted from the rows the report shows."""
     answers = dict.fromkeys(SEVERITY, 0)
@@ -444,13 +453,59 @@ def _board_totals(board: selectors.Dashboard) -> dict:
     for row in board.rows:
         for colour, n in row.counts.items():
             answers[colour] += n
-        if row.state.code in (selectors.OVERDUE, selectors.NOT_YET):
-            by_overall[row.state.code] += 1
-        elif not row.cells:
-            by_overall["not_computed"] += 1
-        else:
-            by_overall[row.overall.colour] = by_overall.get(row.overall.colour, 0) + 1
+        standing = _standing(row)
+        by_overall[standing] = by_overall.get(standing, 0) + 1
     return {"providers": len(board.rows), "by_overall": by_overall, "answers": answers}
+
+
+def _by_place(commissioner: Organisation, period: ReportingPeriod, board: selectors.Dashboard) -> dict | None:
+    """An ICB's providers place by place: each place (by its name at the end of the period), and the ICB itself when
+    it holds contracts of its own, with its providers by overall status, their red answers and overdue returns; and
+    each provider with its places. A provider on contracts of two places counts in both. None for a commissioner
+    without places (a place's report is that place's alone). Two queries, whatever the number of providers."""
+    places = list(
+        Organisation.objects.filter(parent=commissioner).prefetch_related("former_names").order_by("name", "pk")
+    )
+    if not places:
+        return None
+    rows = {row.provider_id: row for row in board.rows}
+    holders = {commissioner.pk: commissioner, **{place.pk: place for place in places}}
+    held = defaultdict(set)  # holder id → provider ids
+    for provider_id, holder_id in (
+        ContractCommissioner.objects.filter(
+            commissioner_id__in=holders,
+            contract__in=selectors.expected_contracts(period),
+            contract__provider_id__in=rows,
+        )
+        .values_list("contract__provider_id", "commissioner_id")
+        .order_by()
+    ):
+        held[holder_id].add(provider_id)
+    names = {pk: identity_on(holder, period.ends_on)[0] for pk, holder in holders.items()}
+    names[commissioner.pk] = f"{names[commissioner.pk]} (its own contracts)"
+    shown = [place.pk for place in places]
+    if held[commissioner.pk]:
+        shown.insert(0, commissioner.pk)
+    totals = []
+    for pk in shown:
+        found = [rows[provider_id] for provider_id in held[pk]]
+        by_overall = dict.fromkeys(board.totals, 0)
+        for row in found:
+            by_overall[_standing(row)] = by_overall.get(_standing(row), 0) + 1
+        totals.append(
+            {"name": names[pk], "providers": len(found), "by_overall": by_overall,
+             "others": sum(by_overall.get(key, 0) for key in (selectors.NOT_YET, "not_computed", Colour.NONE)),
+             "red_answers": sum(row.counts.get(Colour.RED, 0) for row in found),
+             "overdue_returns": sum(1 for row in found if row.state.code == selectors.OVERDUE)}
+        )  # fmt: skip
+    providers = [
+        {"name": row.provider_name, "ods_code": row.ods_code, "state": row.state.label,
+         "overall": row.overall.label, "red_answers": row.counts.get(Colour.RED, 0),
+         "places": [names[pk] for pk in shown if row.provider_id in held[pk]]}
+        for row in sorted(board.rows, key=lambda r: (r.provider_name, r.provider_id))
+    ]  # fmt: skip
+    return {"icb": names[commissioner.pk].removesuffix(" (its own contracts)"), "places": totals,
+            "providers": providers}  # fmt: skip
 
 
 def _changes(board: selectors.Dashboard, before: selectors.Dashboard | None) -> dict:
@@ -579,6 +634,7 @@ def gather_committee(commissioner: Organisation, period: ReportingPeriod, *, by,
         actions=actions,
         providers=_provider_entries(board, answers, trends),
         moderation=moderation.snapshot(by, period, commissioner),
+        by_place=_by_place(commissioner, period, board),
     )
     return snapshot
 

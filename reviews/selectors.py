@@ -69,6 +69,13 @@ def _visible(queryset, user, field_name: str = "pk", period: ReportingPeriod | N
     return queryset if ids is None else queryset.filter(**{f"{field_name}__in": ids})
 
 
+def expected_contracts(period: ReportingPeriod):
+    """Accepted contracts in force during the period that name a framework: those that ask for a return."""
+    return Contract.objects.accepted().filter(
+        starts_on__lte=period.ends_on, ends_on__gte=period.starts_on, frameworks__isnull=False
+    )
+
+
 def expected_providers(period: ReportingPeriod, *, commissioner=None, provider_type=None, framework=None):
     """Active providers with an accepted contract in force during the period that names a framework: they owe a
     return. A contract still proposed, or refused, asks nothing of the provider.
@@ -76,9 +83,7 @@ def expected_providers(period: ReportingPeriod, *, commissioner=None, provider_t
     Narrowed to a commissioner's contracts (an ICB's with its places'), a provider type (code) or a framework
     (code) when given.
     """
-    contracts = Contract.objects.accepted().filter(
-        starts_on__lte=period.ends_on, ends_on__gte=period.starts_on, frameworks__isnull=False
-    )
+    contracts = expected_contracts(period)
     if commissioner is not None:
         contracts = contracts.filter(Q(commissioners=commissioner) | Q(commissioners__parent=commissioner))
     if framework:
