@@ -178,20 +178,26 @@ class ContractState:
     starts_on: datetime.date
     provider_id: int
     commissioner_ids: frozenset[int]
+    #: The ICBs of the places on it: their people saw the provider through the place already.
+    icb_ids: frozenset[int] = frozenset()
 
 
 def contract_state(pk) -> ContractState:
     """The contract as stored (locked for the rest of the transaction), before it is changed."""
     stored = Contract.objects.select_for_update().get(pk=pk)
-    commissioners = frozenset(stored.commissioner_links.values_list("commissioner_id", flat=True))
-    return ContractState(stored.status, stored.starts_on, stored.provider_id, commissioners)
+    links = list(stored.commissioner_links.values_list("commissioner_id", "commissioner__parent_id"))
+    commissioners = frozenset(commissioner_id for commissioner_id, _ in links)
+    icbs = frozenset(parent_id for _, parent_id in links if parent_id is not None)
+    return ContractState(stored.status, stored.starts_on, stored.provider_id, commissioners, icbs)
 
 
 def needs_acceptance_again(before: ContractState | None, *, starts_on, provider_id, commissioners) -> bool:
     """Whether a contract saved with these values must be (re-)proposed to its provider.
 
     A new or refused contract is proposed. An accepted one is proposed again when the change would let more be
-    seen: an earlier start, another provider, or a commissioner not on it before. One still proposed stays so.
+    seen: an earlier start, another provider, or a commissioner whose people did not see it before. A place's ICB
+    saw it through the place, so moving a contract from a place to its ICB keeps it accepted; moving it from an ICB
+    to one of its places lets the place's people see it, and is proposed again. One still proposed stays so.
     """
     if before is None or before.status == ContractStatus.REFUSED:
         return True
@@ -200,7 +206,7 @@ def needs_acceptance_again(before: ContractState | None, *, starts_on, provider_
     return (
         starts_on < before.starts_on
         or provider_id != before.provider_id
-        or bool(set(commissioners) - before.commissioner_ids)
+        or bool(set(commissioners) - before.commissioner_ids - before.icb_ids)
     )
 
 
