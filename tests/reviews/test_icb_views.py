@@ -141,3 +141,8 @@ def test_the_committee_report_offers_a_place_person_only_their_place_and_refuses
             {"kind": "committee", "committee-commissioner": other.pk, "committee-period": quarter.pk},
         )
         assert "Choose the commissioner the committee report is for." in refused.content.decode()
+
+
+def test_the_reports_page_says_what_a_whole_icbs_report_and_a_places_hold(as_person, icbs):
+    text = main_text(as_person("nel_committee").get(REPORTS))
+    assert "For a whole ICB, each place's figures side by side; for one place, that place's providers alone." in text
