@@ -75,7 +75,8 @@ def answer_questions_until_saved(keyboard: Keyboard, document) -> None:
             continue
         name, tag, kind = element["name"], element["tag"], element["type"]
         if tag == "button" and name.startswith("Save") and "rows" not in name:
-            keyboard.page.keyboard.press("Enter")
+            with keyboard.page.expect_navigation():  # the page saved and shown again, not the page before it
+                keyboard.page.keyboard.press("Enter")
             return
         if kind == "file":
             # Space would open the system's file chooser, which is no web page and no part of this test (and which
@@ -129,8 +130,8 @@ def test_the_lead_completes_and_submits_a_return_with_the_keyboard_alone(
     page.keyboard.press("Space")
     keyboard.tab_to(lambda e: e["tag"] == "button" and "Submit" in e["name"])
     screenshot("keyboard-before-submitting")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():  # to the return's page, submitted, not the check page still showing
+        page.keyboard.press("Enter")
 
     assert "Return submitted" in page.locator("main").inner_text()
     provider_return = Return.objects.get(provider=world.riverside, period=open_q2)
