@@ -203,7 +203,7 @@ class RecomputeChunkInline(ReadOnlyInline):
 class RecomputeJobAdmin(admin.ModelAdmin):
     """The progress of recompute jobs, read-only: chunks done of total, returns done of total, failures, who, when.
 
-    The page of a job not yet finished reloads itself every few seconds (a meta refresh: no script).
+    The page of a job not yet finished updates itself every few seconds (static/js/auto-refresh.js, stoppable).
     """
 
     list_display = ["pk", "description", "state", "chunks", "returns", "returns_failed", "created_at", "finished_at"]

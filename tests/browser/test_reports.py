@@ -80,7 +80,14 @@ def test_the_progress_page_refreshes_itself_until_the_report_is_ready(page, worl
     page.wait_for_url("**/")
     page.goto(f"/reviews/reports/{report.pk}/")
     assert "Waiting to be made" in page.get_by_role("status").inner_text()
+    assert "updates itself every 3 seconds" in page.locator(".auto-refresh").inner_text()
     screenshot("queued")
+    # Whoever needs time stops the updates (WCAG 2.2.1), and starts them again.
+    page.get_by_role("button", name="Stop updating this page").click()
+    assert page.get_by_role("button", name="Start updating this page again").get_attribute("aria-pressed") == "true"
+    page.wait_for_timeout(4_000)
+    assert "no longer updates itself" in page.locator(".auto-refresh").inner_text()  # not reloaded meanwhile
+    page.get_by_role("button", name="Start updating this page again").click()
     report_services.make_report(report.pk)  # the worker makes it meanwhile
     page.get_by_text("Ready to download").wait_for(timeout=10_000)
     assert page.get_by_role("link", name=re.compile("Download the pack")).is_visible()

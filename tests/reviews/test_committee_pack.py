@@ -75,7 +75,8 @@ def test_the_progress_page_and_the_api_show_parts_done_of_parts_total(
 
     page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
     assert "1 of 3 parts done" in page
-    assert '<meta http-equiv="refresh" content="3">' in page, "refreshes itself, without JavaScript"
+    assert '<div class="auto-refresh" data-refresh-every="3"></div>' in page, "updates itself every 3 seconds"
+    assert "js/auto-refresh" in page and "Refresh to see how far it has got" in page  # and by hand, without script
     assert f'href="{reverse("reviews:report_detail", args=[report.pk])}"' in page, "and a link to refresh by hand"
     assert reverse("reviews:report_part_download", args=[report.pk, front.pk]) in page, "the front, as soon as made"
     assert reverse("reviews:report_download", args=[report.pk]) not in page, "the pack once whole, not before"

@@ -242,7 +242,7 @@ def test_an_administrator_changing_a_threshold_in_admin_is_shown_the_job_and_its
     text = page.content.decode()
     assert page.status_code == 200
     assert "1 of 1" in text and "Finished" in text and str(world.administrator) in text
-    assert 'http-equiv="refresh"' not in text  # finished: the page no longer reloads itself
+    assert "data-refresh-every" not in text  # finished: the page no longer updates itself
 
 
 def test_the_job_page_shows_how_far_along_it_is_and_its_failures(world, admin_client, five_returns, small_chunks):
@@ -258,7 +258,7 @@ def test_the_job_page_shows_how_far_along_it_is_and_its_failures(world, admin_cl
     assert "2 of 5" in text  # returns done
     assert '<progress max="5" value="4">' in text and "80%" in text
     assert "The database could not be reached, after several tries." in text
-    assert 'http-equiv="refresh"' in text  # not finished: the page reloads itself every few seconds
+    assert 'data-refresh-every="5"' in text  # not finished: the page updates itself every few seconds
     listing = admin_client.get("/admin/reviews/recomputejob/")
     assert listing.status_code == 200 and "By hand" in listing.content.decode()
 

@@ -46,7 +46,7 @@ def test_a_committee_member_asks_for_a_report_and_downloads_it(
     report = AssuranceReport.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("reviews:report_detail", args=[report.pk])
     detail = client.get(response["Location"]).content.decode()
-    assert "Ready to download" in detail and 'http-equiv="refresh"' not in detail
+    assert "Ready to download" in detail and "data-refresh-every" not in detail
     front, annex = report.parts.get(kind="front"), report.parts.get(kind="annex")
     for link, words in (
         (reverse("reviews:report_part_download", args=[report.pk, front.pk]), "Download the front section (PDF, "),
@@ -154,7 +154,7 @@ def test_a_report_in_progress_refreshes_itself_and_says_so_politely(world, submi
     )
     client = as_person("newham_committee")
     page = client.get(reverse("reviews:report_detail", args=[report.pk])).content.decode()
-    assert '<meta http-equiv="refresh" content="3">' in page
+    assert 'data-refresh-every="3"' in page and "Refresh to see how far it has got" in page
     assert 'aria-live="polite"' in page and "Waiting to be made" in page
     # Not ready yet: the download goes back to the progress page.
     response = client.get(reverse("reviews:report_download", args=[report.pk]))
