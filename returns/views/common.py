@@ -22,7 +22,8 @@ def returns_crumb() -> tuple[str, str]:
 
 def return_crumb(provider_return: Return) -> tuple[str, str]:
     return (
-        f"{provider_return.provider.name}, {provider_return.period.label.split(' (')[0]}",
+        f"{getattr(provider_return, 'provider_name_then', None) or provider_return.provider.name}, "
+        f"{provider_return.period.label.split(' (')[0]}",
         reverse("returns:return_detail", args=[provider_return.pk]),
     )
 

@@ -35,6 +35,29 @@ def test_the_return_page_shows_the_providers_name_in_that_quarter(world, renamed
     assert f"{THEN} (now {NOW})" in page
 
 
+@pytest.mark.parametrize(
+    "person,route",
+    [
+        ("riverside_lead", "returns:return_submit"),
+        ("riverside_lead", "returns:workbook_upload"),
+        ("newham_nurse", "returns:return_for_revision"),
+    ],
+)
+def test_the_return_s_other_pages_are_headed_with_the_name_in_that_quarter(world, renamed, as_person, person, route):
+    page = as_person(person).get(reverse(route, args=[renamed.pk])).content.decode()
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    caption = page.split('<span class="caption">', 1)[1].split("</span>", 1)[0]
+    assert THEN in title and NOW not in title
+    assert THEN in caption and NOW not in caption
+
+
+def test_the_submission_page_is_headed_with_the_name_in_that_quarter(world, renamed, as_person):
+    submission = renamed.submissions.get()
+    url = reverse("returns:submission_detail", args=[renamed.pk, submission.number])
+    page = as_person("riverside_lead").get(url).content.decode()
+    assert f"<title>Submission {submission.number}: {THEN}," in page
+
+
 def test_the_review_page_shows_the_name_and_code_then_beside_those_now(world, renamed, as_person):
     page = as_person("newham_nurse").get(reverse("reviews:return_review", args=[renamed.pk])).content.decode()
     assert f"{THEN} (ZR1) (now {NOW}, ZR9)" in page
