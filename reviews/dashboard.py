@@ -371,9 +371,31 @@ def _state_and_overall(found: tuple, period, today) -> tuple[SubmissionState, Ce
     return state, overall
 
 
-class ProviderRows:
-    """The providers listed, in the order asked, as a sequence a paginator pages: its length is known, and a slice
-    reads that page's providers and their framework cells (two statements)."""
+class PagedRows:
+    """Rows that Django's paginator pages without reading them all: their number is known beforehand (``count``),
+    and a slice reads that page's rows alone (``rows(offset, limit)``, a statement or two)."""
+
+    _count = 0
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice):
+            raise TypeError("Page the rows with a slice.")
+        start, stop, _ = index.indices(self.count())
+        return self.rows(start, max(stop - start, 0))
+
+    def rows(self, offset: int, limit: int) -> list:
+        raise NotImplementedError
+
+
+class ProviderRows(PagedRows):
+    """The providers listed, in the order asked, paged: a page reads its providers and their framework cells (two
+    statements)."""
 
     def __init__(self, statements: _Statements, count: int, period, today, sort: str, descending: bool):
         self._statements = statements
@@ -382,18 +404,6 @@ class ProviderRows:
         self._today = today
         self.sort = sort
         self.descending = descending
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            raise TypeError("Page the rows with a slice.")
-        start, stop, _ = index.indices(self._count)
-        return self.rows(start, max(stop - start, 0))
 
     def rows(self, offset: int, limit: int) -> list[ProviderRow]:
         found = _run(self._statements.page(self.sort, self.descending, limit, offset))
@@ -444,9 +454,9 @@ def _cells_of(run_ids: list[int]) -> tuple[str, list]:
     return sql, list(run_ids)
 
 
-class ExceptionRows:
-    """The exceptions of the providers listed, as a sequence a paginator pages: overdue returns first, then red
-    answers by provider and by their place in the catalogue."""
+class ExceptionRows(PagedRows):
+    """The exceptions of the providers listed, paged: overdue returns first, then red answers by provider and by
+    their place in the catalogue."""
 
     def __init__(self, statements: _Statements, kind: str | None, framework: str | None, counts, period, today):
         self._statements = statements
@@ -459,14 +469,8 @@ class ExceptionRows:
     def count(self) -> int:
         return sum(self.counts.values())
 
-    def __len__(self) -> int:
-        return self.count()
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            raise TypeError("Page the exceptions with a slice.")
-        start, stop, _ = index.indices(self.count())
-        found = _run(self._statements.exception_page(self.kind, self.framework, max(stop - start, 0), start))
+    def rows(self, offset: int, limit: int) -> list[ExceptionRow]:
+        found = _run(self._statements.exception_page(self.kind, self.framework, limit, offset))
         rows = []
         for kind, provider_id, name, return_id, framework, code, title, value, threshold, rule in found:
             if kind == OVERDUE_RETURN:

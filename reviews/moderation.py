@@ -26,6 +26,7 @@ from returns.selectors import is_due
 from standards.kinds import RequirementKind, SelfAssessmentGrade
 from standards.models import Framework, Metric
 
+from .dashboard import PagedRows
 from .models import AnswerReview, ReviewDecision
 from .rag import GRADE_COLOURS
 from .selectors import _visible, expected_providers
@@ -212,9 +213,9 @@ def judge(column: StandardColumn, values: dict | None, review: tuple | None, *, 
     )  # fmt: skip
 
 
-class ModerationRows:
-    """The providers compared, by name, as a sequence a paginator pages: its length is known, and a slice reads that
-    page's providers (one query); their grades and judgements were read with the counts."""
+class ModerationRows(PagedRows):
+    """The providers compared, by name, paged: a page reads its providers (one query); their grades and judgements
+    were read with the counts."""
 
     def __init__(self, providers, count: int, period, groups, answers: dict, reviews: dict):
         self._providers = providers
@@ -223,18 +224,6 @@ class ModerationRows:
         self._groups = groups
         self._answers = answers
         self._reviews = reviews
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, index):
-        if not isinstance(index, slice):
-            raise TypeError("Page the rows with a slice.")
-        start, stop, _ = index.indices(self._count)
-        return self.rows(start, max(stop - start, 0))
 
     def rows(self, offset: int, limit: int) -> list[ProviderModeration]:
         returns = Return.objects.filter(provider=OuterRef("pk"), period=self._period)
