@@ -37,7 +37,7 @@ from standards.models import Metric
 from . import services
 from .excel import WorkbookProblems, build_workbook, read_workbook
 from .models import Answer, Evidence, ReportingPeriod, Return, ReturnStatus, RevisionRequest, Submission
-from .selectors import metrics_for
+from .selectors import asked_once, metrics_for
 from .serializers import (
     AnswerSerializer,
     BaseRevisionMissing,
@@ -200,9 +200,11 @@ class ReturnViewSet(ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveM
         return queryset
 
     def in_full(self, provider_return: Return) -> dict:
+        metrics = metrics_for(provider_return.provider, provider_return.period)
         context = {
             **self.get_serializer_context(),
-            "metrics": metrics_for(provider_return.provider, provider_return.period),
+            "metrics": metrics,
+            "asked": asked_once(metrics, provider_return.period),
         }
         return ReturnDetailSerializer(provider_return, context=context).data
 

@@ -26,7 +26,7 @@ from django.db import transaction
 from standards.kinds import RequirementKind, SelfAssessmentGrade
 
 from .models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
-from .selectors import metrics_for
+from .selectors import asked_once, metrics_for
 from .services import AnswerInput, confirm_carried_answers, open_return, save_answers, submit_return
 
 # The timeline.
@@ -334,7 +334,8 @@ def make_return(plan: ReturnPlan) -> Return | None:
     with transaction.atomic():
         provider_return = existing or open_return(plan.provider, plan.period, by=plan.contributor, carry=False)
         answers = {}
-        for metric in metrics_for(plan.provider, plan.period):
+        metrics = metrics_for(plan.provider, plan.period)
+        for metric in asked_once(metrics, plan.period).questions(metrics):
             values, actions = demo_answer(
                 metric, plan.provider, plan.period, character, plan.quarter_index, plan.lead.get_full_name()
             )

@@ -43,7 +43,7 @@ from standards.models import Framework, Metric
 
 from .archives import ArchiveLimits, ArchiveRefused, inspect_archive
 from .models import Answer, Return
-from .selectors import frameworks_for, metrics_for
+from .selectors import asked_once, frameworks_for, metrics_for
 from .services import AnswerInput, EditConflict, ReturnProblems, SaveResult, may, save_answers
 
 #: Written to the About sheet; an upload without it was not made by :func:`build_workbook`.
@@ -127,17 +127,23 @@ class FrameworkSheet:
     title: str
     framework: Framework
     metrics: list[Metric]
+    #: Questions asked once for several frameworks: the asked metric's id → the other metrics its answer serves.
+    also_for: dict[int, list[Metric]] = field(default_factory=dict)
 
 
 def framework_sheets(provider_return: Return) -> list[FrameworkSheet]:
     """The framework sheets of a return's workbook, worked out the same way for a download and an upload.
 
-    Frameworks with no question due this quarter have no sheet.
+    Frameworks with no question due this quarter have no sheet. A measure shared by several frameworks is asked
+    once (:func:`~returns.selectors.asked_once`), in the row of the metric asked; its row names the other
+    frameworks it counts for, with their thresholds.
     """
     provider, period = provider_return.provider, provider_return.period
     frameworks = frameworks_for(provider, period)
     by_framework: dict[int, list[Metric]] = defaultdict(list)
-    for metric in metrics_for(provider, period, frameworks):
+    metrics = metrics_for(provider, period, frameworks)
+    asked = asked_once(metrics, period)
+    for metric in asked.questions(metrics):
         by_framework[metric.framework_id].append(metric)
     sheets, used = [], {ABOUT_TITLE.lower()}
     for framework in frameworks:
@@ -147,7 +153,8 @@ def framework_sheets(provider_return: Return) -> list[FrameworkSheet]:
         metrics.sort(key=_standard_order)  # a stable sort keeps the metrics' own order within a standard
         title = _sheet_title(framework.short_name or framework.code, used)
         used.add(title.lower())
-        sheets.append(FrameworkSheet(title, framework, metrics))
+        also_for = {metric.pk: asked.others(metric) for metric in metrics if asked.others(metric)}
+        sheets.append(FrameworkSheet(title, framework, metrics, also_for))
     return sheets
 
 
@@ -372,7 +379,7 @@ def _write_framework_sheet(ws, provider_return: Return, sheet: FrameworkSheet, a
             metric.title,
             str(metric.standard) if metric.standard else "—",
             metric.get_kind_display(),
-            threshold_in_words(metric, provider.provider_type_id),
+            _thresholds_in_words(metric, sheet.also_for.get(metric.pk, []), provider.provider_type_id),
             _guidance(metric),
         )
         top = STANDARD_EDGE if metric.standard_id != previous_standard and row > FIRST_ROW else EDGE
@@ -526,6 +533,18 @@ def threshold_in_words(metric: Metric, provider_type_code: str | None) -> str:
     if metric.kind == K.SELF_ASSESSMENT:
         return "Graded by the provider, agreed by the commissioner"
     return "Narrative — not coloured"
+
+
+def _thresholds_in_words(metric: Metric, also_for: list[Metric], provider_type_code: str | None) -> str:
+    """The row's threshold; for a question asked once, each framework's it counts for, named."""
+    own = threshold_in_words(metric, provider_type_code)
+    if not also_for:
+        return own
+    lines = [f"Asked once for {len(also_for) + 1} frameworks, each judging it by its own threshold:"]
+    for each in [metric, *also_for]:
+        name = each.framework.short_name or each.framework.name
+        lines.append(f"{name} ({each.code}): {threshold_in_words(each, provider_type_code)}")
+    return "\n".join(lines)
 
 
 def _guidance(metric: Metric) -> str:

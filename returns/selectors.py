@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.db.models import Prefetch
 
 from providers.models import Contract, Organisation
-from standards.models import QUARTERS_DUE, Framework, Frequency, Metric, Standard, Threshold
+from standards.models import QUARTERS_DUE, Framework, Frequency, MappingKind, Metric, Standard, Threshold
+from standards.selectors import mappings_in_force
 
 from .models import Answer, ReportingPeriod, Return, Submission
 
@@ -42,6 +45,83 @@ def metrics_for(provider: Organisation, period: ReportingPeriod, frameworks=None
         .order_by("framework__position", "framework__code", "position", "id")
     )
     return [metric for metric in metrics if is_due(metric, period)]
+
+
+@dataclass
+class AskedOnce:
+    """Which of a return's questions are asked once for several frameworks, by the same-measure mappings in force.
+
+    A provider whose contracts bring in several frameworks answers a shared measure once: the first of its
+    metrics in the return's order is *asked*, and its answer serves every metric of the group (each framework
+    judges it by its own threshold). ``asked_for`` maps each metric of a group to the metric asked in its place;
+    ``groups`` maps each asked metric to every metric its answer serves, itself first. A metric in no group is
+    asked as itself.
+    """
+
+    asked_for: dict[int, Metric] = field(default_factory=dict)
+    groups: dict[int, list[Metric]] = field(default_factory=dict)
+
+    def asked(self, metric: Metric) -> Metric:
+        """The metric whose question answers ``metric`` (``metric`` itself unless it is asked once elsewhere)."""
+        return self.asked_for.get(metric.pk, metric)
+
+    def is_asked(self, metric: Metric) -> bool:
+        return self.asked(metric).pk == metric.pk
+
+    def serves(self, metric: Metric) -> list[Metric]:
+        """Every metric the answer to ``metric``'s question serves (``[metric]`` when it is not shared)."""
+        return self.groups.get(self.asked(metric).pk, [metric])
+
+    def others(self, metric: Metric) -> list[Metric]:
+        """The other metrics of ``metric``'s group: what its answer also counts for, or where it is asked."""
+        return [other for other in self.serves(metric) if other.pk != metric.pk]
+
+    def questions(self, metrics: list[Metric]) -> list[Metric]:
+        """The metrics asked as questions of their own: ``metrics`` without those asked once elsewhere."""
+        return [metric for metric in metrics if self.is_asked(metric)]
+
+
+def asked_once(metrics: list[Metric], period: ReportingPeriod) -> AskedOnce:
+    """Group a return's metrics (in the return's order) that are the same measure, to be asked once.
+
+    Two of the metrics are grouped when a *same measure* mapping in force for the period links them (directly or
+    through another), and they are of the same kind; the mapping counts only when both metrics are questions of
+    this return (applicable to the provider and due this quarter). One query, none when the metrics come from a
+    single framework.
+    """
+    if len({metric.framework.code for metric in metrics}) < 2:
+        return AskedOnce()
+    by_id = {metric.pk: metric for metric in metrics}
+    order = {metric.pk: index for index, metric in enumerate(metrics)}
+    links = (
+        mappings_in_force(period, {metric.framework for metric in metrics})
+        .filter(kind=MappingKind.SAME_MEASURE, source_metric__in=list(by_id), target_metric__in=list(by_id))
+        .values_list("source_metric_id", "target_metric_id")
+    )
+    parent = {pk: pk for pk in by_id}
+
+    def root(pk: int) -> int:
+        while parent[pk] != pk:
+            parent[pk] = parent[parent[pk]]
+            pk = parent[pk]
+        return pk
+
+    for source, target in links:
+        if by_id[source].kind != by_id[target].kind:
+            continue  # refused by the catalogue's checks; never ask two kinds of question as one
+        first, second = sorted((root(source), root(target)), key=order.__getitem__)
+        parent[second] = first
+    grouped: dict[int, list[Metric]] = {}
+    for metric in metrics:
+        grouped.setdefault(root(metric.pk), []).append(metric)
+    result = AskedOnce()
+    for members in grouped.values():
+        if len(members) < 2:
+            continue
+        result.groups[members[0].pk] = members
+        for member in members:
+            result.asked_for[member.pk] = members[0]
+    return result
 
 
 def standards_for(metrics: list[Metric]) -> dict[int, Standard]:

@@ -166,7 +166,13 @@ class ReturnSerializer(serializers.ModelSerializer):
 
 
 class ReturnDetailSerializer(ReturnSerializer):
-    """A return in full: every metric it asks (``metrics`` in the context), each with its answer or null."""
+    """A return in full: every question it asks, each with its answer or null.
+
+    ``metrics`` in the context are the return's metrics and ``asked`` their grouping
+    (:func:`returns.selectors.asked_once`): a measure shared by several frameworks is one question, listed under the
+    metric asked, whose ``also_counts_for`` names the other frameworks' metrics its answer serves (each judges it
+    by its own threshold). Those metrics are not listed again, as the page and the workbook do not ask them again.
+    """
 
     metrics = serializers.SerializerMethodField()
     revision_requests = RevisionRequestSerializer(many=True)
@@ -176,9 +182,15 @@ class ReturnDetailSerializer(ReturnSerializer):
 
     def get_metrics(self, provider_return) -> list[dict]:
         answers = {answer.metric_id: answer for answer in provider_return.answers.all()}
+        grouping = self.context["asked"]
         asked = []
-        for metric in self.context["metrics"]:
+        for metric in grouping.questions(self.context["metrics"]):
             data = MetricAskedSerializer(metric, context=self.context).data
+            data["also_counts_for"] = [
+                {"id": other.pk, "code": other.code, "framework": other.framework.code,
+                 "framework_version": other.framework.version}
+                for other in grouping.others(metric)
+            ]  # fmt: skip
             answer = answers.get(metric.pk)
             data["answer"] = AnswerSerializer(answer, context=self.context).data if answer else None
             asked.append(data)

@@ -43,9 +43,19 @@ from .models import (
     RevisionRequest,
     Submission,
 )
-from .selectors import metrics_for, recent_values
+from .selectors import AskedOnce, asked_once, metrics_for, recent_values
 
 NOT_IN_RETURN = "This question is not part of this return."
+
+
+def asked_elsewhere(asked: Metric) -> str:
+    """Why an answer to a question asked once under another metric is refused, naming where it is asked."""
+    framework = asked.framework.short_name or asked.framework.name
+    return (
+        f"This question is asked once, as {asked.code} in {framework}, and that answer counts for it too. "
+        "Answer it there."
+    )
+
 
 DECLARATION = (
     "I confirm that this return is complete and accurate to the best of my knowledge, that the evidence it refers "
@@ -204,11 +214,8 @@ def carry_forward(provider_return: Return, by) -> list[Answer]:
     source = previous_submission(provider_return)
     if source is None:
         return []
-    asked = {
-        (metric.framework.code, metric.code): metric
-        for metric in metrics_for(provider_return.provider, provider_return.period)
-        if metric.kind in CARRIED_KINDS
-    }
+    metrics = metrics_for(provider_return.provider, provider_return.period)
+    asked = {(metric.framework.code, metric.code): metric for metric in metrics if metric.kind in CARRIED_KINDS}
     answered = set(Answer.objects.filter(provider_return=provider_return).values_list("metric_id", flat=True))
     done = {
         (code, action, owner, due_on.isoformat())
@@ -235,6 +242,15 @@ def carry_forward(provider_return: Return, by) -> list[Answer]:
         planned.append((metric, _jsonable(cleaned), actions, files))
     if not planned:
         return []
+    # A question asked once starts from one answer for every framework it serves: the first of its metrics that
+    # was answered before (a provider may have answered only one of them last quarter, under one contract).
+    plans = {plan[0].pk: plan for plan in planned}
+    for group in asked_once(metrics, provider_return.period).groups.values():
+        first = next((plans[member.pk] for member in group if member.pk in plans), None)
+        for member in group if first is not None else []:
+            if member.pk not in answered and member.kind in CARRIED_KINDS:
+                plans[member.pk] = (member, *first[1:])
+    planned = [plans[metric.pk] for metric in metrics if metric.pk in plans]
 
     now = timezone.now()
     answers = [
@@ -265,11 +281,14 @@ def carry_forward(provider_return: Return, by) -> list[Answer]:
         ]
         if items:
             bulk_create_with_history(items, ActionPlanItem, default_user=by, default_date=now)
-        wanted = {pk: by_metric[metric.pk] for metric, _, _, files in planned for pk in files}
+        wanted: dict[int, list[Answer]] = {}
+        for metric, _, _, files in planned:
+            for pk in files:
+                wanted.setdefault(pk, []).append(by_metric[metric.pk])
         held = Evidence.objects.filter(pk__in=list(wanted), answer__provider_return_id=source.provider_return_id)
         files = [
             Evidence(
-                answer=wanted[evidence.pk],
+                answer=answer,
                 file=evidence.file.name,  # the same stored file, linked again, not copied
                 original_name=evidence.original_name,
                 content_type=evidence.content_type,
@@ -277,6 +296,7 @@ def carry_forward(provider_return: Return, by) -> list[Answer]:
                 uploaded_by_id=evidence.uploaded_by_id,
             )
             for evidence in held.order_by("uploaded_at", "pk")
+            for answer in wanted[evidence.pk]
         ]
         if files:
             bulk_create_with_history(files, Evidence, default_user=by, default_date=now)
@@ -300,7 +320,14 @@ def confirm_carried_answers(provider_return: Return, *, by, metric_ids=None, tod
             provider_return=provider_return, carried_from__isnull=False, confirmed_at__isnull=True
         )
         if metric_ids is not None:
-            answers = answers.filter(metric_id__in=list(metric_ids))
+            # A question asked once is confirmed for every framework its answer serves.
+            period = provider_return.period
+            asked = asked_once(metrics_for(provider_return.provider, period), period)
+            wanted = set(metric_ids)
+            for pk in list(wanted):
+                if pk in asked.asked_for:
+                    wanted.update(member.pk for member in asked.groups[asked.asked_for[pk].pk])
+            answers = answers.filter(metric_id__in=list(wanted))
         answers = list(answers)
         if not answers:
             return []
@@ -384,6 +411,94 @@ def _action_rows(answer: Answer) -> list[dict]:
     return [{"action": a.action, "owner": a.owner, "due_on": a.due_on} for a in answer.actions.all()]
 
 
+def _answer_state(answer: Answer) -> tuple:
+    """What makes two answers to one question the same answer, beside their action plans and evidence files."""
+    return (
+        answer.values,
+        answer.unusual_value_confirmed,
+        answer.unusual_value_note,
+        answer.carried_from_id,
+        answer.confirmed_at,
+        answer.confirmed_by_id,
+    )
+
+
+def mirror_shared(provider_return: Return, asked: AskedOnce, metric_ids, *, by, now=None) -> list[Answer]:
+    """Copy the answers of questions asked once to every other metric they serve, so each framework has its own.
+
+    For each metric of ``metric_ids`` asked once for several frameworks (:class:`~returns.selectors.AskedOnce`),
+    the other metrics of its group get the same values, confirmations, carried-forward state, action plan (each
+    action kept in place, so a reviewer's follow-up stays with it) and evidence files (the same stored files,
+    linked again). Only what differs is written, each change recorded with ``by`` in the answer's history, so a
+    copy already alike costs one query. Called inside the caller's transaction, with the return locked. Returns
+    the answers written.
+    """
+    groups = [asked.groups[pk] for pk in dict.fromkeys(metric_ids) if pk in asked.groups]
+    if not groups:
+        return []
+    now = now or timezone.now()
+    wanted = [metric.pk for group in groups for metric in group]
+    answers = {
+        answer.metric_id: answer
+        for answer in Answer.objects.select_for_update()
+        .filter(provider_return=provider_return, metric_id__in=wanted)
+        .prefetch_related("actions", "evidence")
+    }
+    created, updated, plans, files = [], [], [], []
+    for group in groups:
+        source = answers.get(group[0].pk)
+        if source is None:
+            continue
+        rows = _action_rows(source)
+        source_files = list(source.evidence.all())
+        for member in group[1:]:
+            target = answers.get(member.pk)
+            if target is None:
+                target = Answer(provider_return=provider_return, metric=member)
+            if target.pk is None or _answer_state(target) != _answer_state(source):
+                target.values = source.values
+                target.unusual_value_confirmed = source.unusual_value_confirmed
+                target.unusual_value_note = source.unusual_value_note
+                target.carried_from_id = source.carried_from_id
+                target.confirmed_at, target.confirmed_by_id = source.confirmed_at, source.confirmed_by_id
+                target.revision += 1
+                target.updated_by, target.updated_at = by, now
+                _record(target, by)
+                (created if target.pk is None else updated).append(target)
+            if rows != _action_rows(target):
+                plans.append((target, rows))
+            held = [] if target.pk is None else list(target.evidence.all())
+            files.append((target, source_files, held))
+    if created:
+        bulk_create_with_history(created, Answer, default_user=by, default_date=now)
+    if updated:
+        bulk_update_with_history(updated, Answer, SAVED_ANSWER_FIELDS, default_user=by, default_date=now)
+    for target, rows in plans:
+        _update_action_plan(target, rows, list(range(len(rows))), by=by)
+    for target, source_files, held in files:
+        names = [evidence.file.name for evidence in held]
+        for evidence in source_files:
+            if evidence.file.name in names:
+                names.remove(evidence.file.name)
+                continue
+            copy = Evidence(
+                answer=target,
+                file=evidence.file.name,  # the same stored file, linked again, not copied
+                original_name=evidence.original_name,
+                content_type=evidence.content_type,
+                size=evidence.size,
+                uploaded_by_id=evidence.uploaded_by_id,
+            )
+            _record(copy, by)
+            copy.save()
+        for evidence in held:
+            if evidence.file.name in names:  # not (or no longer) on the asked answer
+                names.remove(evidence.file.name)
+                _record(evidence, by)
+                evidence.delete()
+    return created + updated
+
+
 #: The fields of an answer that a save changes (with ``bulk_update``, which sets no ``auto_now`` by itself).
 SAVED_ANSWER_FIELDS = [
     "values",
@@ -399,13 +514,23 @@ SAVED_ANSWER_FIELDS = [
 
 
 def save_answers(
-    provider_return: Return, *, by, answers: dict[int, AnswerInput], today=None, metrics: list[Metric] | None = None
+    provider_return: Return,
+    *,
+    by,
+    answers: dict[int, AnswerInput],
+    today=None,
+    metrics: list[Metric] | None = None,
+    asked: AskedOnce | None = None,
 ) -> SaveResult:
     """Save answers to a draft, all or nothing. Incomplete answers are fine in a draft; wrong ones are not.
 
     Raises :class:`ReturnProblems` for wrong values and :class:`EditConflict` when another person saved one of the
     same answers after this person opened it; in both cases nothing is saved and the caller keeps what was typed.
-    ``metrics`` are the return's questions (:func:`~returns.selectors.metrics_for`) when the caller has them already.
+    ``metrics`` are the return's questions (:func:`~returns.selectors.metrics_for`) when the caller has them already,
+    and ``asked`` their grouping (:func:`~returns.selectors.asked_once`).
+
+    A measure shared by several frameworks is asked once: an answer is taken only for the metric asked, and is
+    then copied to every metric it serves (:func:`mirror_shared`), each judged later by its own framework.
 
     A fixed number of queries whatever the number of answers: the answers are read in one query (with their
     action plans), then created and updated in bulk, each with its history record naming ``by`` (django-simple-
@@ -420,6 +545,8 @@ def save_answers(
 
     if metrics is None:
         metrics = metrics_for(provider_return.provider, provider_return.period)
+    if asked is None:
+        asked = asked_once(metrics, provider_return.period)
     metrics = {m.pk: m for m in metrics}
     problems: dict[str, dict[str, str]] = {}
     with transaction.atomic():
@@ -439,6 +566,9 @@ def save_answers(
             metric = metrics.get(metric_id)
             if metric is None:
                 problems.setdefault(str(metric_id), {})["metric"] = NOT_IN_RETURN
+                continue
+            if not asked.is_asked(metric):
+                problems[metric.code] = {"metric": asked_elsewhere(asked.asked(metric))}
                 continue
             cleaned, errors = clean_answer(metric.kind, given.values, complete=False, labels=metric.answer_labels)
             note, note_problem = clean_typed_text(given.unusual_note, "the note", LONGEST_NOTE)
@@ -513,6 +643,7 @@ def save_answers(
             bulk_update_with_history(updated, Answer, SAVED_ANSWER_FIELDS, default_user=by, default_date=now)
         for answer, actions, places in plans:  # after the answers, so that a new answer has its id
             _update_action_plan(answer, actions, places, by=by)
+        mirror_shared(provider_return, asked, [answer.metric_id for answer in result.saved], by=by, now=now)
         if result.saved:
             _record(provider_return, by)
             provider_return.save(update_fields=["updated_at"])
@@ -530,8 +661,12 @@ def attach_evidence(provider_return: Return, metric: Metric, upload, *, by) -> E
     if not provider_return.is_editable_by_provider:
         raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
     _check_open(provider_return)
-    if metric.pk not in {m.pk for m in metrics_for(provider_return.provider, provider_return.period)}:
+    metrics = metrics_for(provider_return.provider, provider_return.period)
+    if metric.pk not in {m.pk for m in metrics}:
         raise ReturnProblems({metric.code: {"metric": NOT_IN_RETURN}})
+    asked = asked_once(metrics, provider_return.period)
+    if not asked.is_asked(metric):
+        raise ReturnProblems({metric.code: {"metric": asked_elsewhere(asked.asked(metric))}})
     try:
         content_type = check_evidence_file(upload)
     except ValidationError as refused:
@@ -557,6 +692,7 @@ def attach_evidence(provider_return: Return, metric: Metric, upload, *, by) -> E
         )
         evidence._history_user = by
         evidence.save()
+        mirror_shared(provider_return, asked, [metric.pk], by=by)
         provider_return._history_user = by
         provider_return.save(update_fields=["updated_at"])
     return evidence
@@ -576,8 +712,20 @@ def remove_evidence(evidence: Evidence, *, by) -> None:
         provider_return = Return.objects.select_for_update().get(pk=provider_return.pk)
         if not provider_return.is_editable_by_provider:
             raise ReturnProblems(general=["This return has been submitted, so it can no longer be changed."])
+        asked = asked_once(metrics_for(provider_return.provider, provider_return.period), provider_return.period)
+        metric = evidence.answer.metric
+        shown = asked.asked(metric)
+        if shown.pk != metric.pk:
+            # A file of a question asked once elsewhere is taken off the asked answer, and so off every copy.
+            evidence = (
+                Evidence.objects.filter(
+                    answer__provider_return=provider_return, answer__metric=shown, file=evidence.file.name
+                ).first()
+                or evidence
+            )
         _record(evidence, by)
         evidence.delete()
+        mirror_shared(provider_return, asked, [shown.pk], by=by)
         _record(provider_return, by)
         provider_return.save(update_fields=["updated_at"])
 
@@ -594,10 +742,22 @@ def _answers_with_plans(provider_return: Return) -> list[Answer]:
     return list(answers.prefetch_related("actions", "evidence"))
 
 
-def completeness_problems(provider_return: Return, answers: list[Answer] | None = None) -> dict[str, dict[str, str]]:
-    """Everything that stops a return being submitted, by metric code and field (``answers`` when already read)."""
+def completeness_problems(
+    provider_return: Return,
+    answers: list[Answer] | None = None,
+    metrics: list[Metric] | None = None,
+    asked: AskedOnce | None = None,
+) -> dict[str, dict[str, str]]:
+    """Everything that stops a return being submitted, by metric code and field (``answers`` when already read).
+
+    A question asked once is checked once, under the metric asked: its copies for other frameworks are the same.
+    """
     problems: dict[str, dict[str, str]] = {}
-    metrics = metrics_for(provider_return.provider, provider_return.period)
+    if metrics is None:
+        metrics = metrics_for(provider_return.provider, provider_return.period)
+    if asked is None:
+        asked = asked_once(metrics, provider_return.period)
+    metrics = asked.questions(metrics)
     answers = {a.metric_id: a for a in (answers if answers is not None else _answers_with_plans(provider_return))}
     recent = recent_values(provider_return.provider, provider_return.period, [m.code for m in metrics])
     for metric in metrics:
@@ -684,8 +844,12 @@ def submit_return(provider_return: Return, *, by, declaration_confirmed: bool, t
         )
         if not provider_return.is_editable_by_provider:
             raise ReturnProblems(general=[already_submitted(provider_return)], code=ALREADY_DONE)
+        metrics = metrics_for(provider_return.provider, provider_return.period)
+        asked = asked_once(metrics, provider_return.period)
+        # Every framework a shared question serves is sent the asked answer, even one copied before the mapping.
+        mirror_shared(provider_return, asked, list(asked.groups), by=by)
         answers = _answers_with_plans(provider_return)  # read once, for the check and the snapshot
-        problems = completeness_problems(provider_return, answers)
+        problems = completeness_problems(provider_return, answers, metrics, asked)
         general = [] if declaration_confirmed else ["Confirm the declaration to submit the return."]
         if problems or general:
             raise ReturnProblems(problems, general)

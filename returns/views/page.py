@@ -24,7 +24,7 @@ from standards.wording import threshold_for_provider_in_words
 from ..checks import unusual_value_warning
 from ..forms import ANSWER_FIELDS, AnswerForm, shown_value
 from ..models import Answer, Evidence, Return, RevisionRequest, Submission
-from ..selectors import metrics_for, recent_values
+from ..selectors import asked_once, metrics_for, recent_values
 from ..services import Conflict, ReturnProblems, carried_quarter, may
 from .display import answer_in_words, person, return_status, values_in_words
 
@@ -84,6 +84,10 @@ class Question:
     provider_type_code: str | None = None  # the provider's type, whose threshold is worded
     #: The provider's figures of recent periods by metric code, read when a warning is first asked for.
     recent_of: Callable[[str], list] | None = field(default=None, repr=False)
+    #: Asked once for several frameworks: the metric whose question this one's answer is (None when asked here),
+    #: and the other metrics the answer to this question serves.
+    asked_in: Metric | None = None
+    also_for: list[Metric] = field(default_factory=list)
 
     # Worded only when shown: a save that redirects shows neither (issue 14).
 
@@ -170,6 +174,20 @@ class Question:
             return {}
         theirs = self.conflict_by_field
         return {name: dict(self._input(name), theirs=theirs.get(name)) for name in ANSWER_FIELDS[self.metric.kind]}
+
+    @cached_property
+    def serves(self) -> list[dict]:
+        """Every framework the answer to a question asked once serves, each with the threshold it is judged by."""
+        if not self.also_for:
+            return []
+        return [
+            {
+                "metric": metric,
+                "framework": metric.framework.short_name or metric.framework.name,
+                "threshold": threshold_for_provider_in_words(metric, self.provider_type_code),
+            }
+            for metric in [self.metric, *self.also_for]
+        ]
 
     @property
     def carried_from(self) -> str:
@@ -291,6 +309,7 @@ class ReturnPage:
         provider, period = provider_return.provider, provider_return.period
         self.period = period
         self.metrics = metrics_for(provider, period)
+        self.asked = asked_once(self.metrics, period)
         answers = (
             Answer.objects.filter(provider_return=provider_return)
             .select_related("updated_by", "confirmed_by", "carried_from__provider_return__period")
@@ -315,6 +334,8 @@ class ReturnPage:
                     notes_of=self.notes_of,
                     provider_type_code=provider_type,
                     recent_of=self.recent_of,
+                    asked_in=None if self.asked.is_asked(metric) else self.asked.asked(metric),
+                    also_for=self.asked.others(metric) if self.asked.is_asked(metric) else [],
                 )
             )
         self.by_metric = {question.metric.pk: question for question in self.questions}
@@ -437,6 +458,8 @@ class ReturnPage:
             return
         rows = rows or {}
         for question in self.questions:
+            if question.asked_in is not None:
+                continue  # asked once, under another framework's question: shown as that answer, not asked here
             question.form = AnswerForm(
                 question.metric, question.answer, data=data, rows=rows.get(question.metric.pk, 0)
             )

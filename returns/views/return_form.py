@@ -80,6 +80,7 @@ class ReturnDetailView(ReturnMixin, View):
                 by=user,
                 answers={q.metric.pk: q.form.answer_input() for q in changed},
                 metrics=page.metrics,
+                asked=page.asked,
             )
         except ReturnProblems as problems:
             page.show_problems(problems)
