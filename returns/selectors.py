@@ -124,6 +124,30 @@ def asked_once(metrics: list[Metric], period: ReportingPeriod) -> AskedOnce:
     return result
 
 
+def evidence_towards(metrics: list[Metric], period: ReportingPeriod) -> dict[int, list[Metric]]:
+    """The return's metrics that are *evidence towards* another framework's standard of the return, by standard id.
+
+    Shown beside that standard on review pages and in reports, without being asked again. One query, none when the
+    metrics come from a single framework.
+    """
+    if len({metric.framework.code for metric in metrics}) < 2:
+        return {}
+    by_id = {metric.pk: metric for metric in metrics}
+    standards = {metric.standard_id for metric in metrics if metric.standard_id}
+    links = (
+        mappings_in_force(period, {metric.framework for metric in metrics})
+        .filter(kind=MappingKind.EVIDENCE_TOWARDS, source_metric__in=list(by_id), target_standard__in=standards)
+        .values_list("source_metric_id", "target_standard_id")
+    )
+    found: dict[int, list[Metric]] = {}
+    for source, standard in links:
+        found.setdefault(standard, []).append(by_id[source])
+    order = {metric.pk: index for index, metric in enumerate(metrics)}
+    for sources in found.values():
+        sources.sort(key=lambda metric: order[metric.pk])
+    return found
+
+
 def standards_for(metrics: list[Metric]) -> dict[int, Standard]:
     return {m.standard_id: m.standard for m in metrics if m.standard_id}
 

@@ -31,7 +31,8 @@ from providers.models import ContractCommissioner, Organisation, identity_on
 from providers.scoping import restrict_by_period
 from returns.models import ActionPlanItem, Answer, ReportingPeriod, Return, ReturnStatus, Submission
 from standards.kinds import RequirementKind, figure, figure_text, percentage, percentage_text
-from standards.models import Metric, Threshold
+from standards.models import MappingKind, Metric, Threshold
+from standards.selectors import mappings_in_force
 
 from . import moderation, selectors
 from .models import AnswerComment, AnswerReview, AnswerStatus, KeyMeasure, ReportKind
@@ -382,7 +383,37 @@ def _answers(period: ReportingPeriod, provider_ids: list[int]) -> tuple[dict[int
                 "typed": typed.get((provider_id, code), ""),
             }
         )  # fmt: skip
+    _add_mappings(period, answers)
     return answers, not_due
+
+
+def _add_mappings(period: ReportingPeriod, answers: dict[int, list[dict]]) -> None:
+    """Name, beside each answer, the other frameworks' metrics it was asked once for and the standards it is
+    evidence towards, where the provider's return holds them (one query for every provider)."""
+    if not any(len({a["framework"] for a in found}) > 1 for found in answers.values()):
+        return
+    links = mappings_in_force(period).values_list(
+        "kind", "source_metric__code", "source_metric__framework__short_name", "target_metric__code",
+        "target_metric__framework__short_name", "target_standard__number", "target_standard__framework__short_name",
+    )  # fmt: skip
+    same, towards = defaultdict(list), defaultdict(list)
+    for kind, source, source_framework, target, target_framework, standard, standard_framework in links:
+        if kind == MappingKind.SAME_MEASURE and source and target:
+            same[source].append((target, target_framework))
+            same[target].append((source, source_framework))
+        elif kind == MappingKind.EVIDENCE_TOWARDS and source:
+            towards[source].append((standard_framework, standard))
+    for found in answers.values():
+        codes = {a["code"] for a in found}
+        standards = {(a["framework"], a["standard"]) for a in found}
+        for answer in found:
+            shared = [f"{code} ({framework})" for code, framework in same.get(answer["code"], []) if code in codes]
+            evidence = [f"{framework}, standard {number}" for framework, number in towards.get(answer["code"], [])
+                        if (framework, number) in standards]  # fmt: skip
+            if shared:
+                answer["asked_once_with"] = shared
+            if evidence:
+                answer["evidence_towards"] = evidence
 
 
 #: Worst first: the order of the front section's matrix and lists.

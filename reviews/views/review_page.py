@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from providers.models import names_then
 from returns.models import ActionPlanItem, Return, RevisionRequest, Submission
-from returns.selectors import metrics_for
+from returns.selectors import asked_once, evidence_towards, metrics_for
 from returns.services import may
 from returns.views.display import answer_in_words, person, return_status
 from standards.kinds import RequirementKind
@@ -50,6 +50,8 @@ class AnswerRow:
     unusual_note: str = ""
     threshold_words: str = ""  # the threshold in force for the provider, when no status says it
     in_force: object = None  # that Threshold, if any: the percentage shown stays on its side of each edge
+    #: Asked once: the rows of the other frameworks' metrics the same answer serves, each with its own colour.
+    shared: list[AnswerRow] = field(default_factory=list)
 
     @property
     def words(self) -> list[tuple[str, str]]:
@@ -113,6 +115,8 @@ class StandardBlock:
     colour: str
     explanation: str
     answers: list[AnswerRow]
+    #: Answers of other frameworks mapped as evidence towards this standard, shown beside it, not asked again.
+    evidence_from: list[AnswerRow] = field(default_factory=list)
 
     @property
     def label(self) -> str:
@@ -182,6 +186,14 @@ class ReviewPage:
                     in_force=metric.threshold_for(provider.provider_type_id),
                 )
             )
+        by_metric = {row.metric.pk: row for row in self.rows}
+        asked = asked_once(self.metrics, period)
+        for row in self.rows:
+            row.shared = [by_metric[other.pk] for other in asked.others(row.metric)]
+        self.evidence_from = {
+            standard: [by_metric[metric.pk] for metric in sources]
+            for standard, sources in evidence_towards(self.metrics, period).items()
+        }
 
     # The return as a whole -----------------------------------------------------------------------------------
 
@@ -268,6 +280,7 @@ class ReviewPage:
                     stored.colour if stored else Colour.NONE,
                     stored.explanation if stored else "",
                     [],
+                    self.evidence_from.get(standard.pk, []) if standard is not None else [],
                 )
                 block.standards.append(match)
             match.answers.append(row)

@@ -80,6 +80,11 @@ class Shared:
             Mapping.objects.create(
                 kind=MappingKind.SAME_MEASURE, source_metric=source, target_metric=target, note="Both ask it."
             )
+        Mapping.objects.create(
+            kind=MappingKind.EVIDENCE_TOWARDS, source_metric=self.luton_only, target_standard=nel_standard,
+            note="Allegations counted evidence the allegations process.",
+        )  # fmt: skip
+        self.nel_standard = nel_standard
         world.riverside_contract.frameworks.set([self.nel])
         self.luton_contract = ContractFactory(provider=world.riverside, coordinating=world.luton, reference="LUT-9")
         self.luton_contract.frameworks.set([self.luton])
@@ -358,3 +363,44 @@ def test_saving_a_shared_answer_costs_a_fixed_number_of_queries(world, shared, d
     save("80")  # the copies are made
     assert save("81") == save("82")
     assert Submission.objects.count() == 0
+
+
+# Reviewers and reports --------------------------------------------------------------------------------------------
+
+
+def test_reviewers_see_each_frameworks_colour_of_the_one_answer_and_evidence_beside_the_other_standard(
+    world, shared, draft, as_person
+):
+    s = shared
+    complete(world, shared, draft)
+    submit_return(draft, by=world.riverside_lead, declaration_confirmed=True)
+    compute_return_rag(draft)
+
+    for person in ("newham_nurse", "luton_nurse"):
+        response = as_person(person).get(reverse("reviews:return_review", args=[draft.pk]))
+        assert response.status_code == 200
+        text = main_text(response)
+        assert "The provider gave this answer once for 2 frameworks" in text
+        # Each card names the other framework's colour of the same answer, with its own explanation.
+        assert "Luton children (L-TRAINING): Amber" in text and "NEL children (N-TRAINING): Green" in text
+        assert "threshold green from 90%, amber from 85%" in text.split("Luton children (L-TRAINING): Amber", 1)[1][:300]
+        standard = text.split("Evidence towards this standard from other frameworks", 1)[1]
+        assert standard.split("N-TRAINING", 1)[0].count("L-COUNT") == 1  # beside NEL's standard 11, before its answers
+        assert "3" in standard.split("L-COUNT", 1)[1][:200]
+
+
+def test_the_provider_report_names_the_shared_answer_and_the_standard_it_is_evidence_towards(world, shared, draft):
+    from reviews.reports import _answers
+
+    complete(world, shared, draft)
+    submit_return(draft, by=world.riverside_lead, declaration_confirmed=True)
+    compute_return_rag(draft)
+
+    answers, _ = _answers(draft.period, [world.riverside.pk])
+
+    by_code = {answer["code"]: answer for answer in answers[world.riverside.pk]}
+    assert by_code["N-TRAINING"]["asked_once_with"] == ["L-TRAINING (Luton children)"]
+    assert by_code["L-TRAINING"]["asked_once_with"] == ["N-TRAINING (NEL children)"]
+    assert (by_code["N-TRAINING"]["colour"], by_code["L-TRAINING"]["colour"]) == ("green", "amber")
+    assert by_code["L-COUNT"]["evidence_towards"] == ["NEL children, standard 11"]
+    assert "asked_once_with" not in by_code["L-COUNT"]
