@@ -59,6 +59,12 @@ DESIGN_DAY = datetime.date(2026, 11, 23)
 #: A day after the deadline of the latest quarter to have ended (Q3 2026/27, due by 28 February 2027).
 AFTER_THE_DEADLINE = datetime.date(2027, 3, 10)
 EARLY = {"ZR2", "ZR3", "ZC1", "ZC2", "ZC3", "ZM1", "ZG1"}
+#: The shipped catalogue's same measures: Luton's policies that the Section 11 standards also ask.
+SHARED_POLICIES = (
+    ("LUT-LADO-POLICY", "S11-10-ALLEGATIONS-PROCEDURE"),
+    ("LUT-SUPERVISION-POLICY", "S11-12-SUPERVISION-DOCUMENT"),
+    ("LUT-CHAPERONE-POLICY", "S11-06-CHAPERONING-POLICY"),
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -573,6 +579,13 @@ def test_the_full_demo_before_the_deadline_holds_a_year_and_a_half_of_returns_wi
     assert sorted(late) == ["ZG2", "ZG2", "ZI1"]
     assert all(completeness_problems(r) == {} for r in submitted.exclude(status=ReturnStatus.RETURNED)[:5])
     assert dated_after(DESIGN_DAY) == {}
+    # Harbour Light, on a NEL and a Luton contract, answered the policies both ask once, in its year-end return.
+    year_end = Submission.objects.filter(
+        provider_return__provider__ods_code="ZI1", provider_return__period=periods[(2025, 4)]
+    ).latest("number")
+    values = {entry["metric"]: entry["values"] for entry in year_end.snapshot["answers"]}
+    for luton, nel in SHARED_POLICIES:
+        assert values[luton] == values[nel] and values[nel]["in_place"] in (True, False)
     # The Newham designated nurse sees Eastway's return sent back and the others not yet due.
     assert states_seen_by_the_newham_nurse(latest, DESIGN_DAY) == {
         "ZR1": NOT_YET, "ZC1": RETURNED, "ZI1": NOT_YET, "ZI2": NOT_YET,
