@@ -513,8 +513,13 @@ class ReturnPage:
         return [question for question in self.questions if question.warning]
 
     @property
+    def asked_questions(self) -> list[Question]:
+        """The questions the provider answers: a measure shared by several frameworks counts once."""
+        return [question for question in self.questions if question.asked_in is None]
+
+    @property
     def answered_count(self) -> int:
-        return sum(1 for question in self.questions if question.words)
+        return sum(1 for question in self.asked_questions if question.words)
 
     # Problems ------------------------------------------------------------------------------------------------
 

@@ -282,6 +282,7 @@ def test_the_page_asks_the_shared_question_once_and_names_each_framework_and_thr
     assert f"m{s.luton_policy.pk}-in_place" not in form
     text = main_text(response)
     assert "Asked once for 2 frameworks." in text
+    assert "0 of 3 questions answered" in text  # the two shared measures count once each
     assert "NEL children (N-TRAINING): Green at 85% or above" in text
     assert "Luton children (L-TRAINING): Green at 90% or above" in text
     assert "This is the same measure as N-TRAINING in NEL children" in text
