@@ -1,4 +1,5 @@
-"""The catalogue's read-only REST API: frameworks (with a JSON export of each version), standards and metrics.
+"""The catalogue's read-only REST API: frameworks (with a JSON export of each version), standards, metrics and the
+mappings between frameworks.
 
 Anyone signed in may read the catalogue (the project's default permission, ``IsAuthenticated``); nobody
 changes it through the API: it is edited in admin or imported from catalogue documents.
@@ -6,6 +7,8 @@ changes it through the API: it is edited in admin or imported from catalogue doc
 
 from __future__ import annotations
 
+import django_filters
+from django.db.models import Q
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -13,9 +16,11 @@ from rest_framework.response import Response
 from . import selectors
 from .catalogue import export_framework
 from .filters import MetricFilter
+from .models import Mapping, MappingKind
 from .serializers import (
     FrameworkDetailSerializer,
     FrameworkSerializer,
+    MappingSerializer,
     MetricSerializer,
     StandardWithMetricsSerializer,
 )
@@ -63,8 +68,46 @@ class MetricViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.metrics()
 
 
+class MappingFilter(django_filters.FilterSet):
+    """``?kind=same_measure`` and ``?framework=<code>``: mappings with an item of that framework, either way round."""
+
+    kind = django_filters.ChoiceFilter(choices=MappingKind.choices)
+    framework = django_filters.CharFilter(method="of_framework", label="Framework code")
+
+    class Meta:
+        model = Mapping
+        fields = ["kind", "framework"]
+
+    def of_framework(self, queryset, name, value):
+        return queryset.filter(
+            Q(source_metric__framework__code=value)
+            | Q(source_criterion__standard__framework__code=value)
+            | Q(target_metric__framework__code=value)
+            | Q(target_criterion__standard__framework__code=value)
+            | Q(target_standard__framework__code=value)
+        )
+
+
+class MappingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Mappings between frameworks: *same measure* (asked once of a provider answering both) or *evidence towards*
+    another framework's standard, each with the note citing both sources. Edited in admin or catalogue documents."""
+
+    serializer_class = MappingSerializer
+    filterset_class = MappingFilter
+
+    def get_queryset(self):
+        return Mapping.objects.select_related(
+            "source_metric__framework",
+            "source_criterion__standard__framework",
+            "target_metric__framework",
+            "target_criterion__standard__framework",
+            "target_standard__framework",
+        ).order_by("position", "id")
+
+
 def register(router) -> None:
     """Add the catalogue's routes to the project's API router."""
     router.register("frameworks", FrameworkViewSet, basename="framework")
     router.register("standards", StandardViewSet, basename="standard")
     router.register("metrics", MetricViewSet, basename="metric")
+    router.register("mappings", MappingViewSet, basename="mapping")

@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from .models import AssuranceCriterion, Framework, Metric, SourceNote, Standard, Threshold
+from .models import (
+    AssuranceCriterion,
+    Framework,
+    Mapping,
+    Metric,
+    SourceNote,
+    Standard,
+    Threshold,
+    framework_of,
+)
 
 
 class SourceNoteSerializer(serializers.ModelSerializer):
@@ -134,3 +143,38 @@ class FrameworkDetailSerializer(FrameworkSerializer):
 
     def get_metric_count(self, framework) -> int:
         return len(framework.metrics.all())
+
+
+def _mapped_item(item) -> dict | None:
+    """A metric, point of assurance or standard at either end of a mapping, with the framework version it is of."""
+    if item is None:
+        return None
+    framework = framework_of(item)
+    found = {"framework": framework.code, "framework_version": framework.version, "framework_id": framework.pk}
+    if isinstance(item, Metric):
+        return {"type": "metric", "id": item.pk, "code": item.code, "title": item.title, **found}
+    if isinstance(item, AssuranceCriterion):
+        return {
+            "type": "criterion", "id": item.pk, "number": item.number, "standard": item.standard.number,
+            "text": item.text, **found,
+        }  # fmt: skip
+    return {"type": "standard", "id": item.pk, "number": item.number, "title": item.title, **found}
+
+
+class MappingSerializer(serializers.ModelSerializer):
+    """A mapping between two frameworks' items: *same measure* (asked once) or *evidence towards* a standard."""
+
+    url = serializers.HyperlinkedIdentityField(view_name="mapping-detail")
+    kind_display = serializers.CharField(source="get_kind_display")
+    source = serializers.SerializerMethodField()
+    target = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Mapping
+        fields = ["id", "url", "kind", "kind_display", "source", "target", "note"]
+
+    def get_source(self, mapping) -> dict | None:
+        return _mapped_item(mapping.source)
+
+    def get_target(self, mapping) -> dict | None:
+        return _mapped_item(mapping.target)

@@ -29,7 +29,7 @@ from django.utils import timezone
 from providers.models import Invitation, Membership, Role
 from providers.services import invitation_token
 from returns.models import ActionPlanItem, Answer, Evidence, ReportingPeriod, Return, Submission
-from standards.models import Metric
+from standards.models import Mapping, MappingKind, Metric
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.providers.factories import ContractFactory, member
 from tests.world import fast_password_hashing, icbs, world  # noqa: F401
@@ -66,6 +66,14 @@ def catalogue_metric(world):
     metric = MetricFactory(title="A shared metric")
     ThresholdFactory(metric=metric)
     return Case(kwargs={"pk": metric.pk}, owner=world.riverside_contributor)
+
+
+def catalogue_mapping(world):
+    source, target = MetricFactory(kind="policy"), MetricFactory(kind="policy")
+    mapping = Mapping.objects.create(
+        kind=MappingKind.SAME_MEASURE, source_metric=source, target_metric=target, note="Both ask it."
+    )
+    return Case(kwargs={"pk": mapping.pk}, owner=world.riverside_contributor)
 
 
 def anyone(world):
@@ -396,6 +404,8 @@ ROUTES: dict[str, Route] = {
     "standard-detail": Route("signed_in", make=catalogue_standard),
     "metric-list": Route("signed_in", make=anyone),
     "metric-detail": Route("signed_in", make=catalogue_metric),
+    "mapping-list": Route("signed_in", make=anyone),
+    "mapping-detail": Route("signed_in", make=catalogue_mapping),
     "api-root": Route("signed_in", make=anyone),
     "api-schema": Route("signed_in", make=anyone),
     "api-docs": Route("signed_in", make=anyone),

@@ -371,6 +371,37 @@ def test_catalogue_pages_ask_the_same_number_of_queries_however_many_mappings(si
     assert [count_queries(signed_in_client, url) for url in pages] == one
 
 
+# ------------------------------------------------------------------------------------------------------- API
+
+
+def test_the_api_lists_mappings_with_both_items_and_filters_by_kind_and_framework(signed_in_client, mapped):
+    body = signed_in_client.get(reverse("mapping-list")).json()
+
+    assert body["count"] == 3
+    first = body["results"][0]
+    assert first["kind"] == "same_measure" and first["kind_display"] == "Same measure as"
+    assert first["source"] == {
+        "type": "metric", "id": mapped.luton_policy.pk, "code": "LUT-LADO-POLICY", "title": "LADO",
+        "framework": "luton-children", "framework_version": "2019/20", "framework_id": mapped.luton.pk,
+    }  # fmt: skip
+    assert first["target"]["code"] == "S11-ALLEGATIONS" and first["note"].startswith("Luton row")
+    evidence = signed_in_client.get(reverse("mapping-list"), {"kind": "evidence_towards"}).json()["results"]
+    assert [(m["source"]["code"], m["target"]["type"], m["target"]["number"]) for m in evidence] == [
+        ("LUT-DBS", "standard", "10")
+    ]
+    points = signed_in_client.get(reverse("mapping-list"), {"framework": "luton-children"}).json()["results"]
+    assert {m["source"]["type"] for m in points} == {"metric", "criterion"}
+    assert signed_in_client.get(reverse("mapping-list"), {"framework": "nobody"}).json()["count"] == 0
+
+
+def test_the_api_reads_mappings_in_a_fixed_number_of_queries(signed_in_client, mapped):
+    one = count_queries(signed_in_client, reverse("mapping-list"))
+    other = FrameworkFactory(code="other")
+    for _ in range(5):
+        make(kind=EVIDENCE, source_metric=MetricFactory(framework=other), target_standard=mapped.nel_standard)
+    assert count_queries(signed_in_client, reverse("mapping-list")) == one
+
+
 # ------------------------------------------------------------------------------------------------------ admin
 
 
