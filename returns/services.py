@@ -287,20 +287,25 @@ def carry_forward(provider_return: Return, by) -> list[Answer]:
                 wanted.setdefault(pk, []).append(by_metric[metric.pk])
         held = Evidence.objects.filter(pk__in=list(wanted), answer__provider_return_id=source.provider_return_id)
         files = [
-            Evidence(
-                answer=answer,
-                file=evidence.file.name,  # the same stored file, linked again, not copied
-                original_name=evidence.original_name,
-                content_type=evidence.content_type,
-                size=evidence.size,
-                uploaded_by_id=evidence.uploaded_by_id,
-            )
+            _linked_again(evidence, answer)
             for evidence in held.order_by("uploaded_at", "pk")
             for answer in wanted[evidence.pk]
         ]
         if files:
             bulk_create_with_history(files, Evidence, default_user=by, default_date=now)
     return answers
+
+
+def _linked_again(evidence: Evidence, answer: Answer) -> Evidence:
+    """A new evidence record of ``answer`` for the same stored file as ``evidence`` (linked again, not copied)."""
+    return Evidence(
+        answer=answer,
+        file=evidence.file.name,
+        original_name=evidence.original_name,
+        content_type=evidence.content_type,
+        size=evidence.size,
+        uploaded_by_id=evidence.uploaded_by_id,
+    )
 
 
 def confirm_carried_answers(provider_return: Return, *, by, metric_ids=None, today=None) -> list[Answer]:
@@ -481,14 +486,7 @@ def mirror_shared(provider_return: Return, asked: AskedOnce, metric_ids, *, by, 
             if evidence.file.name in names:
                 names.remove(evidence.file.name)
                 continue
-            copy = Evidence(
-                answer=target,
-                file=evidence.file.name,  # the same stored file, linked again, not copied
-                original_name=evidence.original_name,
-                content_type=evidence.content_type,
-                size=evidence.size,
-                uploaded_by_id=evidence.uploaded_by_id,
-            )
+            copy = _linked_again(evidence, target)
             _record(copy, by)
             copy.save()
         for evidence in held:

@@ -9,7 +9,8 @@ from returns.services import AnswerInput, attach_evidence, open_return, save_ans
 from reviews.services import compute_return_rag
 from tests.browser.conftest import sign_in
 from tests.factories import PASSWORD
-from tests.returns.test_asked_once import PDF, Shared, open_period
+from tests.returns.test_asked_once import Shared
+from tests.returns.test_carry_forward import PDF, open_period
 from tests.world import world  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

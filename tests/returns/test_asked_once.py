@@ -14,11 +14,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
 from openpyxl import load_workbook
 
 from returns.excel import FIRST_ROW, HEADERS, build_workbook, framework_sheets, read_workbook
-from returns.models import Answer, Evidence, ReportingPeriod, Submission
+from returns.models import Answer, Evidence, Submission
 from returns.selectors import asked_once, metrics_for
 from returns.services import (
     AnswerInput,
@@ -34,24 +33,12 @@ from returns.services import (
 from reviews.models import AnswerStatus
 from reviews.services import compute_return_rag, override_status
 from standards.models import Mapping, MappingKind
-from tests import hostile_files
 from tests.factories import FrameworkFactory, MetricFactory, StandardFactory, ThresholdFactory
 from tests.providers.factories import ContractFactory
+from tests.returns.test_carry_forward import PDF, open_period
 from tests.returns.test_pages import form_of, main_text, page_url
 
 pytestmark = pytest.mark.django_db
-
-PDF = hostile_files.pdf()
-
-
-def open_period(financial_year: int, quarter: int) -> ReportingPeriod:
-    today = timezone.localdate()
-    return ReportingPeriod.objects.create(
-        financial_year=financial_year,
-        quarter=quarter,
-        submission_deadline=today + datetime.timedelta(days=30),
-        lock_date=today + datetime.timedelta(days=60),
-    )
 
 
 class Shared:
