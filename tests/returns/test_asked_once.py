@@ -375,6 +375,8 @@ def test_reviewers_see_each_frameworks_colour_of_the_one_answer_and_evidence_bes
         standard = text.split("Evidence towards this standard from other frameworks", 1)[1]
         assert standard.split("N-TRAINING", 1)[0].count("L-COUNT") == 1  # beside NEL's standard 11, before its answers
         assert "3" in standard.split("L-COUNT", 1)[1][:200]
+    one = as_person("luton_nurse").get(reverse("reviews:answer_review", args=[draft.pk, "L-TRAINING"]))
+    assert "NEL children (N-TRAINING): Green" in main_text(one)  # on the answer's own page too
 
 
 def test_the_provider_report_names_the_shared_answer_and_the_standard_it_is_evidence_towards(world, shared, draft):
