@@ -72,6 +72,20 @@ def test_saving_a_section_comes_back_to_it_with_the_confirmation_in_view(
     assert Answer.objects.get(provider_return=Return.objects.get(), metric=count).values == {"count": 4}
 
 
+def test_pressing_enter_in_an_input_saves_and_comes_back_to_its_section(page, world, catalogue, adults, open_q2):
+    framework, count = adults
+    open_the_return(page, DESKTOP)
+    field = page.locator(f"#id_m{count.pk}-count")
+    field.fill("7")
+    field.press("Enter")
+
+    banner = page.locator(f"#framework-{framework.pk} [data-saved-banner]")
+    expect(banner).to_be_visible()
+    assert page.url.endswith(f"#framework-{framework.pk}")
+    assert "Saved in this section: 1 answer." in banner.inner_text()
+    assert Answer.objects.get(provider_return=Return.objects.get(), metric=count).values == {"count": 7}
+
+
 #: For the element with focus: every box of an element that stays put on the screen which covers part of it.
 COVERING = """() => {
   const focused = document.activeElement;
