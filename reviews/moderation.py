@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Case, IntegerField, OuterRef, Subquery, Value, When
 from django.utils import timezone
 
 from providers.models import Contract, Organisation
@@ -62,6 +62,11 @@ RETURN_STATES = {
 }
 NOT_SUBMITTED = "Not yet submitted"
 
+#: The orders of the providers: by name (A to Z), or those graded most apart from the reviewer first.
+SORT_BY_NAME, SORT_BY_DIFFERENCES = "name", "differences"
+SORTS = {SORT_BY_NAME: "by name", SORT_BY_DIFFERENCES: "most differences first, then by name"}
+NO_SUCH_SORT = "Sort the providers by name or by differences."
+
 
 @dataclass(frozen=True)
 class ModerationFilters:
@@ -73,6 +78,7 @@ class ModerationFilters:
     provider_type: str | None = None
     framework: str | None = None
     search: str = ""
+    sort: str = SORT_BY_NAME  # a key of SORTS
 
 
 @dataclass(frozen=True)
@@ -214,10 +220,14 @@ def judge(column: StandardColumn, values: dict | None, review: tuple | None, *, 
 
 
 class ModerationRows(PagedRows):
-    """The providers compared, by name, paged: a page reads its providers (one query); their grades and judgements
-    were read with the counts."""
+    """The providers compared, by name or most differences first, paged: a page reads its providers (one query);
+    their grades and judgements, and so how many standards each is graded apart on, were read with the counts."""
 
-    def __init__(self, providers, count: int, period, groups, answers: dict, reviews: dict):
+    def __init__(
+        self, providers, count: int, period, groups, answers: dict, reviews: dict, differences=None, sort=SORT_BY_NAME
+    ):
+        self._differences = differences or {}
+        self._sort = sort
         self._providers = providers
         self._count = count
         self._period = period
@@ -231,7 +241,7 @@ class ModerationRows(PagedRows):
             self._providers.annotate(
                 return_id=Subquery(returns.values("pk")[:1]), return_status=Subquery(returns.values("status")[:1])
             )
-            .order_by("name", "pk")
+            .order_by(*self._order())
             .values_list("pk", "name", "ods_code", "provider_type__name", "return_id", "return_status")
         )[offset : offset + limit]
         rows = []
@@ -260,6 +270,18 @@ class ModerationRows(PagedRows):
                 )
             rows.append(row)
         return rows
+
+    def _order(self) -> list:
+        """By name; most differences first when asked, the count given to the database as a value by provider."""
+        apart = {pk: count for pk, count in self._differences.items() if count}
+        if self._sort != SORT_BY_DIFFERENCES or not apart:
+            return ["name", "pk"]
+        differences = Case(
+            *(When(pk=pk, then=Value(count)) for pk, count in apart.items()),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        return [differences.desc(), "name", "pk"]
 
 
 @dataclass
@@ -369,7 +391,7 @@ def moderation(user, filters: ModerationFilters) -> Moderation:
             amount = getattr(tallies[metric.code], key)
             setattr(group.tally, key, getattr(group.tally, key) + amount)
             setattr(total, key, getattr(total, key) + amount)
-    rows = ModerationRows(providers, count, period, groups, answers, reviews)
+    rows = ModerationRows(providers, count, period, groups, answers, reviews, dict(differences), filters.sort)
     return Moderation(period, groups, tallies, total, rows, dict(differences))
 
 

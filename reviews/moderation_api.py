@@ -134,6 +134,9 @@ class ModerationViewSet(viewsets.ViewSet):
             OpenApiParameter("provider_type", OpenApiTypes.STR, description="A provider type's code."),
             OpenApiParameter("framework", OpenApiTypes.STR, enum=list(panel.MODERATED_FRAMEWORKS)),
             OpenApiParameter("provider", OpenApiTypes.STR, description="All or part of a provider's name."),
+            OpenApiParameter(
+                "sort", OpenApiTypes.STR, enum=list(panel.SORTS), description="name (the default) or differences."
+            ),
             OpenApiParameter("page", OpenApiTypes.INT, description="A page of providers."),
             OpenApiParameter("page_size", OpenApiTypes.INT, description="Providers a page, up to 500 (50)."),
         ],
@@ -158,10 +161,16 @@ class ModerationViewSet(viewsets.ViewSet):
         search = params.get("provider", "").strip()
         if len(search) > 200:
             raise Problems(fields={"provider": NAME_TOO_LONG})
+        sort = choice_asked(request, "sort", panel.SORTS, panel.NO_SUCH_SORT) or panel.SORT_BY_NAME
         result = panel.moderation(
             request.user,
             panel.ModerationFilters(
-                period, commissioner=commissioner, provider_type=provider_type, framework=framework, search=search
+                period,
+                commissioner=commissioner,
+                provider_type=provider_type,
+                framework=framework,
+                search=search,
+                sort=sort,
             ),
         )
         paginator = ModerationPagination()

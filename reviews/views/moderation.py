@@ -109,6 +109,9 @@ def moderation(request):
     }
     if filters.period is None:
         return render(request, "reviews/moderation.html", context)
+    # The order is chosen by a link, as the dashboard's; an order it does not know lists the providers by name.
+    sort = request.GET.get("sort") if request.GET.get("sort") in panel.SORTS else panel.SORT_BY_NAME
+    listed = {**filters.query, "sort": "" if sort == panel.SORT_BY_NAME else sort}
     result = panel.moderation(
         request.user,
         panel.ModerationFilters(
@@ -117,6 +120,7 @@ def moderation(request):
             provider_type=filters.provider_type,
             framework=filters.framework,
             search=filters.search,
+            sort=sort,
         ),
     )
     page = Paginator(result.providers, panel.PROVIDERS_A_PAGE).get_page(request.GET.get("page"))
@@ -134,7 +138,18 @@ def moderation(request):
         comparisons=panel.COMPARISONS,
         page=page,
         rows=rows,
-        pagination=pagination(page, path, filters.query, "page", "providers", "Pages of providers", "providers"),
+        pagination=pagination(page, path, listed, "page", "providers", "Pages of providers", "providers"),
+        sorted_by=panel.SORTS[sort],
+        orders=[
+            {
+                "words": words.capitalize(),
+                "current": key == sort,
+                "url": link(
+                    path, {**listed, "sort": "" if key == panel.SORT_BY_NAME else key, "page": ""}, "providers"
+                ),
+            }
+            for key, words in panel.SORTS.items()
+        ],
         dashboard_url=link(reverse("reviews:dashboard"), filters.query),
     )
     return render(request, "reviews/moderation.html", context)

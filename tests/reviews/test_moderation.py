@@ -120,3 +120,25 @@ def test_the_comparison_asks_the_same_number_of_queries_for_2_providers_and_for_
     assert len(rows) == 50 and result.matching == 62
     assert result.tallies["S11-01"].agreed == 30 and result.tallies["S11-01"].not_reviewed == 30
     assert counts[0] == counts[1], counts
+
+
+def apart_and_agreed(world, moderated, q2):
+    """Riverside graded two standards apart from the reviewer; Eastway, before it by name, none."""
+    riverside = graded(world.riverside, q2, {"S11-01": "compliant", "S11-02": "compliant"}, by=world.riverside_lead)
+    eastway = graded(world.eastway, q2, {"S11-01": "compliant"}, by=world.eastway_lead)
+    services.override_status(riverside, moderated.s11_1, by=world.newham_nurse, colour="red", reason="No policy.")
+    services.override_status(riverside, moderated.s11_2, by=world.newham_nurse, colour="amber", reason="Gaps.")
+    services.agree_status(eastway, moderated.s11_1, by=world.newham_nurse)
+
+
+def test_the_providers_graded_most_apart_from_the_reviewer_can_come_first(world, moderated, q2):
+    apart_and_agreed(world, moderated, q2)
+
+    by_name = moderation.moderation(world.newham_nurse, ModerationFilters(q2)).providers
+    apart = moderation.moderation(world.newham_nurse, ModerationFilters(q2, sort=moderation.SORT_BY_DIFFERENCES))
+
+    assert [row.name for row in by_name[0:10]] == [world.eastway.name, world.riverside.name]
+    assert [(row.name, row.differences) for row in apart.providers[0:10]] == [
+        (world.riverside.name, 2), (world.eastway.name, 0),
+    ]  # fmt: skip
+    assert [row.name for row in apart.providers[1:2]] == [world.eastway.name]  # paged in the same order

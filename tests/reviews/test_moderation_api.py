@@ -92,3 +92,15 @@ def test_the_api_pages_by_50_with_the_same_number_of_queries_for_2_providers_and
     assert (body["count"], len(body["results"]), body["counts"]["not_reviewed"]) == (62, 50, 60)
     assert len(api(world.newham_nurse, period=q2.pk, page=2).json()["results"]) == 12
     assert api(world.newham_nurse, period=q2.pk, page=3).status_code == 404
+
+
+def test_the_api_sorts_the_providers_most_apart_first_and_refuses_an_order_it_does_not_know(world, moderated, q2, api):
+    from tests.reviews.test_moderation import apart_and_agreed
+
+    apart_and_agreed(world, moderated, q2)
+
+    names = [r["name"] for r in api(world.newham_nurse, period=q2.pk, sort="differences").json()["results"]]
+    assert names == [world.riverside.name, world.eastway.name]
+    refused = api(world.newham_nurse, period=q2.pk, sort="worst")
+    assert refused.status_code == 400
+    assert refused.json()["fields"] == {"sort": "Sort the providers by name or by differences."}

@@ -123,3 +123,25 @@ def test_a_reviewer_sets_a_self_assessments_grade_on_its_answer_page_and_moderat
 
     moderation_page = text(client.get(URL, {"period": q2.pk}))
     assert "Graded higher Changed to Partially compliant — Minutes not seen." in moderation_page
+
+
+def test_the_page_lists_the_providers_most_apart_first_when_asked_and_keeps_the_order_in_its_links(
+    world, moderated, q2, as_person
+):
+    from tests.reviews.test_moderation import apart_and_agreed
+
+    apart_and_agreed(world, moderated, q2)
+    client = as_person("newham_nurse")
+
+    by_name = text(client.get(URL, {"period": q2.pk}))
+    apart = client.get(URL, {"period": q2.pk, "sort": "differences"})
+
+    assert by_name.index(world.eastway.name) < by_name.index(world.riverside.name)
+    assert ", by name." in by_name
+    page = text(apart)
+    assert page.index(world.riverside.name) < page.index(world.eastway.name)
+    assert "most differences first, then by name." in page
+    assert 'aria-current="true"><strong>Most differences first, then by name</strong>' in apart.content.decode()
+    assert f'href="{URL}?period={q2.pk}#providers">By name</a>' in apart.content.decode()
+    unknown = text(client.get(URL, {"period": q2.pk, "sort": "nonsense"}))
+    assert unknown.index(world.eastway.name) < unknown.index(world.riverside.name)  # an unknown order: by name
