@@ -11,6 +11,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from assurance.admin_forms import show_refusal
 from standards.admin_labels import LabelledFieldsAdmin, LabelledTabularInline
 
 from . import services
@@ -81,12 +82,8 @@ class OrganisationAdmin(SimpleHistoryAdmin):
                 place = services.merge_into_icb(
                     ccg, data["icb"], on=data["on"], by=request.user, name=data["name"], ods_code=data["ods_code"]
                 )
-            except ValidationError as invalid:
-                for field, errors in invalid.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-            except PermissionDenied as denied:
-                form.add_error(None, str(denied))
+            except (ValidationError, PermissionDenied) as refused:
+                show_refusal(form, refused)
             else:
                 self.message_user(
                     request,

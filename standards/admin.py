@@ -19,6 +19,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from assurance.admin_forms import show_refusal
+
 from .admin_labels import LabelledTabularInline
 from .catalogue import CatalogueImportError, export_framework, import_catalogue
 from .kinds import definition_errors
@@ -184,15 +186,8 @@ class FrameworkAdmin(SimpleHistoryAdmin):
                     effective_from=form.cleaned_data["effective_from"],
                     user=request.user,
                 )
-            except ValidationError as invalid:
-                for field, errors in invalid.message_dict.items() if hasattr(invalid, "error_dict") else []:
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
-                if not hasattr(invalid, "error_dict"):
-                    for error in invalid.messages:
-                        form.add_error(None, error)
-            except PermissionDenied as denied:
-                form.add_error(None, str(denied))
+            except (ValidationError, PermissionDenied) as refused:
+                show_refusal(form, refused)
             else:
                 self.message_user(
                     request,
