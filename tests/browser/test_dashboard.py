@@ -3,6 +3,7 @@ label and counts, sorts by name, narrows the dashboard with the filters, opens t
 cell and follows a standard's cell to the review of the return at that standard."""
 
 import pytest
+from playwright.sync_api import expect
 
 from returns.services import open_return
 from reviews.services import compute_return_rag
@@ -89,7 +90,9 @@ def test_a_nurse_opens_the_dashboard_filters_it_and_follows_a_cell_to_the_review
 
     page.go_back()
     page.get_by_role("link", name="Trends for " + world.riverside.name).click()
-    assert page.locator("svg.trend-chart >> visible=true").count() == 1  # the laptop's chart, not the phone's
+    page.wait_for_url("**/reviews/trends/*/")
+    page.wait_for_load_state("load")  # the style sheets that show one of the two charts
+    expect(page.locator("svg.trend-chart >> visible=true")).to_have_count(1)  # the laptop's chart, not the phone's
     assert "97.0% (97 of 100)" in page.get_by_role("table").inner_text()
     screenshot("5-trend")
 
