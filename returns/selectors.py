@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 
 from providers.models import Contract, Organisation
 from standards.models import QUARTERS_DUE, Framework, Frequency, MappingKind, Metric, Standard, Threshold
@@ -76,28 +76,63 @@ class AskedOnce:
         """The other metrics of ``metric``'s group: what its answer also counts for, or where it is asked."""
         return [other for other in self.serves(metric) if other.pk != metric.pk]
 
+    def with_copies(self, metric_ids) -> set[int]:
+        """``metric_ids`` with every other metric of their groups: all the answers their questions make."""
+        found = set(metric_ids)
+        return found | {member.pk for pk in found if pk in self.asked_for for member in self.serves(self.asked_for[pk])}
+
     def questions(self, metrics: list[Metric]) -> list[Metric]:
         """The metrics asked as questions of their own: ``metrics`` without those asked once elsewhere."""
         return [metric for metric in metrics if self.is_asked(metric)]
 
 
-def asked_once(metrics: list[Metric], period: ReportingPeriod) -> AskedOnce:
+@dataclass(frozen=True)
+class MappingLinks:
+    """The mappings in force among a return's metrics, read once for :func:`asked_once` and
+    :func:`evidence_towards`: each *same measure* as (source, target) metric ids, each *evidence towards* as
+    (source metric id, target standard id)."""
+
+    same: tuple[tuple[int, int], ...] = ()
+    towards: tuple[tuple[int, int], ...] = ()
+
+
+def mapping_links(metrics: list[Metric], period: ReportingPeriod) -> MappingLinks:
+    """The mappings in force for the period that link two of the metrics, or a metric to a standard of theirs.
+
+    One query, none when the metrics come from a single framework (a mapping always links two frameworks).
+    """
+    if len({metric.framework.code for metric in metrics}) < 2:
+        return MappingLinks()
+    ids = [metric.pk for metric in metrics]
+    standards = {metric.standard_id for metric in metrics if metric.standard_id}
+    found = (
+        mappings_in_force(period, {metric.framework for metric in metrics})
+        .filter(source_metric__in=ids)
+        .filter(Q(target_metric__in=ids) | Q(target_standard__in=standards))
+        .values_list("kind", "source_metric_id", "target_metric_id", "target_standard_id")
+    )
+    same, towards = [], []
+    for kind, source, target_metric, target_standard in found:
+        if kind == MappingKind.SAME_MEASURE and target_metric:
+            same.append((source, target_metric))
+        elif kind == MappingKind.EVIDENCE_TOWARDS and target_standard:
+            towards.append((source, target_standard))
+    return MappingLinks(tuple(same), tuple(towards))
+
+
+def asked_once(metrics: list[Metric], period: ReportingPeriod, links: MappingLinks | None = None) -> AskedOnce:
     """Group a return's metrics (in the return's order) that are the same measure, to be asked once.
 
     Two of the metrics are grouped when a *same measure* mapping in force for the period links them (directly or
     through another), and they are of the same kind; the mapping counts only when both metrics are questions of
-    this return (applicable to the provider and due this quarter). One query, none when the metrics come from a
-    single framework.
+    this return (applicable to the provider and due this quarter). ``links`` when already read
+    (:func:`mapping_links`: one query, none when the metrics come from a single framework).
     """
-    if len({metric.framework.code for metric in metrics}) < 2:
+    links = links if links is not None else mapping_links(metrics, period)
+    if not links.same:
         return AskedOnce()
     by_id = {metric.pk: metric for metric in metrics}
     order = {metric.pk: index for index, metric in enumerate(metrics)}
-    links = (
-        mappings_in_force(period, {metric.framework for metric in metrics})
-        .filter(kind=MappingKind.SAME_MEASURE, source_metric__in=list(by_id), target_metric__in=list(by_id))
-        .values_list("source_metric_id", "target_metric_id")
-    )
     parent = {pk: pk for pk in by_id}
 
     def root(pk: int) -> int:
@@ -106,7 +141,7 @@ def asked_once(metrics: list[Metric], period: ReportingPeriod) -> AskedOnce:
             pk = parent[pk]
         return pk
 
-    for source, target in links:
+    for source, target in links.same:
         if by_id[source].kind != by_id[target].kind:
             continue  # refused by the catalogue's checks; never ask two kinds of question as one
         first, second = sorted((root(source), root(target)), key=order.__getitem__)
@@ -124,23 +159,18 @@ def asked_once(metrics: list[Metric], period: ReportingPeriod) -> AskedOnce:
     return result
 
 
-def evidence_towards(metrics: list[Metric], period: ReportingPeriod) -> dict[int, list[Metric]]:
+def evidence_towards(
+    metrics: list[Metric], period: ReportingPeriod, links: MappingLinks | None = None
+) -> dict[int, list[Metric]]:
     """The return's metrics that are *evidence towards* another framework's standard of the return, by standard id.
 
-    Shown beside that standard on review pages and in reports, without being asked again. One query, none when the
-    metrics come from a single framework.
+    Shown beside that standard on review pages, without being asked again. ``links`` when already read
+    (:func:`mapping_links`).
     """
-    if len({metric.framework.code for metric in metrics}) < 2:
-        return {}
+    links = links if links is not None else mapping_links(metrics, period)
     by_id = {metric.pk: metric for metric in metrics}
-    standards = {metric.standard_id for metric in metrics if metric.standard_id}
-    links = (
-        mappings_in_force(period, {metric.framework for metric in metrics})
-        .filter(kind=MappingKind.EVIDENCE_TOWARDS, source_metric__in=list(by_id), target_standard__in=standards)
-        .values_list("source_metric_id", "target_standard_id")
-    )
     found: dict[int, list[Metric]] = {}
-    for source, standard in links:
+    for source, standard in links.towards:
         found.setdefault(standard, []).append(by_id[source])
     order = {metric.pk: index for index, metric in enumerate(metrics)}
     for sources in found.values():

@@ -328,11 +328,7 @@ def confirm_carried_answers(provider_return: Return, *, by, metric_ids=None, tod
             # A question asked once is confirmed for every framework its answer serves.
             period = provider_return.period
             asked = asked_once(metrics_for(provider_return.provider, period), period)
-            wanted = set(metric_ids)
-            for pk in list(wanted):
-                if pk in asked.asked_for:
-                    wanted.update(member.pk for member in asked.groups[asked.asked_for[pk].pk])
-            answers = answers.filter(metric_id__in=list(wanted))
+            answers = answers.filter(metric_id__in=list(asked.with_copies(metric_ids)))
         answers = list(answers)
         if not answers:
             return []

@@ -85,6 +85,25 @@ def period_asked(request, data=None) -> ReportingPeriod:
     return period
 
 
+NO_SUCH_COMMISSIONER = "There is no such commissioner."
+
+
+def commissioner_asked(request) -> Organisation | None:
+    """The commissioner named by ``commissioner`` (an id) among the organisations the person may see; None when not
+    given; 400 when it is none of them."""
+    raw = request.query_params.get("commissioner")
+    if not raw:
+        return None
+    commissioner = (
+        Organisation.objects.restrict(request.user)
+        .filter(pk=_integer(raw) or 0, kind=OrganisationKind.COMMISSIONER)
+        .first()
+    )
+    if commissioner is None:
+        raise Problems(fields={"commissioner": NO_SUCH_COMMISSIONER})
+    return commissioner
+
+
 def metric_asked(request) -> Metric | None:
     """The metric named by ``metric`` (an id): None when not given, for the service to ask for it."""
     raw = sent(request, "metric", None)
@@ -146,15 +165,7 @@ class DashboardViewSet(viewsets.ViewSet):
     )
     def list(self, request, format=None):
         period = period_asked(request)
-        commissioner = None
-        if request.query_params.get("commissioner"):
-            commissioner = (
-                Organisation.objects.restrict(request.user)
-                .filter(pk=_integer(request.query_params["commissioner"]) or 0, kind=OrganisationKind.COMMISSIONER)
-                .first()
-            )
-            if commissioner is None:
-                raise Problems(fields={"commissioner": "There is no such commissioner."})
+        commissioner = commissioner_asked(request)
         status_asked = choice_asked(request, "status", board.STANDINGS, "There is no such status.")
         kind = choice_asked(request, "exceptions", board.EXCEPTION_KINDS, board.NO_SUCH_EXCEPTION_KIND)
         framework_codes = Framework.objects.values_list("code", flat=True).distinct()

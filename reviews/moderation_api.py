@@ -14,16 +14,14 @@ from rest_framework import serializers, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from providers.models import Organisation, OrganisationKind
 from returns.api import Problems
 from returns.serializers import PeriodSummarySerializer
 from standards.models import ProviderType
 
 from . import dashboard as board
 from . import moderation as panel
-from .api import PERIOD, _integer, choice_asked, period_asked
+from .api import PERIOD, choice_asked, commissioner_asked, period_asked
 
-NO_SUCH_COMMISSIONER = "There is no such commissioner."
 NO_SUCH_PROVIDER_TYPE = "There is no such type of provider."
 NAME_TOO_LONG = "Enter a provider name of 200 characters or fewer."
 
@@ -145,15 +143,7 @@ class ModerationViewSet(viewsets.ViewSet):
     def list(self, request, format=None):
         params = request.query_params
         period = period_asked(request)
-        commissioner = None
-        if params.get("commissioner"):
-            commissioner = (
-                Organisation.objects.restrict(request.user)
-                .filter(pk=_integer(params["commissioner"]) or 0, kind=OrganisationKind.COMMISSIONER)
-                .first()
-            )
-            if commissioner is None:
-                raise Problems(fields={"commissioner": NO_SUCH_COMMISSIONER})
+        commissioner = commissioner_asked(request)
         provider_type = params.get("provider_type", "").strip() or None
         if provider_type and not ProviderType.objects.filter(code=provider_type).exists():
             raise Problems(fields={"provider_type": NO_SUCH_PROVIDER_TYPE})

@@ -11,7 +11,7 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -26,6 +26,7 @@ from .catalogue import CatalogueImportError, export_framework, import_catalogue
 from .kinds import definition_errors
 from .management.commands.export_catalogue import document_text
 from .models import (
+    MAPPED_FRAMEWORKS,
     AssuranceCriterion,
     Framework,
     Mapping,
@@ -412,13 +413,7 @@ class MappingFrameworkFilter(admin.SimpleListFilter):
             return queryset
         if not value.isdigit():
             return queryset.none()
-        return queryset.filter(
-            Q(source_metric__framework=value)
-            | Q(source_criterion__standard__framework=value)
-            | Q(target_metric__framework=value)
-            | Q(target_criterion__standard__framework=value)
-            | Q(target_standard__framework=value)
-        )
+        return queryset.with_an_item_in(pk=value)
 
 
 @admin.register(Mapping)
@@ -437,13 +432,7 @@ class MappingAdmin(SimpleHistoryAdmin):
         "target_criterion__text",
         "target_standard__title",
     ]
-    list_select_related = [
-        "source_metric__framework",
-        "source_criterion__standard__framework",
-        "target_metric__framework",
-        "target_criterion__standard__framework",
-        "target_standard__framework",
-    ]
+    list_select_related = list(MAPPED_FRAMEWORKS)
     autocomplete_fields = ["source_metric", "source_criterion", "target_metric", "target_criterion", "target_standard"]
     fieldsets = [
         (None, {"fields": ["kind"]}),

@@ -8,7 +8,6 @@ changes it through the API: it is edited in admin or imported from catalogue doc
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -16,7 +15,7 @@ from rest_framework.response import Response
 from . import selectors
 from .catalogue import export_framework
 from .filters import MetricFilter
-from .models import Mapping, MappingKind
+from .models import MAPPED_FRAMEWORKS, Mapping, MappingKind
 from .serializers import (
     FrameworkDetailSerializer,
     FrameworkSerializer,
@@ -79,13 +78,7 @@ class MappingFilter(django_filters.FilterSet):
         fields = ["kind", "framework"]
 
     def of_framework(self, queryset, name, value):
-        return queryset.filter(
-            Q(source_metric__framework__code=value)
-            | Q(source_criterion__standard__framework__code=value)
-            | Q(target_metric__framework__code=value)
-            | Q(target_criterion__standard__framework__code=value)
-            | Q(target_standard__framework__code=value)
-        )
+        return queryset.with_an_item_in(code=value)
 
 
 class MappingViewSet(viewsets.ReadOnlyModelViewSet):
@@ -96,13 +89,7 @@ class MappingViewSet(viewsets.ReadOnlyModelViewSet):
     filterset_class = MappingFilter
 
     def get_queryset(self):
-        return Mapping.objects.select_related(
-            "source_metric__framework",
-            "source_criterion__standard__framework",
-            "target_metric__framework",
-            "target_criterion__standard__framework",
-            "target_standard__framework",
-        ).order_by("position", "id")
+        return Mapping.objects.select_related(*MAPPED_FRAMEWORKS).order_by("position", "id")
 
 
 def register(router) -> None:

@@ -534,6 +534,25 @@ def _one_of(*fields: str) -> Q:
     )
 
 
+#: The framework of each item a mapping can link, as a lookup from the mapping.
+MAPPED_FRAMEWORKS = (
+    "source_metric__framework",
+    "source_criterion__standard__framework",
+    "target_metric__framework",
+    "target_criterion__standard__framework",
+    "target_standard__framework",
+)
+
+
+class MappingQuerySet(models.QuerySet):
+    def with_an_item_in(self, **framework) -> MappingQuerySet:
+        """Mappings with an item, at either end, in the framework versions the lookup names: ``pk=12``, ``code=…``."""
+        found = Q()
+        for path in MAPPED_FRAMEWORKS:
+            found |= Q(**{f"{path}__{lookup}": value for lookup, value in framework.items()})
+        return self.filter(found)
+
+
 class Mapping(models.Model):
     """One item of a framework declared the same measure as another framework's, or evidence towards its standard.
 
@@ -581,6 +600,7 @@ class Mapping(models.Model):
     position = models.PositiveIntegerField(default=0, help_text="Order in the source framework's document.")
 
     history = HistoricalRecords()
+    objects = MappingQuerySet.as_manager()
 
     class Meta:
         ordering = ["position", "id"]

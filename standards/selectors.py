@@ -14,7 +14,7 @@ from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .models import AssuranceCriterion, Framework, Mapping, Metric, SourceNote, Standard, Threshold
+from .models import MAPPED_FRAMEWORKS, AssuranceCriterion, Framework, Mapping, Metric, SourceNote, Standard, Threshold
 
 
 def _count_of(model, **outer) -> Coalesce:
@@ -209,12 +209,6 @@ def mappings_in_force(period_or_day, frameworks=None) -> QuerySet[Mapping]:
             | Q(target_criterion__standard__framework__in=versions)
             | Q(target_standard__framework__in=versions)
         )
-        .select_related(
-            "source_metric__framework",
-            "source_criterion__standard__framework",
-            "target_metric__framework",
-            "target_criterion__standard__framework",
-            "target_standard__framework",
-        )
+        .select_related(*MAPPED_FRAMEWORKS)
         .order_by("position", "id")
     )

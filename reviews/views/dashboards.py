@@ -56,6 +56,18 @@ def may_remind(user) -> bool:
 # --------------------------------------------------------------------------------------------------- filters
 
 
+def provider_name_field() -> forms.CharField:
+    """Part of a provider's name, as the dashboard's and the moderation page's filters ask it (made clean, with its
+    spaces trimmed, by :meth:`AssuranceFilterForm.clean_provider`)."""
+    return forms.CharField(
+        label="Provider name",
+        required=False,
+        max_length=200,
+        help_text="All or part of the name.",
+        error_messages={"max_length": "Enter a provider name of 200 characters or fewer."},
+    )
+
+
 class AssuranceFilterForm(forms.Form):
     """Which period, and optionally which commissioner, type of provider and framework, a page shows.
 
@@ -105,6 +117,9 @@ class AssuranceFilterForm(forms.Form):
 
     def clean_commissioner(self):
         return self.commissioners.get(self.cleaned_data["commissioner"])
+
+    def clean_provider(self):  # for the forms with a provider_name_field()
+        return self.cleaned_data["provider"].strip()
 
 
 def commissioner_choices(commissioners: dict) -> list:
@@ -217,20 +232,11 @@ class DashboardFilterForm(AssuranceFilterForm):
         required=False,
         error_messages={"invalid_choice": "There is no such status."},
     )
-    provider = forms.CharField(
-        label="Provider name",
-        required=False,
-        max_length=200,
-        help_text="All or part of the name.",
-        error_messages={"max_length": "Enter a provider name of 200 characters or fewer."},
-    )
+    provider = provider_name_field()
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
         self.fields["status"].choices = [("", "Every status"), *board.STANDINGS.items()]
-
-    def clean_provider(self):
-        return self.cleaned_data["provider"].strip()
 
 
 @dataclass

@@ -9,14 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.urls import reverse
 
 from .. import moderation as panel
-from .dashboards import AssuranceFilterForm, dashboard_crumb, filters_asked, home_crumb, link, pagination
+from .dashboards import (
+    AssuranceFilterForm,
+    dashboard_crumb,
+    filters_asked,
+    home_crumb,
+    link,
+    pagination,
+    provider_name_field,
+)
 
 #: The tag colour of each comparison (its words are always shown with it).
 COMPARISON_COLOURS = {
@@ -38,13 +45,7 @@ class ModerationFilterForm(AssuranceFilterForm):
     """The dashboard's filters (period, commissioner, type of provider, provider name), with the framework narrowed
     to the two whose standards are moderated."""
 
-    provider = forms.CharField(
-        label="Provider name",
-        required=False,
-        max_length=200,
-        help_text="All or part of the name.",
-        error_messages={"max_length": "Enter a provider name of 200 characters or fewer."},
-    )
+    provider = provider_name_field()
 
     def __init__(self, data, **kwargs):
         super().__init__(data, **kwargs)
@@ -52,9 +53,6 @@ class ModerationFilterForm(AssuranceFilterForm):
         framework.choices = [("", "Both frameworks")] + [
             (code, name) for code, name in framework.choices if code in panel.MODERATED_FRAMEWORKS
         ]
-
-    def clean_provider(self):
-        return self.cleaned_data["provider"].strip()
 
 
 @dataclass

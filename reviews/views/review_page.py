@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from providers.models import names_then
 from returns.models import ActionPlanItem, Return, RevisionRequest, Submission
-from returns.selectors import asked_once, evidence_towards, metrics_for
+from returns.selectors import asked_once, evidence_towards, mapping_links, metrics_for
 from returns.services import may
 from returns.views.display import answer_in_words, person, return_status
 from standards.kinds import RequirementKind
@@ -187,12 +187,13 @@ class ReviewPage:
                 )
             )
         by_metric = {row.metric.pk: row for row in self.rows}
-        asked = asked_once(self.metrics, period)
+        links = mapping_links(self.metrics, period)  # one read for both
+        asked = asked_once(self.metrics, period, links)
         for row in self.rows:
             row.shared = [by_metric[other.pk] for other in asked.others(row.metric)]
         self.evidence_from = {
             standard: [by_metric[metric.pk] for metric in sources]
-            for standard, sources in evidence_towards(self.metrics, period).items()
+            for standard, sources in evidence_towards(self.metrics, period, links).items()
         }
 
     # The return as a whole -----------------------------------------------------------------------------------
